@@ -1,5 +1,81 @@
-"""The ``rnnkit`` command line (placeholder until the CLI lands)."""
+"""The ``rnnkit`` command line: ``rnnkit COMMAND ...``.
+
+Exit codes: 0 success; 2 bad usage or bad input (one line on stderr, no traceback);
+1 unexpected failure (the traceback goes to the run's ``error.log`` when there is a run
+folder, else to stderr).
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import sys
+import traceback
+import warnings
+
+# command -> (module with register(subparsers), one-line help); modules load on demand
+COMMANDS: dict[str, str] = {
+    "demo": "rnnkit.cli.demo",
+}
+
+USER_ERRORS = (ValueError, TypeError, FileNotFoundError, IsADirectoryError, NotADirectoryError,
+               PermissionError, UnicodeDecodeError, KeyError)  # fmt: skip
 
 
-def main(argv=None) -> int:
-    return 0
+class _Parser(argparse.ArgumentParser):
+    def error(self, message: str):  # one line, exit 2
+        self.exit(2, f"{self.prog}: error: {message}\n")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = _Parser(prog="rnnkit", description="Recurrent neural networks: train, evaluate, "
+                     "predict and explore.")  # fmt: skip
+    from rnnkit import __version__
+
+    parser.add_argument("--version", action="version", version=f"rnnkit {__version__}")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
+    sub.required = True
+    for module in COMMANDS.values():
+        importlib.import_module(module).register(sub)
+    return parser
+
+
+def _one_line(err: BaseException) -> str:
+    text = str(err).strip() or type(err).__name__
+    if isinstance(err, KeyError) and len(err.args) == 1:
+        text = str(err.args[0])
+    return " ".join(text.split())
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    warnings.filterwarnings("ignore", message=".*LSTM with projections is not supported.*")
+    try:
+        return int(args.func(args) or 0)
+    except BrokenPipeError:  # output piped into head & co.
+        sys.stderr.close()
+        return 0
+    except KeyboardInterrupt:
+        print("rnnkit: interrupted", file=sys.stderr)
+        return 130
+    except USER_ERRORS as err:
+        print(f"rnnkit {args.command}: error: {_one_line(err)}", file=sys.stderr)
+        return 2
+    except Exception as err:  # unexpected: keep the traceback
+        log = getattr(args, "error_log", None)
+        text = traceback.format_exc()
+        if log is not None:
+            log.parent.mkdir(parents=True, exist_ok=True)
+            log.write_text(text)
+            where = f"traceback in {log}"
+        else:
+            sys.stderr.write(text)
+            where = "traceback above"
+        print(f"rnnkit {args.command}: unexpected failure: {_one_line(err)} ({where})",
+              file=sys.stderr)  # fmt: skip
+        return 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

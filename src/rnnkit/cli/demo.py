@@ -1,0 +1,16 @@
+"""``rnnkit demo NAME [options]``: the seed walk-throughs and experiments."""
+
+from __future__ import annotations
+
+from rnnkit.demos import DEMOS, load
+
+
+def register(sub) -> None:
+    parser = sub.add_parser("demo", help="run a seed walk-through or experiment",
+                            description="Run a seed walk-through or experiment.")  # fmt: skip
+    demos = parser.add_subparsers(dest="demo", metavar="NAME", parser_class=type(parser))
+    demos.required = True
+    for name, (_, help_text) in DEMOS.items():
+        p = demos.add_parser(name, help=help_text, description=help_text)
+        load(name).add_arguments(p)
+        p.set_defaults(func=lambda args: load(args.demo).run(args))

@@ -1,0 +1,18 @@
+"""Runnable walk-throughs of the seed articles: ``rnnkit demo NAME``.
+
+Each demo is a module with ``add_arguments(parser)`` and ``run(args) -> exit code``.
+"""
+
+from __future__ import annotations
+
+import importlib
+
+# name -> (module, one-line help)
+DEMOS: dict[str, tuple[str, str]] = {
+    "shapes": ("rnnkit.demos.shapes", "seed 002: every input/output/state shape, the h0 mistake"),
+    "cell": ("rnnkit.demos.cell", "seed 001: an RNNCell stepped over time equals the RNN layer"),
+}
+
+
+def load(name: str):
+    return importlib.import_module(DEMOS[name][0])
