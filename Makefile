@@ -16,7 +16,9 @@ $(VENV)/.installed: $(BIN)/python pyproject.toml
 	touch $@
 
 demo: $(VENV)/.installed  ## install, then run the seed experiments on the data shipped in the package
-	$(BIN)/rnnkit demo shapes
+	$(BIN)/rnnkit demo sincos --out runs/demo-sincos --quiet
+	$(BIN)/rnnkit demo fc-vs-rnn --out runs/demo-fc-vs-rnn
+	@echo "reports: runs/demo-sincos/report.html runs/demo-fc-vs-rnn/report.html"
 
 test: $(VENV)/.installed  ## install with the dev extras, lint, run the whole suite
 	$(BIN)/ruff check src tests benchmarks examples

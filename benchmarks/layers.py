@@ -87,8 +87,13 @@ def main() -> None:
     if args.threads:
         torch.set_num_threads(args.threads)
     rows = [bench_one(kind, shape, args.repeats) for shape in SHAPES for kind in KINDS]
-    result = {"benchmark": "layers", "command": command_line(), "repeats": args.repeats,
-              "machine": machine(), "rows": rows}  # fmt: skip
+    result = {
+        "benchmark": "layers",
+        "command": command_line(),
+        "repeats": args.repeats,
+        "machine": machine(),
+        "rows": rows,
+    }
     emit(result)
     if args.write:
         write_section("layers", to_markdown(result))

@@ -18,8 +18,9 @@ def raises(exc, text):
 
 @pytest.mark.parametrize("backend", BACKENDS)
 def test_input_feature_size(backend):
-    with raises(ValueError, "input.size(-1) must equal input_size=10, received 7 "
-                           "(input shape (5, 2, 7))"):  # fmt: skip
+    with raises(
+        ValueError, "input.size(-1) must equal input_size=10, received 7 (input shape (5, 2, 7))"
+    ):
         RNN(10, 3, backend=backend)(torch.randn(5, 2, 7))
 
 
@@ -39,16 +40,22 @@ def test_seed_002_h0_mistake_is_named(backend):
 
 @pytest.mark.parametrize("backend", BACKENDS)
 def test_h0_wrong_shape(backend):
-    with raises(ValueError, "h0 must have shape (D*num_layers, N, H_out) = (2, 4, 3) whatever "
-                            "batch_first is, received (1, 4, 3)"):  # fmt: skip
+    with raises(
+        ValueError,
+        "h0 must have shape (D*num_layers, N, H_out) = (2, 4, 3) whatever "
+        "batch_first is, received (1, 4, 3)",
+    ):
         GRU(10, 3, bidirectional=True, backend=backend)(torch.randn(5, 4, 10), torch.zeros(1, 4, 3))
 
 
 @pytest.mark.parametrize("backend", BACKENDS)
 def test_c0_wrong_shape(backend):
     lstm = LSTM(10, 3, backend=backend)
-    with raises(ValueError, "c0 must have shape (D*num_layers, N, H_cell) = (1, 4, 3) whatever "
-                            "batch_first is, received (1, 4, 2)"):  # fmt: skip
+    with raises(
+        ValueError,
+        "c0 must have shape (D*num_layers, N, H_cell) = (1, 4, 3) whatever "
+        "batch_first is, received (1, 4, 2)",
+    ):
         lstm(torch.randn(5, 4, 10), (torch.zeros(1, 4, 3), torch.zeros(1, 4, 2)))
 
 
@@ -80,22 +87,43 @@ def test_input_rank():
 @pytest.mark.parametrize(
     "kwargs,exc,text",
     [
-        (dict(input_size=0, hidden_size=3), ValueError,
-         "input_size must be a positive integer, received 0"),
-        (dict(input_size=4, hidden_size=-2), ValueError,
-         "hidden_size must be a positive integer, received -2"),
-        (dict(input_size=4, hidden_size=3, num_layers=0), ValueError,
-         "num_layers must be a positive integer, received 0"),
-        (dict(input_size=4.0, hidden_size=3), TypeError,
-         "input_size must be a positive integer, received 4.0"),
-        (dict(input_size=4, hidden_size=3, dropout=1.5), ValueError,
-         "dropout must be a number in [0, 1], received 1.5"),
-        (dict(input_size=4, hidden_size=3, dropout=-0.1), ValueError,
-         "dropout must be a number in [0, 1], received -0.1"),
-        (dict(input_size=4, hidden_size=3, backend="cudnn"), ValueError,
-         "backend must be one of 'native', 'scratch', received 'cudnn'"),
+        (
+            dict(input_size=0, hidden_size=3),
+            ValueError,
+            "input_size must be a positive integer, received 0",
+        ),
+        (
+            dict(input_size=4, hidden_size=-2),
+            ValueError,
+            "hidden_size must be a positive integer, received -2",
+        ),
+        (
+            dict(input_size=4, hidden_size=3, num_layers=0),
+            ValueError,
+            "num_layers must be a positive integer, received 0",
+        ),
+        (
+            dict(input_size=4.0, hidden_size=3),
+            TypeError,
+            "input_size must be a positive integer, received 4.0",
+        ),
+        (
+            dict(input_size=4, hidden_size=3, dropout=1.5),
+            ValueError,
+            "dropout must be a number in [0, 1], received 1.5",
+        ),
+        (
+            dict(input_size=4, hidden_size=3, dropout=-0.1),
+            ValueError,
+            "dropout must be a number in [0, 1], received -0.1",
+        ),
+        (
+            dict(input_size=4, hidden_size=3, backend="cudnn"),
+            ValueError,
+            "backend must be one of 'native', 'scratch', received 'cudnn'",
+        ),
     ],
-)  # fmt: skip
+)
 def test_constructor_errors(kwargs, exc, text):
     with raises(exc, text):
         GRU(**kwargs)

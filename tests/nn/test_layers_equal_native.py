@@ -14,8 +14,13 @@ LENGTHS = [5, 2, 4]
 
 
 def _configs():
-    variants = [("rnn", "tanh", 0), ("rnn", "relu", 0), ("lstm", None, 0), ("lstm", None, 3),
-                ("gru", None, 0)]  # fmt: skip
+    variants = [
+        ("rnn", "tanh", 0),
+        ("rnn", "relu", 0),
+        ("lstm", None, 0),
+        ("lstm", None, 3),
+        ("gru", None, 0),
+    ]
     grid = itertools.product(
         variants,
         [1, 2, 3],
@@ -29,16 +34,30 @@ def _configs():
         if mode == "unbatched" and batch_first:
             continue  # batch_first does not apply to unbatched input
         yield pytest.param(
-            kind, nonlin, proj, layers, bidir, batch_first, bias, mode, with_h0,
+            kind,
+            nonlin,
+            proj,
+            layers,
+            bidir,
+            batch_first,
+            bias,
+            mode,
+            with_h0,
             id=f"{kind}-{nonlin or ''}-p{proj}-l{layers}-{'bi' if bidir else 'uni'}-"
             f"{'bf' if batch_first else 'tf'}-{'b' if bias else 'nob'}-{mode}-"
             f"{'h0' if with_h0 else 'noh0'}",
-        )  # fmt: skip
+        )
 
 
 def _make_pair(kind, nonlin, proj, layers, bidir, batch_first, bias):
-    kwargs = dict(input_size=H_IN, hidden_size=H, num_layers=layers, bidirectional=bidir,
-                  batch_first=batch_first, bias=bias)  # fmt: skip
+    kwargs = dict(
+        input_size=H_IN,
+        hidden_size=H,
+        num_layers=layers,
+        bidirectional=bidir,
+        batch_first=batch_first,
+        bias=bias,
+    )
     if nonlin:
         kwargs["nonlinearity"] = nonlin
     if proj:
@@ -73,8 +92,7 @@ def _run(layer, x, h0, mode, batch_first, grads_out):
 @pytest.mark.parametrize(
     "kind,nonlin,proj,layers,bidir,batch_first,bias,mode,with_h0", list(_configs())
 )
-def test_scratch_equals_native(kind, nonlin, proj, layers, bidir, batch_first, bias, mode,
-                               with_h0):  # fmt: skip
+def test_scratch_equals_native(kind, nonlin, proj, layers, bidir, batch_first, bias, mode, with_h0):
     torch.manual_seed(0)
     native, scratch = _make_pair(kind, nonlin, proj, layers, bidir, batch_first, bias)
     d = 2 if bidir else 1
@@ -113,8 +131,9 @@ def test_grid_covers_the_issue_axes():
 @pytest.mark.parametrize("kind", ["rnn", "lstm", "gru"])
 def test_state_dict_round_trip_with_torch(kind):
     torch.manual_seed(1)
-    ours = recurrent(kind, backend="scratch", input_size=3, hidden_size=4, num_layers=2,
-                     bidirectional=True)  # fmt: skip
+    ours = recurrent(
+        kind, backend="scratch", input_size=3, hidden_size=4, num_layers=2, bidirectional=True
+    )
     theirs = {"rnn": torch.nn.RNN, "lstm": torch.nn.LSTM, "gru": torch.nn.GRU}[kind](
         3, 4, num_layers=2, bidirectional=True
     )

@@ -6,8 +6,11 @@ from rnnkit.demos import DEMOS, load
 
 
 def register(sub) -> None:
-    parser = sub.add_parser("demo", help="run a seed walk-through or experiment",
-                            description="Run a seed walk-through or experiment.")  # fmt: skip
+    parser = sub.add_parser(
+        "demo",
+        help="run a seed walk-through or experiment",
+        description="Run a seed walk-through or experiment.",
+    )
     demos = parser.add_subparsers(dest="demo", metavar="NAME", parser_class=type(parser))
     demos.required = True
     for name, (_, help_text) in DEMOS.items():

@@ -13,13 +13,28 @@ import sys
 import traceback
 import warnings
 
-# command -> (module with register(subparsers), one-line help); modules load on demand
+from rnnkit.errors import NonFiniteLossError
+
+# command -> module with register(subparsers)
 COMMANDS: dict[str, str] = {
+    "train": "rnnkit.cli.train",
+    "evaluate": "rnnkit.cli.evaluate",
+    "predict": "rnnkit.cli.predict",
+    "report": "rnnkit.cli.report",
     "demo": "rnnkit.cli.demo",
+    "datasets": "rnnkit.cli.datasets",
 }
 
-USER_ERRORS = (ValueError, TypeError, FileNotFoundError, IsADirectoryError, NotADirectoryError,
-               PermissionError, UnicodeDecodeError, KeyError)  # fmt: skip
+USER_ERRORS = (
+    ValueError,
+    TypeError,
+    FileNotFoundError,
+    IsADirectoryError,
+    NotADirectoryError,
+    PermissionError,
+    UnicodeDecodeError,
+    KeyError,
+)
 
 
 class _Parser(argparse.ArgumentParser):
@@ -28,8 +43,10 @@ class _Parser(argparse.ArgumentParser):
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = _Parser(prog="rnnkit", description="Recurrent neural networks: train, evaluate, "
-                     "predict and explore.")  # fmt: skip
+    parser = _Parser(
+        prog="rnnkit",
+        description="Recurrent neural networks: train, evaluate, predict and explore.",
+    )
     from rnnkit import __version__
 
     parser.add_argument("--version", action="version", version=f"rnnkit {__version__}")
@@ -59,6 +76,9 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("rnnkit: interrupted", file=sys.stderr)
         return 130
+    except NonFiniteLossError as err:  # a training failure with a clear cause: no traceback
+        print(f"rnnkit {args.command}: error: {_one_line(err)}", file=sys.stderr)
+        return 1
     except USER_ERRORS as err:
         print(f"rnnkit {args.command}: error: {_one_line(err)}", file=sys.stderr)
         return 2
@@ -72,8 +92,10 @@ def main(argv: list[str] | None = None) -> int:
         else:
             sys.stderr.write(text)
             where = "traceback above"
-        print(f"rnnkit {args.command}: unexpected failure: {_one_line(err)} ({where})",
-              file=sys.stderr)  # fmt: skip
+        print(
+            f"rnnkit {args.command}: unexpected failure: {_one_line(err)} ({where})",
+            file=sys.stderr,
+        )
         return 1
 
 

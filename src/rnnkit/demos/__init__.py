@@ -11,6 +11,10 @@ import importlib
 DEMOS: dict[str, tuple[str, str]] = {
     "shapes": ("rnnkit.demos.shapes", "seed 002: every input/output/state shape, the h0 mistake"),
     "cell": ("rnnkit.demos.cell", "seed 001: an RNNCell stepped over time equals the RNN layer"),
+    "sincos": ("rnnkit.demos.sincos", "seed 000: sin -> cos with a carried hidden state"),
+    "fc-vs-rnn": ("rnnkit.demos.fc_vs_rnn", "seed 003: fully connected vs RNN on daily data"),
+    "gradients": ("rnnkit.demos.gradients", "seed 002: vanishing/exploding gradients, clipping"),
+    "elman-vs-jordan": ("rnnkit.demos.elman_vs_jordan", "seed 003: Elman vs Jordan networks"),
 }
 
 

@@ -11,9 +11,11 @@ from rnnkit.nn import RNN, RNNCell
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
-        "--backend", choices=["native", "scratch"], default="native",
+        "--backend",
+        choices=["native", "scratch"],
+        default="native",
         help="engine of the RNN layer compared with the cell (default native)",
-    )  # fmt: skip
+    )
     parser.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
 
 
@@ -38,7 +40,9 @@ def run(args: argparse.Namespace) -> int:
     out, h_n = layer(x)
     diff = (out - torch.stack(steps)).abs().max().item()
     print(f"\nRNN(4, 2, backend={args.backend!r}) with the cell's weights, in one call:")
-    print(f"output {tuple(out.shape)}, h_n {tuple(h_n.shape)}; "
-          f"max |RNN output - cell steps| = {diff:.2e}")  # fmt: skip
+    print(
+        f"output {tuple(out.shape)}, h_n {tuple(h_n.shape)}; "
+        f"max |RNN output - cell steps| = {diff:.2e}"
+    )
     print("same computation" if diff < 1e-6 else "MISMATCH")
     return 0 if diff < 1e-6 else 1

@@ -36,17 +36,26 @@ def run(args: argparse.Namespace) -> int:
     for kind in ("rnn", "lstm", "gru"):
         for bidirectional in (False, True):
             for batch_first in (False, True):
-                rnn = recurrent(kind, backend=args.backend, input_size=h_in, hidden_size=h_out,
-                                num_layers=layers, batch_first=batch_first,
-                                bidirectional=bidirectional)  # fmt: skip
+                rnn = recurrent(
+                    kind,
+                    backend=args.backend,
+                    input_size=h_in,
+                    hidden_size=h_out,
+                    num_layers=layers,
+                    batch_first=batch_first,
+                    bidirectional=bidirectional,
+                )
                 d = 2 if bidirectional else 1
                 x = torch.randn(n, length, h_in) if batch_first else torch.randn(length, n, h_in)
                 out, state = rnn(x)
-                print(f"{kind.upper()} batch_first={batch_first} bidirectional={bidirectional}"
-                      f" (D={d})")  # fmt: skip
+                print(
+                    f"{kind.upper()} batch_first={batch_first} bidirectional={bidirectional}"
+                    f" (D={d})"
+                )
                 print(_row("input", x), "  (N, L, H_in)" if batch_first else "  (L, N, H_in)")
-                print(_row("output", out), "  (N, L, D*H_out)" if batch_first else
-                      "  (L, N, D*H_out)")  # fmt: skip
+                print(
+                    _row("output", out), "  (N, L, D*H_out)" if batch_first else "  (L, N, D*H_out)"
+                )
                 states = state if isinstance(state, tuple) else (state,)
                 for name, s, h in zip(("h_n", "c_n"), states, ("H_out", "H_cell")):
                     print(_row(name, s), f"  (D*num_layers, N, {h}): never batch-first")
@@ -56,8 +65,14 @@ def run(args: argparse.Namespace) -> int:
                 print()
 
     print("The seed's mistake: h0 built as (N, num_layers, H_out) because batch_first=True.")
-    rnn = recurrent("rnn", backend=args.backend, input_size=h_in, hidden_size=h_out,
-                    num_layers=layers, batch_first=True)  # fmt: skip
+    rnn = recurrent(
+        "rnn",
+        backend=args.backend,
+        input_size=h_in,
+        hidden_size=h_out,
+        num_layers=layers,
+        batch_first=True,
+    )
     x = torch.randn(n, length, h_in)
     try:
         rnn(x, torch.zeros(n, layers, h_out))
@@ -67,6 +82,7 @@ def run(args: argparse.Namespace) -> int:
         print(f"  ValueError: {err}")
     h0 = torch.zeros(layers, n, h_out)
     out, h_n = rnn(x, h0)
-    print(f"  with h0 of shape {tuple(h0.shape)}: output {tuple(out.shape)}, "
-          f"h_n {tuple(h_n.shape)}")  # fmt: skip
+    print(
+        f"  with h0 of shape {tuple(h0.shape)}: output {tuple(out.shape)}, h_n {tuple(h_n.shape)}"
+    )
     return 0

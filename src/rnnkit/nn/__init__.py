@@ -15,9 +15,20 @@ from .packing import check_lengths, pack, unpack
 from .state import detach_state, final_hidden
 
 __all__ = [
-    "RNNCell", "LSTMCell", "GRUCell", "JordanCell",
-    "RNN", "LSTM", "GRU", "Jordan",
-    "BACKENDS", "KINDS", "recurrent",
-    "pack", "unpack", "check_lengths",
-    "detach_state", "final_hidden",
-]  # fmt: skip
+    "RNNCell",
+    "LSTMCell",
+    "GRUCell",
+    "JordanCell",
+    "RNN",
+    "LSTM",
+    "GRU",
+    "Jordan",
+    "BACKENDS",
+    "KINDS",
+    "recurrent",
+    "pack",
+    "unpack",
+    "check_lengths",
+    "detach_state",
+    "final_hidden",
+]

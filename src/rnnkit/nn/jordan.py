@@ -124,9 +124,14 @@ class JordanCell(nn.Module):
             y = y_prev.unsqueeze(0) if unbatched else y_prev
         gi = nn.functional.linear(x, self.weight_ih, self.bias_h)  # W_h x_t + b_h, (N, H)
         y_next, h_next = RF.jordan_step(
-            gi, y, self.weight_yh, self.weight_hy, self.bias_y,
-            self.nonlinearity, self.output_activation,
-        )  # fmt: skip
+            gi,
+            y,
+            self.weight_yh,
+            self.weight_hy,
+            self.bias_y,
+            self.nonlinearity,
+            self.output_activation,
+        )
         if unbatched:
             return h_next.squeeze(0), y_next.squeeze(0)
         return h_next, y_next

@@ -159,10 +159,18 @@ class RNN(_RecurrentLayer, nn.RNN):
         self._validate_init(input_size, hidden_size, num_layers, dropout, backend)
         check_choice("nonlinearity", nonlinearity, ("tanh", "relu"))
         nn.RNN.__init__(
-            self, input_size=input_size, hidden_size=hidden_size, num_layers=num_layers,
-            nonlinearity=nonlinearity, bias=bias, batch_first=batch_first, dropout=float(dropout),
-            bidirectional=bidirectional, device=device, dtype=dtype,
-        )  # fmt: skip
+            self,
+            input_size=input_size,
+            hidden_size=hidden_size,
+            num_layers=num_layers,
+            nonlinearity=nonlinearity,
+            bias=bias,
+            batch_first=batch_first,
+            dropout=float(dropout),
+            bidirectional=bidirectional,
+            device=device,
+            dtype=dtype,
+        )
         self.backend = backend
 
     def forward(self, input, hx: Tensor | None = None):
@@ -236,10 +244,18 @@ class LSTM(_RecurrentLayer, nn.LSTM):
                 f"proj_size must be smaller than hidden_size={hidden_size}, received {proj_size}"
             )
         nn.LSTM.__init__(
-            self, input_size=input_size, hidden_size=hidden_size, num_layers=num_layers,
-            bias=bias, batch_first=batch_first, dropout=float(dropout),
-            bidirectional=bidirectional, proj_size=proj_size, device=device, dtype=dtype,
-        )  # fmt: skip
+            self,
+            input_size=input_size,
+            hidden_size=hidden_size,
+            num_layers=num_layers,
+            bias=bias,
+            batch_first=batch_first,
+            dropout=float(dropout),
+            bidirectional=bidirectional,
+            proj_size=proj_size,
+            device=device,
+            dtype=dtype,
+        )
         self.backend = backend
 
     def _state_sizes(self) -> tuple[int, ...]:
@@ -306,10 +322,17 @@ class GRU(_RecurrentLayer, nn.GRU):
     ) -> None:
         self._validate_init(input_size, hidden_size, num_layers, dropout, backend)
         nn.GRU.__init__(
-            self, input_size=input_size, hidden_size=hidden_size, num_layers=num_layers,
-            bias=bias, batch_first=batch_first, dropout=float(dropout),
-            bidirectional=bidirectional, device=device, dtype=dtype,
-        )  # fmt: skip
+            self,
+            input_size=input_size,
+            hidden_size=hidden_size,
+            num_layers=num_layers,
+            bias=bias,
+            batch_first=batch_first,
+            dropout=float(dropout),
+            bidirectional=bidirectional,
+            device=device,
+            dtype=dtype,
+        )
         self.backend = backend
 
     def forward(self, input, hx: Tensor | None = None):

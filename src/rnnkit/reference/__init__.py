@@ -45,16 +45,14 @@ def _get_param(params: dict, name: str, required: bool):
     return None
 
 
-def gradient_norms_last_step(kind, params, x, h0=None, seed=0):
+def gradient_norms_last_step(kind, params, x, h0=None, c0=None):
     """Norms of dL/dh_t for t = 0..L-1 when L = sum of the output at the last step.
 
     kind: one of "rnn_tanh", "rnn_relu", "lstm", "gru".
     params: dict of torch-named arrays ``weight_ih``, ``weight_hh`` and optionally ``bias_ih``,
     ``bias_hh`` (the ``_l0`` names of ``torch.nn.RNN.state_dict()`` are accepted too).
-    x: input (L, N, H_in). h0: initial hidden state (N, H) or None.
-    seed: seed of ``numpy.random.default_rng`` for the initial states that are not given: h0
-    when it is None and, for "lstm", the cell state c0 (which cannot be passed); both are drawn
-    uniformly from [-1, 1).
+    x: input (L, N, H_in). h0: initial hidden state (N, H); c0: initial cell state (N, H), for
+    "lstm" only. States not given are zeros, as in torch.
 
     The loss is L = sum(output[L-1]), i.e. d_output is zero except d_output[-1] = 1 and the
     final state gets no gradient. Returns dh_norms (L,) as computed by the ``*_backward``
@@ -70,12 +68,11 @@ def gradient_norms_last_step(kind, params, x, h0=None, seed=0):
 
     N, H = x.shape[1], weight_hh.shape[-1]
     dtype = x.dtype if np.issubdtype(x.dtype, np.floating) else np.float64
-    rng = np.random.default_rng(seed)
     if h0 is None:
-        h0 = rng.uniform(-1.0, 1.0, size=(N, H)).astype(dtype)  # (N, H)
+        h0 = np.zeros((N, H), dtype=dtype)  # (N, H)
 
     if kind == "lstm":
-        c0 = rng.uniform(-1.0, 1.0, size=(N, H)).astype(dtype)  # (N, H)
+        c0 = np.zeros((N, H), dtype=dtype) if c0 is None else c0  # (N, H)
         output, _, cache = lstm_forward(x, h0, c0, weight_ih, weight_hh, bias_ih, bias_hh)
     elif kind == "gru":
         output, _, cache = gru_forward(x, h0, weight_ih, weight_hh, bias_ih, bias_hh)

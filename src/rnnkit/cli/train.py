@@ -1,0 +1,56 @@
+"""``rnnkit train CONFIG.toml [--set k=v ...] [--out DIR] [--resume RUN] [--quiet]``."""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+from rnnkit.errors import ConfigError
+
+
+def register(sub) -> None:
+    p = sub.add_parser(
+        "train",
+        help="train a model from a TOML config",
+        description="Train a model from a TOML config; the run folder gets "
+        "config.toml, metrics.csv, checkpoints, predictions and report.html.",
+    )
+    p.add_argument("config", nargs="?", help="the TOML config (optional with --resume)")
+    p.add_argument(
+        "--set",
+        dest="overrides",
+        action="append",
+        default=[],
+        metavar="KEY=VALUE",
+        help="override a config value, e.g. --set model.hidden_size=128 (repeatable)",
+    )
+    p.add_argument("--out", help="the run folder (default runs/<name or timestamp>)")
+    p.add_argument(
+        "--resume", metavar="RUN", help="continue the run in folder RUN from its last checkpoint"
+    )
+    p.add_argument("--quiet", action="store_true", help="no progress bar, no printed metrics")
+    p.set_defaults(func=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    from rnnkit.config import load_config
+    from rnnkit.tasks import get_task_class
+    from rnnkit.train import fit
+    from rnnkit.train.run import default_run_dir
+
+    if args.resume:
+        run_dir = Path(args.resume)
+        config_path = Path(args.config) if args.config else run_dir / "config.toml"
+        if not (run_dir / "config.toml").exists():
+            raise ConfigError(f"--resume {run_dir}: not a run folder (no config.toml)")
+    elif not args.config:
+        raise ConfigError("train needs a CONFIG.toml (or --resume RUN)")
+    else:
+        config_path = Path(args.config)
+    config = load_config(config_path, args.overrides)
+    if not args.resume:
+        run_dir = Path(args.out) if args.out else default_run_dir(config)
+    args.error_log = run_dir / "error.log"
+    task = get_task_class(config.task)(config)
+    fit(task, config, run_dir, resume=bool(args.resume), quiet=args.quiet)
+    return 0

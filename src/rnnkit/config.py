@@ -1,0 +1,307 @@
+"""Typed run configuration: dataclasses per section, read from TOML, with checked overrides.
+
+A config file names a ``task`` and has the sections ``[data]``, ``[model]`` and ``[train]``::
+
+    task = "sincos"
+    name = "sincos-rnn"          # the run folder is runs/<name> (a timestamp when omitted)
+
+    [model]
+    cell = "rnn"
+    hidden_size = 32
+
+    [train]
+    max_steps = 1000
+    optimizer = "sgd"
+    lr = 0.01
+
+Each task may extend :class:`DataConfig` and :class:`ModelConfig` with its own fields. An
+unknown key, or a value of the wrong type, is a :class:`~rnnkit.errors.ConfigError` naming
+the key, the expected type and the received value, with a "did you mean" suggestion.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import difflib
+import hashlib
+import json
+import sys
+import types
+import typing
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from rnnkit.errors import ConfigError
+
+if sys.version_info >= (3, 11):
+    import tomllib
+else:  # pragma: no cover
+    import tomli as tomllib
+
+
+@dataclass
+class DataConfig:
+    """Where the data is and how to read it. Tasks add their own fields."""
+
+    format: str = ""  # the reader: depends on the task ("csv", "imdb", "conll", "text", ...)
+    train: str = ""  # path of the training data ("" = the task's built-in default)
+    validation: str = ""  # path; "" = a seeded split of `validation_fraction` from train
+    test: str = ""  # path of the test data ("" = none, or the task's own held-out part)
+    validation_fraction: float = 0.1  # share of train held out when `validation` is empty
+
+
+@dataclass
+class ModelConfig:
+    """The recurrent network. Tasks add heads, embeddings and the like."""
+
+    cell: str = "lstm"  # rnn | lstm | gru | jordan
+    backend: str = "native"  # native (torch.nn kernels) | scratch (rnnkit's loop)
+    hidden_size: int = 64  # H_out of every recurrent layer
+    num_layers: int = 1  # stacked layers
+    bidirectional: bool = False  # run a second layer right to left and concatenate
+    dropout: float = 0.0  # between stacked layers (and before the head, where a task says)
+    nonlinearity: str = "tanh"  # for cell = "rnn": tanh | relu
+
+
+@dataclass
+class TrainConfig:
+    """The training loop: budget, optimizer, schedule, evaluation, reproducibility."""
+
+    epochs: int = 10  # passes over the training data
+    max_steps: int = 0  # stop after this many optimizer steps (0 = no step budget)
+    batch_size: int = 32  # global batch size (split across processes under torchrun)
+    optimizer: str = "adam"  # sgd | adam | adamw
+    lr: float = 1e-3  # peak learning rate
+    momentum: float = 0.0  # SGD momentum
+    weight_decay: float = 0.0  # L2 (sgd, adam) or decoupled (adamw) weight decay
+    clip_grad_norm: float = 1.0  # clip the global gradient norm to this (0 = no clipping)
+    schedule: str = "constant"  # constant | cosine | plateau
+    warmup_steps: int = 0  # linear warm-up before the cosine schedule
+    min_lr: float = 0.0  # floor of the cosine schedule
+    plateau_factor: float = 0.5  # reduce-on-plateau multiplies the lr by this...
+    plateau_patience: int = 2  # ...after this many evaluations without improvement
+    eval_every: int = 0  # evaluate every N steps (0 = at the end of each epoch)
+    log_every: int = 10  # write a metrics row every N steps
+    metric: str = ""  # validation metric for best checkpoint / early stopping ("" = task's)
+    early_stopping: int = 0  # stop after N evaluations without improvement (0 = off)
+    seed: int = 0  # seeds python, numpy and torch; data order depends on it too
+    deterministic: bool = False  # torch.use_deterministic_algorithms
+    device: str = "auto"  # auto (cuda, then mps, then cpu) | cpu | cuda | cuda:1 | mps
+    precision: str = "fp32"  # fp32 | bf16 (autocast) | fp16 (autocast + scaler, GPU)
+    num_threads: int = 0  # torch.set_num_threads (0 = torch's default)
+
+
+@dataclass
+class Config:
+    """A whole run: the task name and its three sections."""
+
+    task: str = ""
+    name: str = ""
+    data: DataConfig = field(default_factory=DataConfig)
+    model: ModelConfig = field(default_factory=ModelConfig)
+    train: TrainConfig = field(default_factory=TrainConfig)
+
+    def to_dict(self) -> dict[str, Any]:
+        return dataclasses.asdict(self)
+
+    def hash(self) -> str:
+        """A short hash of the model-defining parts (task, data, model)."""
+        key = {"task": self.task, "data": self.to_dict()["data"], "model": self.to_dict()["model"]}
+        return hashlib.sha256(json.dumps(key, sort_keys=True).encode()).hexdigest()[:16]
+
+
+SECTIONS = ("data", "model", "train")
+TOP_LEVEL = ("task", "name")
+
+
+def _suggest(key: str, known) -> str:
+    close = difflib.get_close_matches(key, list(known), n=1, cutoff=0.6)
+    return f" (did you mean {close[0]!r}?)" if close else ""
+
+
+def _type_name(tp) -> str:
+    if typing.get_origin(tp) in (typing.Union, types.UnionType):
+        return " or ".join(_type_name(a) for a in typing.get_args(tp))
+    if typing.get_origin(tp) is list:
+        (inner,) = typing.get_args(tp) or (Any,)
+        return f"list of {_type_name(inner)}"
+    return getattr(tp, "__name__", str(tp))
+
+
+def _coerce(key: str, value: Any, tp) -> Any:
+    """Check ``value`` against the field type ``tp``; ints are accepted for floats."""
+    origin = typing.get_origin(tp)
+    if origin in (typing.Union, types.UnionType):
+        for arg in typing.get_args(tp):
+            try:
+                return _coerce(key, value, arg)
+            except ConfigError:
+                continue
+    elif origin is list:
+        (inner,) = typing.get_args(tp) or (Any,)
+        if isinstance(value, list):
+            return [_coerce(key, v, inner) for v in value]
+    elif tp is Any:
+        return value
+    elif tp is type(None):
+        if value is None:
+            return None
+    elif tp is float:
+        if isinstance(value, (int, float)) and not isinstance(value, bool):
+            return float(value)
+    elif tp is int:
+        if isinstance(value, int) and not isinstance(value, bool):
+            return value
+    elif isinstance(value, tp):
+        return value
+    raise ConfigError(
+        f"{key} must be {_type_name(tp)}, received {value!r} ({type(value).__name__})"
+    )
+
+
+def build_section(cls, values: dict[str, Any], section: str):
+    """Build the dataclass ``cls`` from ``values``, refusing unknown keys and wrong types."""
+    hints = typing.get_type_hints(cls)
+    known = {f.name for f in dataclasses.fields(cls)}
+    kwargs = {}
+    for key, value in values.items():
+        if key not in known:
+            raise ConfigError(f"unknown key {section}.{key}{_suggest(key, known)}")
+        kwargs[key] = _coerce(f"{section}.{key}", value, hints[key])
+    return cls(**kwargs)
+
+
+def parse_value(text: str) -> Any:
+    """Parse the value of ``--set key=value`` as TOML (``128``, ``0.1``, ``true``, ``"x"``,
+    ``[1, 2]``); anything that is not valid TOML is taken as a plain string."""
+    try:
+        return tomllib.loads(f"v = {text}")["v"]
+    except tomllib.TOMLDecodeError:
+        return text
+
+
+def apply_overrides(raw: dict[str, Any], overrides: list[str]) -> dict[str, Any]:
+    """Apply ``section.key=value`` (or ``task=...``/``name=...``) overrides to a raw dict."""
+    for item in overrides:
+        if "=" not in item:
+            raise ConfigError(
+                f"--set expects KEY=VALUE (e.g. model.hidden_size=128), received {item!r}"
+            )
+        key, value = item.split("=", 1)
+        parts = key.strip().split(".")
+        if len(parts) == 1 and parts[0] in TOP_LEVEL:
+            raw[parts[0]] = parse_value(value)
+        elif len(parts) == 2 and parts[0] in SECTIONS:
+            raw.setdefault(parts[0], {})[parts[1]] = parse_value(value)
+        else:
+            known = list(TOP_LEVEL) + [f"{s}.<key>" for s in SECTIONS]
+            raise ConfigError(
+                f"--set key must be one of {', '.join(known)}, received {key!r}"
+                + _suggest(parts[0], SECTIONS + TOP_LEVEL)
+            )
+    return raw
+
+
+def config_from_dict(raw: dict[str, Any]) -> Config:
+    """Build a :class:`Config`; the task decides the data and model section classes."""
+    from rnnkit.tasks import get_task_class
+
+    for key in raw:
+        if key not in SECTIONS + TOP_LEVEL:
+            raise ConfigError(f"unknown key {key}{_suggest(key, SECTIONS + TOP_LEVEL)}")
+    task = raw.get("task")
+    if not isinstance(task, str) or not task:
+        raise ConfigError('task must be set, e.g. task = "sincos" at the top of the config')
+    task_cls = get_task_class(task)
+    name = _coerce("name", raw.get("name", ""), str)
+    sections = {}
+    for section, cls in (
+        ("data", task_cls.data_config),
+        ("model", task_cls.model_config),
+        ("train", TrainConfig),
+    ):
+        values = raw.get(section, {})
+        if not isinstance(values, dict):
+            raise ConfigError(f"{section} must be a table [{section}], received {values!r}")
+        sections[section] = build_section(cls, values, section)
+    config = Config(task=task, name=name, **sections)
+    validate(config)
+    return config
+
+
+def load_config(path: str | Path, overrides: list[str] | None = None) -> Config:
+    """Read a TOML config file and apply ``--set`` overrides."""
+    path = Path(path)
+    if not path.is_file():
+        raise FileNotFoundError(f"config file not found: {path}")
+    try:
+        raw = tomllib.loads(path.read_text(encoding="utf-8"))
+    except tomllib.TOMLDecodeError as err:
+        raise ConfigError(f"{path} is not valid TOML: {err}") from None
+    return config_from_dict(apply_overrides(raw, overrides or []))
+
+
+CHOICES = {
+    "model.cell": ("rnn", "lstm", "gru", "jordan"),
+    "model.backend": ("native", "scratch"),
+    "model.nonlinearity": ("tanh", "relu"),
+    "train.optimizer": ("sgd", "adam", "adamw"),
+    "train.schedule": ("constant", "cosine", "plateau"),
+    "train.precision": ("fp32", "bf16", "fp16"),
+}
+
+POSITIVE = ("model.hidden_size", "model.num_layers", "train.batch_size", "train.log_every")
+NON_NEGATIVE = (
+    "train.epochs",
+    "train.max_steps",
+    "train.eval_every",
+    "train.warmup_steps",
+    "train.early_stopping",
+    "train.weight_decay",
+    "train.clip_grad_norm",
+    "train.num_threads",
+    "train.momentum",
+)
+
+
+def _get(config: Config, dotted: str):
+    section, key = dotted.split(".")
+    return getattr(getattr(config, section), key, None)
+
+
+def validate(config: Config) -> None:
+    """Check value ranges and choices that the types alone do not catch."""
+    for dotted, choices in CHOICES.items():
+        value = _get(config, dotted)
+        if value is not None and value not in choices:
+            raise ConfigError(
+                f"{dotted} must be one of {', '.join(choices)}, received {value!r}"
+                + _suggest(str(value), choices)
+            )
+    for dotted in POSITIVE:
+        value = _get(config, dotted)
+        if value is not None and value <= 0:
+            raise ConfigError(f"{dotted} must be positive, received {value}")
+    for dotted in NON_NEGATIVE:
+        value = _get(config, dotted)
+        if value is not None and value < 0:
+            raise ConfigError(f"{dotted} must be >= 0, received {value}")
+    if not 0.0 <= config.model.dropout < 1.0:
+        raise ConfigError(f"model.dropout must be in [0, 1), received {config.model.dropout}")
+    if not config.train.lr > 0:
+        raise ConfigError(f"train.lr must be positive, received {config.train.lr}")
+    if config.train.epochs == 0 and config.train.max_steps == 0:
+        raise ConfigError("set train.epochs or train.max_steps: both are 0, so nothing would train")
+    if config.model.cell == "jordan" and config.model.backend == "native":
+        raise ConfigError(
+            "model.backend must be 'scratch' for cell 'jordan' (torch.nn has no Jordan network), "
+            "received 'native'"
+        )
+
+
+def to_toml(config: Config) -> str:
+    """The fully resolved config as TOML (enough to rebuild the model)."""
+    import tomli_w
+
+    return tomli_w.dumps(config.to_dict())

@@ -1,0 +1,36 @@
+"""Building blocks shared by the task models."""
+
+from __future__ import annotations
+
+from torch import nn
+
+from rnnkit.config import ModelConfig
+from rnnkit.nn import recurrent
+
+
+def recurrent_from_config(
+    cfg: ModelConfig,
+    input_size: int,
+    *,
+    batch_first: bool = True,
+    jordan_output_size: int | None = None,
+) -> nn.Module:
+    """The recurrent layer a ``[model]`` section describes (any cell, any backend).
+
+    A Jordan network feeds back its own output, so it needs ``output_size``: the task's
+    target size where the Jordan output *is* the prediction, else ``hidden_size``.
+    """
+    kwargs = dict(
+        input_size=input_size,
+        hidden_size=cfg.hidden_size,
+        num_layers=cfg.num_layers,
+        bidirectional=cfg.bidirectional,
+        batch_first=batch_first,
+        dropout=cfg.dropout if cfg.num_layers > 1 else 0.0,
+    )
+    if cfg.cell == "rnn":
+        kwargs["nonlinearity"] = cfg.nonlinearity
+    if cfg.cell == "jordan":
+        kwargs["output_size"] = jordan_output_size or cfg.hidden_size
+        kwargs["nonlinearity"] = cfg.nonlinearity
+    return recurrent(cfg.cell, backend=cfg.backend, **kwargs)

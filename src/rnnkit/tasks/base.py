@@ -1,0 +1,127 @@
+"""The contract between a task and the training engine.
+
+The engine (:func:`rnnkit.train.fit`) owns the loop: seeding, devices, the optimizer, clipping,
+schedules, evaluation, checkpoints, logging and reports. A task owns everything specific to
+its problem: reading data, building the model, cutting batches, computing the loss of a
+batch, its metrics, its predictions and its plots. Every model follows one contract,
+``forward(...) -> (output, loss)``, so any model fits any task that feeds it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any, ClassVar
+
+import pandas as pd
+import torch
+from torch import Tensor, nn
+
+from rnnkit.config import Config, DataConfig, ModelConfig
+
+
+class Task:
+    """Base class of every task. Subclasses override the methods marked *must*."""
+
+    name: ClassVar[str] = ""
+    data_config: ClassVar[type] = DataConfig
+    model_config: ClassVar[type] = ModelConfig
+    stateful: ClassVar[bool] = False  # carry the detached hidden state from batch to batch
+    metric: ClassVar[str] = "val_loss"  # default validation metric to select checkpoints
+    higher_is_better: ClassVar[frozenset[str]] = frozenset(
+        {
+            "accuracy",
+            "macro_f1",
+            "f1",
+            "precision",
+            "recall",
+            "exact_match",
+            "bleu",
+            "char_accuracy",
+            "coverage",
+            "balanced_accuracy",
+        }
+    )
+
+    def __init__(self, config: Config) -> None:
+        self.config = config
+        self.device = torch.device("cpu")
+
+    # ---- data ---------------------------------------------------------------------------
+    def setup(self) -> None:
+        """Read and prepare the data for training (*must*). Called once before training."""
+        raise NotImplementedError
+
+    def save_artifacts(self, run_dir: Path) -> None:
+        """Write what prediction needs besides the weights (vocabularies, scalers) as JSON."""
+
+    def load_artifacts(self, run_dir: Path) -> None:
+        """Read back what :meth:`save_artifacts` wrote, so that :meth:`build_model` works."""
+
+    def train_batches(self, epoch: int, rank: int = 0, world: int = 1) -> Iterator[Any]:
+        """The batches of one epoch, in an order fixed by (seed, epoch) (*must*).
+
+        Under ``world`` processes, yield this rank's share of each global batch.
+        """
+        raise NotImplementedError
+
+    def steps_per_epoch(self, world: int = 1) -> int:
+        """Optimizer steps in one epoch (*must*); used by schedules and progress bars."""
+        raise NotImplementedError
+
+    # ---- model --------------------------------------------------------------------------
+    def build_model(self) -> nn.Module:
+        """A fresh model for this task's config (*must*)."""
+        raise NotImplementedError
+
+    def training_step(self, model: nn.Module, batch: Any, state: Any) -> tuple[Tensor, Any]:
+        """Loss of one batch (mean over examples) and the state to carry (*must*).
+
+        ``state`` is the detached state from the previous batch for stateful tasks, else None.
+        """
+        raise NotImplementedError
+
+    def batch_examples(self, batch: Any) -> int:
+        """Number of examples (or tokens) in a batch, for the throughput column."""
+        return 1
+
+    # ---- evaluation ---------------------------------------------------------------------
+    def evaluate(self, model: nn.Module, split: str = "validation", state: Any = None) -> dict:
+        """Metrics on a split, without the ``val_``/``test_`` prefix, e.g. ``{"loss": ...}``."""
+        raise NotImplementedError
+
+    def has_split(self, split: str) -> bool:
+        return split == "validation"
+
+    def evaluate_path(self, model: nn.Module, path: str) -> dict:
+        """Metrics on a data file given on the command line (``rnnkit evaluate --data``)."""
+        raise NotImplementedError(f"task {self.name!r} cannot evaluate a file")
+
+    def predictions(self, model: nn.Module, state: Any = None) -> pd.DataFrame | None:
+        """Predictions on the test (or validation) split, for ``predictions.csv``."""
+        return None
+
+    def predict_lines(self, model: nn.Module, lines: list[str]) -> list[str]:
+        """Predictions for raw inputs, one per line (``rnnkit predict --input``)."""
+        raise NotImplementedError(f"task {self.name!r} has no line predictor")
+
+    def snapshot(self, model: nn.Module, run_dir: Path, epoch: int, step: int) -> None:
+        """Optional plots during training (called after each evaluation on rank 0)."""
+
+    def plots(self, model: nn.Module, run_dir: Path, state: Any = None) -> list[tuple[str, Path]]:
+        """The task's own plots for the report, as (title, png path) pairs."""
+        return []
+
+    def report_sections(self, model: nn.Module) -> list[tuple[str, str]]:
+        """Extra report sections as (heading, HTML) pairs (tables, samples)."""
+        return []
+
+    def on_load(self, meta: dict) -> None:
+        """Called after a run's checkpoint is loaded, with the checkpoint's metadata."""
+
+    # ---- helpers ------------------------------------------------------------------------
+    def is_better(self, metric: str, value: float, best: float | None) -> bool:
+        if best is None:
+            return True
+        bare = metric.removeprefix("val_")
+        return value > best if bare in self.higher_is_better else value < best

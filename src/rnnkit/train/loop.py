@@ -1,0 +1,369 @@
+"""The training loop: one readable ``for`` over batches, with everything inline.
+
+:func:`fit` trains a :class:`~rnnkit.tasks.base.Task` under a :class:`~rnnkit.config.Config`
+and leaves a run folder (see :mod:`rnnkit.train.run`). Each step is
+
+    zero_grad -> forward (autocast) -> loss finite? -> backward -> clip -> optimizer step
+    -> schedule step -> detach the carried state -> log -> evaluate / checkpoint when due
+
+and the loop stops at ``train.max_steps``, after ``train.epochs``, or by early stopping.
+"""
+
+from __future__ import annotations
+
+import itertools
+import math
+import sys
+import time
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+import torch
+from torch import nn
+
+import rnnkit
+from rnnkit.config import Config
+from rnnkit.errors import ConfigError, NonFiniteLossError
+from rnnkit.nn.state import detach_state
+from rnnkit.tasks.base import Task
+from rnnkit.train import distributed as dist_utils
+from rnnkit.train.checkpoint import (
+    carried_state,
+    load_checkpoint,
+    model_state,
+    optimizer_state,
+    save_checkpoint,
+)
+from rnnkit.train.device import autocast, grad_scaler, resolve_device
+from rnnkit.train.optim import Schedule, build_optimizer
+from rnnkit.train.progress import Progress
+from rnnkit.train.run import MetricsLog, RunDir
+from rnnkit.train.seeding import rng_state, seed_everything, set_rng_state
+
+
+@dataclass
+class LoopState:
+    """Where the loop is; saved in every checkpoint."""
+
+    step: int = 0  # optimizer steps done
+    epoch: int = 0  # epochs completed
+    epoch_step: int = 0  # batches done in the current epoch
+    best: float | None = None  # best value of the selection metric so far
+    best_step: int | None = None
+    bad_evals: int = 0  # evaluations since the last improvement
+    train_seconds: float = 0.0
+
+
+@dataclass
+class FitResult:
+    run_dir: Path
+    model: nn.Module
+    state: LoopState
+    metrics: dict = field(default_factory=dict)  # final validation/test metrics
+    stopped_early: bool = False
+    carry: Any = None  # the carried state at the end (stateful tasks)
+
+
+class Trainer:
+    """Holds what the loop needs; :meth:`fit` is the loop."""
+
+    def __init__(
+        self,
+        task: Task,
+        config: Config,
+        run_dir: str | Path,
+        *,
+        resume: bool = False,
+        quiet: bool = False,
+        overwrite: bool = False,
+    ) -> None:
+        self.task, self.config, self.cfg = task, config, config.train
+        self.world = dist_utils.detect_world()
+        if self.cfg.num_threads:
+            torch.set_num_threads(self.cfg.num_threads)
+        seed_everything(self.cfg.seed, self.cfg.deterministic)
+        self.device = dist_utils.init(self.world, resolve_device(self.cfg.device))
+        self.run = RunDir(run_dir)
+        self.quiet = quiet or not self.world.is_main
+        task.device = self.device
+        task.setup()
+        if self.world.is_main and not resume:
+            self.run.create(config, overwrite=overwrite)
+            task.save_artifacts(self.run.path)
+        self.model = task.build_model().to(self.device)
+        self.optimizer = build_optimizer(self.cfg, self.model)
+        self.steps_per_epoch = max(1, task.steps_per_epoch(self.world.size))
+        budget = [self.cfg.epochs * self.steps_per_epoch] if self.cfg.epochs else []
+        self.total_steps = min(budget + ([self.cfg.max_steps] if self.cfg.max_steps else []))
+        self.schedule = Schedule(self.cfg, self.optimizer, self.total_steps)
+        self.scaler = grad_scaler(self.device, self.cfg.precision)
+        self.metric = self.cfg.metric or task.metric
+        self.state, self.carry = LoopState(), None
+        self.window: list[tuple[float, float, int]] = []  # (loss, grad_norm, examples)
+        self.last_eval_step = -1
+        self.log = MetricsLog(self.run.metrics_csv if self.world.is_main else None)
+        if resume:
+            self._restore()
+        self.ddp_model = dist_utils.wrap(self.model, self.world, self.device)
+        self.writer = self._tensorboard(resume)
+
+    # ---- the loop -----------------------------------------------------------------------
+    def fit(self) -> FitResult:
+        st, stop = self.state, self.state.step >= self.total_steps
+        progress = Progress(self.total_steps, st.step, enabled=not self.quiet)
+        tick = time.perf_counter()
+        while not stop:
+            if st.epoch_step == 0 and self.task.stateful:
+                self.carry = None  # a new pass over the stream starts from a zero state
+            batches = self.task.train_batches(st.epoch, self.world.rank, self.world.size)
+            for batch in itertools.islice(batches, st.epoch_step, None):
+                loss, grad_norm = self._train_step(batch)
+                st.step, st.epoch_step = st.step + 1, st.epoch_step + 1
+                self.window.append((loss, grad_norm, self.task.batch_examples(batch)))
+                progress.update(st.step, loss)
+                eval_due = bool(self.cfg.eval_every) and st.step % self.cfg.eval_every == 0
+                if eval_due or st.step % self.cfg.log_every == 0 or st.step == 1:
+                    st.train_seconds += time.perf_counter() - tick
+                    tick = time.perf_counter()
+                    self._log_train()
+                if eval_due:
+                    stop = self._evaluate_and_checkpoint()
+                if stop or st.step >= self.total_steps:
+                    stop = True
+                    break
+            else:  # the epoch ran out of batches
+                st.epoch, st.epoch_step = st.epoch + 1, 0
+                st.train_seconds += time.perf_counter() - tick
+                tick = time.perf_counter()
+                self._log_train()
+                if not self.cfg.eval_every:
+                    stop = self._evaluate_and_checkpoint()
+                stop = stop or (bool(self.cfg.epochs) and st.epoch >= self.cfg.epochs)
+        st.train_seconds += time.perf_counter() - tick
+        self._log_train()
+        if self.last_eval_step != st.step:  # the run ends between evaluations
+            self._evaluate_and_checkpoint()
+        progress.close()
+        return self._finish()
+
+    def _train_step(self, batch: Any) -> tuple[float, float]:
+        self.model.train()
+        self.optimizer.zero_grad(set_to_none=True)
+        with autocast(self.device, self.cfg.precision):
+            loss, carry = self.task.training_step(self.ddp_model, batch, self.carry)
+        value = dist_utils.mean_across(float(loss.detach()), self.world)
+        if not math.isfinite(value):
+            self._log_train()
+            self.log.add(
+                {"step": self.state.step + 1, "epoch": self.state.epoch + 1, "train_loss": value}
+            )
+            self.log.flush()  # keep the curve up to the failure for inspection
+            raise NonFiniteLossError(self._nonfinite_message(value))
+        self.scaler.scale(loss).backward()
+        self.scaler.unscale_(self.optimizer)
+        clip = self.cfg.clip_grad_norm if self.cfg.clip_grad_norm > 0 else math.inf
+        grad_norm = float(nn.utils.clip_grad_norm_(self.model.parameters(), clip))
+        self.scaler.step(self.optimizer)
+        self.scaler.update()
+        self.schedule.step()
+        self.carry = detach_state(carry)  # truncated BPTT: keep the values, cut the graph
+        if self.writer is not None:
+            self.writer.add_scalar("train/loss", value, self.state.step + 1)
+            self.writer.add_scalar("train/grad_norm", grad_norm, self.state.step + 1)
+        return value, grad_norm
+
+    def _nonfinite_message(self, value: float) -> str:
+        st = self.state
+        kept = (
+            f"the last good checkpoint is {self.run.last} (step {self._last_saved_step()})"
+            if self.run.last.exists()
+            else "no checkpoint had been written yet"
+        )
+        return (
+            f"training loss is {value} at step {st.step + 1} (epoch {st.epoch + 1}); the run "
+            f"stopped and {kept}. Lower train.lr or set train.clip_grad_norm."
+        )
+
+    def _last_saved_step(self) -> int:
+        return load_checkpoint(self.run.last)[1].get("step", 0)
+
+    # ---- logging, evaluation, checkpoints ------------------------------------------------
+    def _log_train(self) -> None:
+        """One metrics row for the steps since the last row (means over those steps)."""
+        if not self.window:
+            return
+        losses, norms, examples = zip(*self.window)
+        self.window = []
+        st = self.state
+        row = {
+            "step": st.step,
+            "epoch": st.epoch + (0 if st.epoch_step == 0 else 1),
+            "train_loss": sum(losses) / len(losses),
+            "grad_norm": sum(norms) / len(norms),
+            "grad_norm_max": max(norms),
+            "lr": self.schedule.lr,
+            "examples": sum(examples),
+            "elapsed_s": round(st.train_seconds, 3),
+        }
+        self.log.add(row)
+        if self.writer is not None:
+            self.writer.add_scalar("train/lr", self.schedule.lr, self.state.step)
+
+    def _bare_metric(self) -> str:
+        return self.metric.removeprefix("val_")
+
+    def _evaluate(self, split: str) -> dict:
+        self.model.eval()
+        with torch.no_grad():
+            metrics = self.task.evaluate(self.model, split, state=self.carry)
+        self.model.train()
+        return metrics
+
+    def _evaluate_and_checkpoint(self) -> bool:
+        """Evaluate on validation, log, keep the best and last checkpoints; True = stop."""
+        st, metrics = self.state, self._evaluate("validation")
+        self.last_eval_step = st.step
+        if self._bare_metric() not in metrics:
+            known = ", ".join("val_" + k for k in metrics)
+            raise ConfigError(
+                f"train.metric {self.metric!r} is not reported by task "
+                f"{self.task.name!r}; available: {known}"
+            )
+        value = float(metrics[self._bare_metric()])
+        improved = self.task.is_better(self.metric, value, st.best)
+        if improved:
+            st.best, st.best_step, st.bad_evals = value, st.step, 0
+        else:
+            st.bad_evals += 1
+        self.schedule.evaluated(improved)
+        row = {"step": st.step, "epoch": st.epoch + (0 if st.epoch_step == 0 else 1)}
+        self.log.add({**row, **{f"val_{k}": v for k, v in metrics.items()}})
+        if self.world.is_main:
+            if self.writer is not None:
+                for k, v in metrics.items():
+                    self.writer.add_scalar(f"val/{k}", v, st.step)
+            if improved:
+                self._save(self.run.best, value)
+            self._save(self.run.last, value)
+            self.log.flush()
+            self.task.snapshot(self.model, self.run.path, st.epoch, st.step)
+            if not self.quiet:
+                shown = "  ".join(f"val_{k} {v:.5g}" for k, v in metrics.items())
+                print(
+                    f"step {st.step:>6}  epoch {row['epoch']:>3}  train_loss "
+                    f"{self._recent_train_loss():.5g}  {shown}",
+                    flush=True,
+                )
+        return bool(self.cfg.early_stopping) and st.bad_evals >= self.cfg.early_stopping
+
+    def _recent_train_loss(self) -> float:
+        steps, losses = self.log.series("train_loss")
+        return losses[-1] if losses else math.nan
+
+    def _save(self, path: Path, value: float) -> None:
+        rng_tensors, rng_meta = rng_state()
+        meta = {
+            "step": self.state.step,
+            "metric": self.metric,
+            "value": value,
+            "loop": asdict(self.state),
+            "schedule": self.schedule.state_dict(),
+            "rng": rng_meta,
+            "config_hash": self.config.hash(),
+            "task": self.config.task,
+            "rnnkit": rnnkit.__version__,
+            "torch": torch.__version__,
+        }
+        save_checkpoint(
+            path,
+            model=self.model,
+            meta=meta,
+            optimizer=self.optimizer,
+            extra_tensors=rng_tensors,
+            carry=self.carry,
+        )
+
+    def _restore(self) -> None:
+        if not self.run.last.exists():
+            raise ConfigError(f"cannot resume: {self.run.last} does not exist")
+        tensors, meta = load_checkpoint(self.run.last)
+        if meta.get("config_hash") != self.config.hash():
+            raise ConfigError(
+                f"cannot resume {self.run.path}: its config.toml changed the task, "
+                f"data or model since the checkpoint was written"
+            )
+        self.model.load_state_dict(model_state(tensors))
+        self.optimizer.load_state_dict(optimizer_state(tensors, meta))
+        self.schedule.load_state_dict(meta["schedule"])
+        self.state = LoopState(**meta["loop"])
+        self.carry = carried_state(tensors, meta, self.device)
+        set_rng_state({k: v for k, v in tensors.items() if k.startswith("rng.")}, meta["rng"])
+        self.log.load_until(self.state.step)
+        self.last_eval_step = self.state.step
+
+    def _tensorboard(self, resume: bool):
+        if not self.world.is_main:
+            return None
+        try:
+            from torch.utils.tensorboard import SummaryWriter
+        except ImportError:  # pragma: no cover - tensorboard is a dependency
+            return None
+        purge = self.state.step + 1 if resume else None
+        return SummaryWriter(str(self.run.tensorboard), purge_step=purge)
+
+    # ---- the end --------------------------------------------------------------------------
+    def _finish(self) -> FitResult:
+        st = self.state
+        use_best = self.run.best.exists() and not self.task.stateful and self.world.is_main
+        if use_best:  # final figures come from the checkpoint chosen on validation
+            self.model.load_state_dict(model_state(load_checkpoint(self.run.best)[0]))
+        final = {f"val_{k}": v for k, v in self._evaluate("validation").items()}
+        if self.task.has_split("test"):
+            final.update({f"test_{k}": v for k, v in self._evaluate("test").items()})
+        final.update(
+            {
+                "step": st.step,
+                "best_step": st.best_step,
+                "train_seconds": round(st.train_seconds, 3),
+            }
+        )
+        stopped = bool(self.cfg.early_stopping) and st.bad_evals >= self.cfg.early_stopping
+        if self.world.is_main:
+            self.run.write_final_metrics(final)
+            preds = self.task.predictions(self.model, state=self.carry)
+            if preds is not None:
+                from rnnkit.train.checkpoint import atomic_write_text
+
+                atomic_write_text(self.run.predictions_csv, preds.to_csv(index=False))
+            if self.writer is not None:
+                self.writer.close()
+        dist_utils.shutdown(self.world)
+        return FitResult(self.run.path, self.model, st, final, stopped, self.carry)
+
+
+def fit(
+    task: Task,
+    config: Config,
+    run_dir: str | Path,
+    *,
+    resume: bool = False,
+    quiet: bool = False,
+    report: bool = True,
+    overwrite: bool = False,
+) -> FitResult:
+    """Train ``task`` under ``config`` into ``run_dir``; write the report unless told not to.
+
+    ``resume`` continues the run from its last checkpoint. A folder that already holds a run
+    is refused unless ``overwrite`` (its old checkpoints, metrics and plots are removed).
+    """
+    result = Trainer(task, config, run_dir, resume=resume, quiet=quiet, overwrite=overwrite).fit()
+    if report and dist_utils.detect_world().is_main:
+        from rnnkit.report import write_report
+
+        write_report(result.run_dir, task=task, model=result.model, state=result.carry)
+    if not quiet and dist_utils.detect_world().is_main:
+        from rnnkit.train.progress import print_summary
+
+        print_summary(result, file=sys.stdout)
+    return result
