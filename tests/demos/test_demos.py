@@ -51,7 +51,7 @@ def test_sincos_other_cells_run(tmp_path):
 def test_fc_vs_rnn_short(tmp_path, capsys):
     assert main(["demo", "fc-vs-rnn", "--epochs", "2", "--out", str(tmp_path / "f")]) == 0
     out = capsys.readouterr().out
-    assert out.count("test MSE") == 4
+    assert out.count("test window MSE") == 4
     html = (tmp_path / "f" / "report.html").read_text()
     assert "train window MSE" in html and "data:image/png;base64" in html
     assert (tmp_path / "f" / "rnn-h2" / "plots" / "overlay_final.png").exists()

@@ -89,8 +89,9 @@ def run(args: argparse.Namespace) -> int:
             pair[f"{kind} train"] = run_dir
             runs[f"{name}: {kind}"] = run_dir
             print(
-                f"{name:<7} {kind:<4} h={setting['hidden']:<3} train MSE {train_mse:.4f}  "
-                f"test MSE {m['test_loss']:.4f}  next-day RMSE {m['test_rmse_next']:.2f} degC",
+                f"{name:<7} {kind:<4} h={setting['hidden']:<3} train window MSE {train_mse:.4f}  "
+                f"test window MSE {m['test_loss']:.4f}  "
+                f"next-day RMSE {m['test_rmse_next']:.2f} degC",
                 flush=True,
             )
         figures.append(

@@ -1,0 +1,1 @@
+"""Metrics, one module per family (classification, sequence labelling, forecasting, text)."""
