@@ -21,11 +21,13 @@ COMMANDS: dict[str, str] = {
     "evaluate": "rnnkit.cli.evaluate",
     "predict": "rnnkit.cli.predict",
     "report": "rnnkit.cli.report",
+    "export": "rnnkit.cli.export",
     "demo": "rnnkit.cli.demo",
     "datasets": "rnnkit.cli.datasets",
 }
 
 USER_ERRORS = (
+    NotImplementedError,  # a feature the chosen task does not offer
     ValueError,
     TypeError,
     FileNotFoundError,

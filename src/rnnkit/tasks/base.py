@@ -116,6 +116,10 @@ class Task:
         """Extra report sections as (heading, HTML) pairs (tables, samples)."""
         return []
 
+    def export_spec(self, model: nn.Module):
+        """What ``rnnkit export`` writes: an :class:`rnnkit.export.ExportSpec`."""
+        raise NotImplementedError(f"task {self.name!r} does not support export yet")
+
     def on_load(self, meta: dict) -> None:
         """Called after a run's checkpoint is loaded, with the checkpoint's metadata."""
 

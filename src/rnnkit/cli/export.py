@@ -1,0 +1,37 @@
+"""``rnnkit export RUN --format torchscript|onnx [--out PATH]``."""
+
+from __future__ import annotations
+
+import argparse
+import json
+from pathlib import Path
+
+
+def register(sub) -> None:
+    p = sub.add_parser(
+        "export",
+        help="export a run's model to TorchScript or ONNX",
+        description="Export a run's best model to TorchScript or ONNX; the file "
+        "is checked against eager PyTorch before it is kept.",
+    )
+    p.add_argument("run", help="the run folder")
+    p.add_argument(
+        "--format",
+        default="torchscript",
+        choices=["torchscript", "onnx"],
+        help="torchscript (default) or onnx",
+    )
+    p.add_argument("--out", help="output file (default RUN/model.pt or RUN/model.onnx)")
+    p.set_defaults(func=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    from rnnkit.export import export_model
+    from rnnkit.train.run import load_run
+
+    loaded = load_run(args.run)
+    spec = loaded.task.export_spec(loaded.model)
+    default = "model.pt" if args.format == "torchscript" else "model.onnx"
+    path = Path(args.out) if args.out else Path(args.run) / default
+    print(json.dumps(export_model(spec, args.format, path)))
+    return 0
