@@ -1,0 +1,61 @@
+"""How the per-step loops run: as TorchScript (the default) or as plain eager Python.
+
+The step loops are small functions over preallocated buffers, written in the subset of Python
+that ``torch.jit.script`` accepts. TorchScript runs them without the Python interpreter
+between tensor operations, which is what costs at small hidden sizes; measured on this
+project's benchmark machine (``benchmarks/fusion.py``), it beats both plain eager and
+``torch.compile`` (whose per-call overhead exceeds the work of one step, and which would
+recompile for every new shape if it unrolled the time loop). If scripting fails (TorchScript
+missing or broken in a torch build), the loop runs eagerly, with the same results.
+"""
+
+from __future__ import annotations
+
+import warnings
+from collections.abc import Callable
+from contextlib import contextmanager
+
+MODES = ("script", "eager")
+_mode = "script"
+
+
+class Loop:
+    """A step loop that runs scripted when the mode is ``"script"`` and scripting works."""
+
+    def __init__(self, fn: Callable) -> None:
+        self.fn = fn
+        self._scripted: Callable | None = None
+        self._script_failed = False
+
+    def _script(self) -> Callable | None:
+        if self._scripted is None and not self._script_failed:
+            try:
+                import torch
+
+                with warnings.catch_warnings():
+                    warnings.simplefilter("ignore")
+                    self._scripted = torch.jit.script(self.fn)
+            except Exception:  # noqa: BLE001 - any scripting failure falls back to eager
+                self._script_failed = True
+        return self._scripted
+
+    def __call__(self, *args):
+        scripted = self._script() if _mode == "script" else None
+        return (scripted or self.fn)(*args)
+
+
+def get_mode() -> str:
+    return _mode
+
+
+@contextmanager
+def mode(name: str):
+    """Run the loops ``"script"``-ed or ``"eager"`` inside the block (benchmarks, tests)."""
+    global _mode
+    if name not in MODES:
+        raise ValueError(f"mode must be one of {', '.join(MODES)}, received {name!r}")
+    previous, _mode = _mode, name
+    try:
+        yield
+    finally:
+        _mode = previous
