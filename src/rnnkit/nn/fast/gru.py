@@ -32,51 +32,50 @@ from __future__ import annotations
 import torch
 from torch import Tensor
 
-from .jit import Loop
+from .jit import Loop, per_step, rows
 from .precision import cast, compute_dtype, no_autocast
 from .schedule import Schedule, new_buffer, outputs, put_first, take_last
 
 
 def _forward_loop(
-    gi: Tensor, w_t: Tensor, b_hh: Tensor | None, hs: Tensor, acts: Tensor, ghs: Tensor,
-    diffs: Tensor, steps: list[int], sizes: list[int], reverse: bool,
+    gi: list[list[Tensor]], w_t: Tensor, b_hh: Tensor | None, hs: list[Tensor],
+    gh: list[list[Tensor]], act: list[list[Tensor]], diffs: list[Tensor], steps: list[int],
+    sizes: list[int], reverse: bool,
 ) -> None:  # fmt: skip
-    hid = hs.size(2)
+    gi_rz, gi_n = gi  # per-step views (N, 2H), (N, H)
+    gh_all, gh_rz, gh_n = gh  # (N, 3H), (N, 2H), (N, H)
+    rz, r, z, n = act  # (N, 2H), then (N, H) each
     for t in steps:
         b = sizes[t]
         p, q = (t + 1, t) if reverse else (t, t + 1)  # slots before / after step t
-        gh = ghs[t, :b]
+        h_prev, n_t, diff = rows(hs[p], b), rows(n[t], b), rows(diffs[t], b)
         if b_hh is None:
-            torch.mm(hs[p, :b], w_t, out=gh)
+            torch.mm(h_prev, w_t, out=rows(gh_all[t], b))
         else:
-            torch.addmm(b_hh, hs[p, :b], w_t, out=gh)  # gh_t = h_{t-1} W_hh^T + b_hh
-        a = acts[t, :b]
-        rz = a[:, : 2 * hid]
-        torch.add(gi[t, :b, : 2 * hid], gh[:, : 2 * hid], out=rz)
-        rz.sigmoid_()  # r, z
-        n = a[:, 2 * hid :]
-        torch.addcmul(gi[t, :b, 2 * hid :], rz[:, :hid], gh[:, 2 * hid :], out=n)
-        n.tanh_()  # n = tanh(gi_n + r ⊙ gh_n)
-        torch.sub(hs[p, :b], n, out=diffs[t, :b])  # h_{t-1} - n
-        torch.addcmul(n, rz[:, hid:], diffs[t, :b], out=hs[q, :b])  # h_t = n + z ⊙ (h - n)
+            torch.addmm(b_hh, h_prev, w_t, out=rows(gh_all[t], b))  # gh = h W_hh^T + b_hh
+        torch.add(rows(gi_rz[t], b), rows(gh_rz[t], b), out=rows(rz[t], b)).sigmoid_()  # r, z
+        torch.addcmul(rows(gi_n[t], b), rows(r[t], b), rows(gh_n[t], b), out=n_t).tanh_()
+        torch.sub(h_prev, n_t, out=diff)  # h_{t-1} - n
+        torch.addcmul(n_t, rows(z[t], b), diff, out=rows(hs[q], b))  # h_t = n + z ⊙ (h - n)
 
 
 def _backward_loop(
-    dout: Tensor, w: Tensor, acts: Tensor, dgi: Tensor, dgh: Tensor, dh: Tensor,
-    steps: list[int], sizes: list[int],
+    dout: list[Tensor], w: Tensor, r: list[Tensor], z: list[Tensor],
+    dgi: list[list[Tensor]], dgh: list[list[Tensor]], dh: Tensor, steps: list[int],
+    sizes: list[int],
 ) -> None:  # fmt: skip
-    hid = dh.size(1)
+    dr, dzn, dn, dgi_rz = dgi  # per-step views of d gi: (N, H), (N, 2, H), (N, H), (N, 2H)
+    dgh_all, dgh_rz, dgh_n = dgh  # per-step views of d gh: (N, 3H), (N, 2H), (N, H)
     for t in steps:
         b = sizes[t]
-        d = dh[:b] + dout[t, :b]  # dh_t
-        g = dgi[t, :b]
-        g[:, hid:].view(b, 2, hid).mul_(d.unsqueeze(1))  # dz, dn
-        g[:, :hid].mul_(g[:, 2 * hid :])  # dr = dn ⊙ gh_n r(1-r)
-        e = dgh[t, :b]
-        e[:, : 2 * hid].copy_(g[:, : 2 * hid])
-        torch.mul(g[:, 2 * hid :], acts[t, :b, :hid], out=e[:, 2 * hid :])  # dn ⊙ r
-        torch.mul(d, acts[t, :b, hid : 2 * hid], out=dh[:b])  # dh_t ⊙ z
-        dh[:b].addmm_(e, w)  # + d gh W_hh
+        d = rows(dh, b) + rows(dout[t], b)  # dh_t
+        dn_t = rows(dn[t], b)
+        rows(dzn[t], b).mul_(d.unsqueeze(1))  # dz, dn
+        rows(dr[t], b).mul_(dn_t)  # dr = dn ⊙ gh_n r(1-r)
+        rows(dgh_rz[t], b).copy_(rows(dgi_rz[t], b))
+        torch.mul(dn_t, rows(r[t], b), out=rows(dgh_n[t], b))  # dn ⊙ r
+        torch.mul(d, rows(z[t], b), out=rows(dh, b))  # dh_t ⊙ z
+        rows(dh, b).addmm_(rows(dgh_all[t], b), w)  # + d gh W_hh
 
 
 FORWARD_LOOP = Loop(_forward_loop)
@@ -112,8 +111,11 @@ class GRUFunction(torch.autograd.Function):
             acts, ghs = (new_buffer(schedule, length, n, 3 * hid, like=gi) for _ in range(2))
             diffs = new_buffer(schedule, length, n, hid, like=gi)
             put_first(hs, h0.to(dtype), schedule.first_slot(reverse, gi.device))
-            FORWARD_LOOP(gi, w_t, b, hs, acts, ghs, diffs, schedule.steps(reverse),
-                         schedule.sizes, reverse)  # fmt: skip
+            gi_views = per_step(gi[..., : 2 * hid], gi[..., 2 * hid :])
+            gh_views = per_step(ghs, ghs[..., : 2 * hid], ghs[..., 2 * hid :])
+            act_views = per_step(acts[..., : 2 * hid], *acts.chunk(3, dim=2))
+            FORWARD_LOOP(gi_views, w_t, b, hs.unbind(0), gh_views, act_views, diffs.unbind(0),
+                         schedule.steps(reverse), schedule.sizes, reverse)  # fmt: skip
             out = outputs(hs, schedule, reverse)
             h_n = take_last(hs, schedule.last_slot(reverse, gi.device))
         ctx.schedule, ctx.reverse, ctx.buffers = schedule, reverse, (hs, acts, ghs, diffs)
@@ -132,8 +134,13 @@ class GRUFunction(torch.autograd.Function):
             dgh = torch.zeros_like(dgi) if not schedule.is_padded else torch.empty_like(dgi)
             dh = out.new_zeros(out[0].shape) if dh_n is None else dh_n.to(dtype, copy=True)
             dout = torch.zeros_like(out) if dout is None else dout.to(dtype)
-            BACKWARD_LOOP(dout, cast(w_hh, dtype), acts, dgi, dgh, dh,
-                          schedule.steps(not reverse), schedule.sizes)  # fmt: skip
+            hid = dh.size(1)
+            r, z, _ = acts.chunk(3, dim=2)
+            dr, _, dn = dgi.chunk(3, dim=2)
+            dgi_views = per_step(dr, dgi[..., hid:].unflatten(2, (2, hid)), dn, dgi[..., : 2 * hid])
+            dgh_views = per_step(dgh, dgh[..., : 2 * hid], dgh[..., 2 * hid :])
+            BACKWARD_LOOP(dout.unbind(0), cast(w_hh, dtype), r.unbind(0), z.unbind(0), dgi_views,
+                          dgh_views, dh, schedule.steps(not reverse), schedule.sizes)  # fmt: skip
             h_prev = hs[1:] if reverse else hs[:-1]
             flat = dgh.view(-1, dgh.size(2))
             dw_hh = flat.t().mm(h_prev.reshape(-1, h_prev.size(2)))  # (3H, L*N) @ (L*N, H)

@@ -15,8 +15,20 @@ import warnings
 from collections.abc import Callable
 from contextlib import contextmanager
 
+import torch
+
 MODES = ("script", "eager")
 _mode = "script"
+
+
+def rows(x: torch.Tensor, b: int) -> torch.Tensor:
+    """The first ``b`` rows of ``x``; ``x`` itself when it has ``b`` rows (no slicing op)."""
+    return x if x.size(0) == b else x[:b]
+
+
+def per_step(*tensors: torch.Tensor) -> list[list[torch.Tensor]]:
+    """Each ``(L, ...)`` tensor as its list of ``L`` step views, made once outside the loop."""
+    return [t.unbind(0) for t in tensors]
 
 
 class Loop:
@@ -30,8 +42,6 @@ class Loop:
     def _script(self) -> Callable | None:
         if self._scripted is None and not self._script_failed:
             try:
-                import torch
-
                 with warnings.catch_warnings():
                     warnings.simplefilter("ignore")
                     self._scripted = torch.jit.script(self.fn)

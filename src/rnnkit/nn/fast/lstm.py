@@ -33,45 +33,44 @@ from __future__ import annotations
 import torch
 from torch import Tensor
 
-from .jit import Loop
+from .jit import Loop, per_step, rows
 from .precision import cast, compute_dtype, no_autocast
 from .schedule import Schedule, new_buffer, outputs, put_first, take_last
 
 
 def _forward_loop(
-    gi: Tensor, w_t: Tensor, hs: Tensor, cs: Tensor, acts: Tensor, tcs: Tensor,
-    steps: list[int], sizes: list[int], reverse: bool,
+    gi: list[Tensor], w_t: Tensor, hs: list[Tensor], cs: list[Tensor], acts: list[Tensor],
+    gates: list[list[Tensor]], tcs: list[Tensor], steps: list[int], sizes: list[int],
+    reverse: bool,
 ) -> None:  # fmt: skip
-    hid = hs.size(2)
+    i, f, g, o, i_f = gates  # per-step views of acts: (N, H) each, i_f (N, 2H)
     for t in steps:
         b = sizes[t]
         p, q = (t + 1, t) if reverse else (t, t + 1)  # slots before / after step t
-        a = acts[t, :b]  # (B_t, 4H)
-        torch.addmm(gi[t, :b], hs[p, :b], w_t, out=a)  # a_t = gi_t + h_{t-1} W_hh^T
-        a[:, : 2 * hid].sigmoid_()  # i, f
-        a[:, 2 * hid : 3 * hid].tanh_()  # g
-        a[:, 3 * hid :].sigmoid_()  # o
-        c = cs[q, :b]
-        torch.mul(a[:, hid : 2 * hid], cs[p, :b], out=c)  # f ⊙ c_{t-1}
-        c.addcmul_(a[:, :hid], a[:, 2 * hid : 3 * hid])  # c_t = f ⊙ c_{t-1} + i ⊙ g
-        torch.tanh(c, out=tcs[t, :b])
-        torch.mul(a[:, 3 * hid :], tcs[t, :b], out=hs[q, :b])  # h_t = o ⊙ tanh(c_t)
+        c, tc = rows(cs[q], b), rows(tcs[t], b)
+        torch.addmm(rows(gi[t], b), rows(hs[p], b), w_t, out=rows(acts[t], b))  # a_t (B_t, 4H)
+        rows(i_f[t], b).sigmoid_()  # i, f
+        rows(g[t], b).tanh_()  # g
+        rows(o[t], b).sigmoid_()  # o
+        torch.mul(rows(f[t], b), rows(cs[p], b), out=c)  # f ⊙ c_{t-1}
+        c.addcmul_(rows(i[t], b), rows(g[t], b))  # c_t = f ⊙ c_{t-1} + i ⊙ g
+        torch.tanh(c, out=tc)
+        torch.mul(rows(o[t], b), tc, out=rows(hs[q], b))  # h_t = o ⊙ tanh(c_t)
 
 
 def _backward_loop(
-    dout: Tensor, w: Tensor, acts: Tensor, da: Tensor, oc: Tensor, dh: Tensor, dc: Tensor,
-    steps: list[int], sizes: list[int],
+    dout: list[Tensor], w: Tensor, f: list[Tensor], da: list[Tensor], da_ifg: list[Tensor],
+    da_o: list[Tensor], oc: list[Tensor], dh: Tensor, dc: Tensor, steps: list[int],
+    sizes: list[int],
 ) -> None:  # fmt: skip
-    hid = dh.size(1)
     for t in steps:
         b = sizes[t]
-        d = dh[:b] + dout[t, :b]  # dh_t
-        dct = torch.addcmul(dc[:b], d, oc[t, :b])  # dc_t
-        g = da[t, :b]
-        g[:, : 3 * hid].view(b, 3, hid).mul_(dct.unsqueeze(1))  # da_i, da_f, da_g
-        g[:, 3 * hid :].mul_(d)  # da_o
-        torch.mul(dct, acts[t, :b, hid : 2 * hid], out=dc[:b])  # to c_{t-1}: dc_t ⊙ f_t
-        torch.mm(g, w, out=dh[:b])  # to h_{t-1}: da_t W_hh
+        d = rows(dh, b) + rows(dout[t], b)  # dh_t
+        dct = torch.addcmul(rows(dc, b), d, rows(oc[t], b))  # dc_t
+        rows(da_ifg[t], b).mul_(dct.unsqueeze(1))  # da_i, da_f, da_g: (B_t, 3, H)
+        rows(da_o[t], b).mul_(d)  # da_o
+        torch.mul(dct, rows(f[t], b), out=rows(dc, b))  # to c_{t-1}: dc_t ⊙ f_t
+        torch.mm(rows(da[t], b), w, out=rows(dh, b))  # to h_{t-1}: da_t W_hh
 
 
 FORWARD_LOOP = Loop(_forward_loop)
@@ -106,7 +105,9 @@ class LSTMFunction(torch.autograd.Function):
             first = schedule.first_slot(reverse, gi.device)
             put_first(hs, h0.to(dtype), first)
             put_first(cs, c0.to(dtype), first)
-            FORWARD_LOOP(gi, w_t, hs, cs, acts, tcs, schedule.steps(reverse), schedule.sizes,
+            gates = per_step(*acts.chunk(4, dim=2), acts[..., : 2 * hid])
+            FORWARD_LOOP(gi.unbind(0), w_t, hs.unbind(0), cs.unbind(0), acts.unbind(0), gates,
+                         tcs.unbind(0), schedule.steps(reverse), schedule.sizes,
                          reverse)  # fmt: skip
             last = schedule.last_slot(reverse, gi.device)
             out = outputs(hs, schedule, reverse)
@@ -129,8 +130,12 @@ class LSTMFunction(torch.autograd.Function):
             oc = torch.addcmul(acts[..., 3 * w_hh.size(1) :], out, tcs, value=-1)  # o(1-tanh²c)
             dh, dc = (_carry(g, out[0], dtype) for g in (dh_n, dc_n))
             dout = torch.zeros_like(out) if dout is None else dout.to(dtype)
-            BACKWARD_LOOP(dout, cast(w_hh, dtype), acts, da, oc, dh, dc,
-                          schedule.steps(not reverse), schedule.sizes)  # fmt: skip
+            hid = dh.size(1)
+            da_ifg = da[..., : 3 * hid].unflatten(2, (3, hid))  # (L, N, 3, H)
+            BACKWARD_LOOP(dout.unbind(0), cast(w_hh, dtype), acts[..., hid : 2 * hid].unbind(0),
+                          da.unbind(0), da_ifg.unbind(0), da[..., 3 * hid :].unbind(0),
+                          oc.unbind(0), dh, dc, schedule.steps(not reverse),
+                          schedule.sizes)  # fmt: skip
             flat = da.view(-1, da.size(2))
             dw_hh = flat.t().mm(h_prev.reshape(-1, h_prev.size(2)))  # (4H, L*N) @ (L*N, H)
         return (

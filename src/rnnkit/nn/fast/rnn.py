@@ -18,20 +18,20 @@ from __future__ import annotations
 import torch
 from torch import Tensor
 
-from .jit import Loop
+from .jit import Loop, rows
 from .precision import cast, compute_dtype, no_autocast
 from .schedule import Schedule, new_buffer, outputs, put_first, take_last
 
 
 def _forward_loop(
-    gi: Tensor, w_t: Tensor, hs: Tensor, steps: list[int], sizes: list[int], reverse: bool,
-    relu: bool,
+    gi: list[Tensor], w_t: Tensor, hs: list[Tensor], steps: list[int], sizes: list[int],
+    reverse: bool, relu: bool,
 ) -> None:  # fmt: skip
     for t in steps:
         b = sizes[t]
         p, q = (t + 1, t) if reverse else (t, t + 1)  # slots before / after step t
-        h = hs[q, :b]
-        torch.addmm(gi[t, :b], hs[p, :b], w_t, out=h)  # a_t = gi_t + h_{t-1} W_hh^T
+        h = rows(hs[q], b)
+        torch.addmm(rows(gi[t], b), rows(hs[p], b), w_t, out=h)  # a_t = gi_t + h_{t-1} W_hh^T
         if relu:
             h.relu_()
         else:
@@ -39,13 +39,14 @@ def _forward_loop(
 
 
 def _backward_loop(
-    dout: Tensor, w: Tensor, da: Tensor, dh: Tensor, steps: list[int], sizes: list[int]
-) -> None:
+    dout: list[Tensor], w: Tensor, da: list[Tensor], dh: Tensor, steps: list[int],
+    sizes: list[int],
+) -> None:  # fmt: skip
     for t in steps:
         b = sizes[t]
-        g = da[t, :b]
-        g.mul_(dh[:b] + dout[t, :b])  # da_t = φ'(a_t) ⊙ dh_t
-        torch.mm(g, w, out=dh[:b])  # to h_{t-1}: da_t W_hh
+        g = rows(da[t], b)
+        g.mul_(rows(dh, b) + rows(dout[t], b))  # da_t = φ'(a_t) ⊙ dh_t
+        torch.mm(g, w, out=rows(dh, b))  # to h_{t-1}: da_t W_hh
 
 
 FORWARD_LOOP = Loop(_forward_loop)
@@ -63,7 +64,8 @@ class RNNFunction(torch.autograd.Function):
             gi, w_t = gi.to(dtype), w_hh.to(dtype).t()
             hs = new_buffer(schedule, schedule.length + 1, schedule.batch, w_hh.size(1), like=gi)
             put_first(hs, h0.to(dtype), schedule.first_slot(reverse, gi.device))
-            FORWARD_LOOP(gi, w_t, hs, schedule.steps(reverse), schedule.sizes, reverse, relu)
+            FORWARD_LOOP(gi.unbind(0), w_t, hs.unbind(0), schedule.steps(reverse), schedule.sizes,
+                         reverse, relu)  # fmt: skip
             out = outputs(hs, schedule, reverse)
             h_n = take_last(hs, schedule.last_slot(reverse, gi.device))
         ctx.schedule, ctx.reverse, ctx.relu, ctx.hs = schedule, reverse, relu, hs
@@ -86,8 +88,8 @@ class RNNFunction(torch.autograd.Function):
                 da.mul_(valid)  # padding rows get no gradient
             dh = out.new_zeros(out[0].shape) if dh_n is None else dh_n.to(dtype, copy=True)
             dout = torch.zeros_like(out) if dout is None else dout.to(dtype)
-            BACKWARD_LOOP(dout, cast(w_hh, dtype), da, dh, schedule.steps(not reverse),
-                          schedule.sizes)  # fmt: skip
+            BACKWARD_LOOP(dout.unbind(0), cast(w_hh, dtype), da.unbind(0), dh,
+                          schedule.steps(not reverse), schedule.sizes)  # fmt: skip
             h_prev = hs[1:] if reverse else hs[:-1]
             dw_hh = da.reshape(-1, da.size(2)).t().mm(h_prev.reshape(-1, h_prev.size(2)))
         return da.to(gi_dtype), dh.to(state_dtype), dw_hh.to(w_dtype), None, None, None
