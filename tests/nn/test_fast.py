@@ -252,3 +252,15 @@ def test_bfloat16_autocast_trains_with_float32_master_weights(kind, backend):
 def test_docstring_example():
     result = doctest.testmod(fast, extraglobs={"torch": torch})
     assert result.attempted > 0 and result.failed == 0
+
+
+@pytest.mark.parametrize("kind", ["rnn", "lstm", "gru"])
+def test_backward_twice_with_retain_graph(kind):
+    """The backward leaves the saved buffers intact, so a retained graph gives the same grads."""
+    torch.manual_seed(0)
+    layer = recurrent(kind, backend="scratch", input_size=H_IN, hidden_size=H)
+    out, _ = layer(pack(torch.randn(L, N, H_IN), LENGTHS))
+    out.data.sum().backward(retain_graph=True)
+    first = layer.weight_hh_l0.grad.clone()
+    out.data.sum().backward()
+    torch.testing.assert_close(layer.weight_hh_l0.grad, 2 * first)

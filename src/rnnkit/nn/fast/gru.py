@@ -31,6 +31,7 @@ from __future__ import annotations
 
 import torch
 from torch import Tensor
+from torch.autograd.function import once_differentiable
 
 from .jit import Loop, per_step, rows
 from .precision import cast, compute_dtype, no_autocast
@@ -123,6 +124,7 @@ class GRUFunction(torch.autograd.Function):
         return out, h_n
 
     @staticmethod
+    @once_differentiable
     def backward(ctx, dout, dh_n):
         w_hh, out = ctx.saved_tensors  # checks that nobody modified ``out`` in place
         hs, acts, ghs, diffs = ctx.buffers
@@ -144,5 +146,5 @@ class GRUFunction(torch.autograd.Function):
             h_prev = hs[1:] if reverse else hs[:-1]
             flat = dgh.view(-1, dgh.size(2))
             dw_hh = flat.t().mm(h_prev.reshape(-1, h_prev.size(2)))  # (3H, L*N) @ (L*N, H)
-            db_hh = flat.sum(0).to(w_dtype) if ctx.has_bias else None
+            db_hh = flat.sum(0, dtype=w_dtype) if ctx.has_bias else None  # float32 sum
         return dgi.to(gi_dtype), dh.to(state_dtype), dw_hh.to(w_dtype), db_hh, None, None

@@ -32,6 +32,7 @@ from __future__ import annotations
 
 import torch
 from torch import Tensor
+from torch.autograd.function import once_differentiable
 
 from .jit import Loop, per_step, rows
 from .precision import cast, compute_dtype, no_autocast
@@ -118,6 +119,7 @@ class LSTMFunction(torch.autograd.Function):
         return out, h_n, c_n
 
     @staticmethod
+    @once_differentiable
     def backward(ctx, dout, dh_n, dc_n):
         w_hh, out = ctx.saved_tensors  # checks that nobody modified ``out`` in place
         hs, cs, acts, tcs = ctx.buffers

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import torch
 from torch import Tensor
+from torch.autograd.function import once_differentiable
 
 from .jit import Loop, rows
 from .precision import cast, compute_dtype, no_autocast
@@ -73,6 +74,7 @@ class RNNFunction(torch.autograd.Function):
         return out, h_n
 
     @staticmethod
+    @once_differentiable
     def backward(ctx, dout, dh_n):
         w_hh, out = ctx.saved_tensors  # checks that nobody modified ``out`` in place
         schedule, reverse, hs = ctx.schedule, ctx.reverse, ctx.hs
