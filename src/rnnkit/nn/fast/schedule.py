@@ -77,8 +77,9 @@ class Schedule:
     def index(self, device) -> Tensor:
         """Rows of the flat padded batch ``(L*N,)`` that hold the packed data, in its order."""
         if self._index is None or self._index.device != device:
-            rows = [t * self.batch + torch.arange(b) for t, b in enumerate(self.sizes)]
-            self._index = torch.cat(rows).to(device)
+            rows = torch.arange(self.length * self.batch).view(self.length, self.batch)
+            running = torch.arange(self.batch) < torch.tensor(self.sizes).unsqueeze(1)
+            self._index = rows[running].to(device)  # time-major, like PackedSequence.data
         return self._index
 
 
