@@ -5,13 +5,13 @@ that ``torch.jit.script`` accepts. TorchScript runs them without the Python inte
 between tensor operations, which is what costs at small hidden sizes. Measured with
 ``benchmarks/fusion.py`` on the project's machine (AMD EPYC, torch 2.13 CPU): scripted loops
 are about 5-10% faster than eager at H=64 and equal at H=256 (where the matrix products
-dominate); ``torch.compile`` of one cell step, called per step, is slower than both (its
-per-call overhead is larger than the step's elementwise work), and compiling the whole loop
-unrolls every step: minutes to compile, again for every new length, for no gain over
-TorchScript. This torch build has no LLVM, so TorchScript does not fuse the elementwise
-operations on CPU either; what it removes is the interpreter between them. If scripting
-fails (TorchScript missing or broken in a torch build), the loop runs eagerly, with the same
-results.
+dominate); ``torch.compile`` of one cell step, called per step, is slower at H=64 (its
+per-call overhead is larger than the step's elementwise work) and within noise at H=256,
+forward only, and compiling the whole loop unrolls every step: minutes to compile, again
+for every new length, for no gain over TorchScript. This torch build has no LLVM, so
+TorchScript does not fuse the elementwise operations on CPU either; what it removes is the
+interpreter between them. If scripting fails (TorchScript missing or broken in a torch
+build), the loop runs eagerly, with the same results.
 """
 
 from __future__ import annotations
