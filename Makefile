@@ -30,6 +30,8 @@ lint: $(VENV)/.installed
 
 bench: $(VENV)/.installed  ## the benchmarks that print JSON (see benchmarks/RESULTS.md)
 	$(BIN)/python benchmarks/layers.py
+	$(BIN)/python benchmarks/fusion.py
+	$(BIN)/python benchmarks/roofline.py
 
 clean:
 	rm -rf $(VENV) build dist src/*.egg-info .pytest_cache .ruff_cache

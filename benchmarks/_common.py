@@ -71,11 +71,31 @@ def timeit(fn: Callable[[], object], repeats: int = 7, warmup: int = 2) -> dict:
         start = time.perf_counter()
         fn()
         times.append((time.perf_counter() - start) * 1e3)
+    return _stats(times)
+
+
+def time_alternating(fns: dict[str, Callable[[], object]], repeats: int = 7,
+                     warmup: int = 2) -> dict[str, dict]:  # fmt: skip
+    """Time several functions in turn (a, b, c, a, b, c, ...) so that a noisy neighbour on a
+    shared machine slows them alike: median, min, max in ms for each."""
+    for fn in fns.values():
+        for _ in range(warmup):
+            fn()
+    times: dict[str, list[float]] = {name: [] for name in fns}
+    for _ in range(repeats):
+        for name, fn in fns.items():
+            start = time.perf_counter()
+            fn()
+            times[name].append((time.perf_counter() - start) * 1e3)
+    return {name: _stats(t) for name, t in times.items()}
+
+
+def _stats(times: list[float]) -> dict:
     return {
         "median_ms": round(statistics.median(times), 3),
         "min_ms": round(min(times), 3),
         "max_ms": round(max(times), 3),
-        "repeats": repeats,
+        "repeats": len(times),
     }
 
 

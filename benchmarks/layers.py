@@ -1,10 +1,17 @@
-"""Forward and forward+backward time of the recurrent layers, native against scratch.
+"""Forward and forward+backward time of the recurrent layers: native, scratch, bfloat16.
 
     python benchmarks/layers.py [--repeats 7] [--threads N] [--write]
 
 Prints JSON: for RNN, GRU and LSTM at (N=64, L=100, H_in=128, H_out=256) and
-(N=32, L=200, H_in=32, H_out=64), the median/min/max milliseconds of each engine and the
-ratio scratch/native of the medians. Timings alternate engines inside one run.
+(N=32, L=200, H_in=32, H_out=64), the median/min/max milliseconds of each engine:
+
+- ``native``: torch.nn (oneDNN); ``scratch``: backend="scratch" on its fast path
+  (rnnkit.nn.fast); ``readable``: backend="scratch" with the fast path switched off;
+- ``native_bf16``, ``scratch_bf16``: the same layers under
+  ``torch.autocast("cpu", dtype=torch.bfloat16)`` (float32 master weights);
+
+and the ratios scratch/native and bf16/fp32 of the medians. The engines of one phase are timed
+in turn (a, b, c, a, b, c, ...) inside one run, so a busy neighbour slows them alike.
 """
 
 from __future__ import annotations
@@ -13,67 +20,120 @@ import argparse
 
 import torch
 
-from _common import command_line, emit, machine, timeit, write_section
-from rnnkit.nn import recurrent
+from _common import command_line, emit, machine, time_alternating, write_section
+from rnnkit.nn import fast, recurrent
 
 SHAPES = [
     {"N": 64, "L": 100, "H_in": 128, "H_out": 256},
     {"N": 32, "L": 200, "H_in": 32, "H_out": 64},
 ]
 KINDS = ["rnn", "gru", "lstm"]
-BACKENDS = ["native", "scratch"]
+BF16 = torch.bfloat16
+
+
+def make_layers(kind: str, shape: dict) -> dict:
+    """The native and the scratch layer with the same weights."""
+    torch.manual_seed(0)
+    native = recurrent(kind, backend="native", input_size=shape["H_in"],
+                       hidden_size=shape["H_out"])  # fmt: skip
+    scratch = recurrent(kind, backend="scratch", input_size=shape["H_in"],
+                        hidden_size=shape["H_out"])  # fmt: skip
+    scratch.load_state_dict(native.state_dict())
+    return {"native": native, "scratch": scratch}
+
+
+def training_step(layer, x, bf16: bool = False, fast_path: bool = True):
+    """One forward+backward, optionally under bfloat16 autocast or on the readable loop."""
+
+    def run():
+        with fast.enabled(fast_path), torch.autocast("cpu", dtype=BF16, enabled=bf16):
+            out, _ = layer(x)
+        out.float().sum().backward()
+
+    return run
+
+
+def inference(layer, x):
+    def run():
+        with torch.no_grad():
+            layer(x)
+
+    return run
+
+
+def engines(kind: str, shape: dict) -> dict:
+    """name -> (forward function or None, forward+backward function)."""
+    layers = make_layers(kind, shape)
+    x = torch.randn(shape["L"], shape["N"], shape["H_in"])
+    native, scratch = layers["native"], layers["scratch"]
+    return {
+        "native": (inference(native, x), training_step(native, x)),
+        "scratch": (inference(scratch, x), training_step(scratch, x)),
+        "readable": (None, training_step(scratch, x, fast_path=False)),
+        "native_bf16": (None, training_step(native, x, bf16=True)),
+        "scratch_bf16": (None, training_step(scratch, x, bf16=True)),
+    }
 
 
 def bench_one(kind: str, shape: dict, repeats: int) -> dict:
-    torch.manual_seed(0)
-    layers = {
-        b: recurrent(kind, backend=b, input_size=shape["H_in"], hidden_size=shape["H_out"])
-        for b in BACKENDS
-    }
-    layers["scratch"].load_state_dict(layers["native"].state_dict())
-    x = torch.randn(shape["L"], shape["N"], shape["H_in"])
+    fns = engines(kind, shape)
+    forward = time_alternating({k: f for k, (f, _) in fns.items() if f}, repeats)
+    training = time_alternating({k: fb for k, (_, fb) in fns.items()}, repeats)
     row: dict = {"kind": kind, **shape}
-    for backend, layer in layers.items():
+    row.update({f"{k}_forward": t for k, t in forward.items()})
+    row.update({f"{k}_forward_backward": t for k, t in training.items()})
 
-        def forward(layer=layer):
-            with torch.no_grad():
-                layer(x)
+    def ratio(a: str, b: str) -> float:
+        return round(row[a]["median_ms"] / row[b]["median_ms"], 2)
 
-        def forward_backward(layer=layer):
-            out, _ = layer(x.requires_grad_(False))
-            out.sum().backward()
-
-        row[f"{backend}_forward"] = timeit(forward, repeats)
-        row[f"{backend}_forward_backward"] = timeit(forward_backward, repeats)
-    for phase in ("forward", "forward_backward"):
-        ratio = row[f"scratch_{phase}"]["median_ms"] / row[f"native_{phase}"]["median_ms"]
-        row[f"ratio_{phase}"] = round(ratio, 2)
+    row["ratio_forward"] = ratio("scratch_forward", "native_forward")
+    row["ratio_forward_backward"] = ratio("scratch_forward_backward", "native_forward_backward")
+    for engine in ("native", "scratch"):
+        row[f"bf16_over_fp32_{engine}"] = ratio(f"{engine}_bf16_forward_backward",
+                                                f"{engine}_forward_backward")  # fmt: skip
     return row
 
 
+def _cell(t: dict) -> str:
+    return f"{t['median_ms']:.1f} ({t['min_ms']:.1f}-{t['max_ms']:.1f})"
+
+
 def to_markdown(result: dict) -> str:
+    m = result["machine"]
     lines = [
-        "## Recurrent layers: native (torch.nn) against scratch (rnnkit loop)",
+        "## Recurrent layers: native (torch.nn) against scratch (rnnkit), fp32 and bf16",
         "",
-        f"Command: `{result['command']}`. Machine: {result['machine']['cpu']}, "
-        f"{result['machine']['torch_threads']} threads, torch {result['machine']['torch']}, "
-        f"{result['machine']['date']} (commit {result['machine']['commit']}). "
-        f"Median of {result['repeats']} runs, ms (min-max).",
+        f"Command: `{result['command']}`. Machine: {m['cpu']}, {m['torch_threads']} threads, "
+        f"torch {m['torch']}, {m['date']} (commit {m['commit']}). Median of "
+        f"{result['repeats']} runs, ms (min-max), engines timed in turn. `scratch` is the fast "
+        "path (rnnkit.nn.fast), `readable` the per-step loop it replaces.",
         "",
         "| layer | N, L, H_in, H_out | native fwd | scratch fwd | ratio | native fwd+bwd | "
-        "scratch fwd+bwd | ratio |",
-        "|---|---|---|---|---|---|---|---|",
+        "scratch fwd+bwd | ratio | readable fwd+bwd |",
+        "|---|---|---|---|---|---|---|---|---|",
     ]
-
-    def cell(t):
-        return f"{t['median_ms']:.1f} ({t['min_ms']:.1f}-{t['max_ms']:.1f})"
-
     for r in result["rows"]:
+        shape = f"{r['N']}, {r['L']}, {r['H_in']}, {r['H_out']}"
         lines.append(
-            f"| {r['kind'].upper()} | {r['N']}, {r['L']}, {r['H_in']}, {r['H_out']} | "
-            f"{cell(r['native_forward'])} | {cell(r['scratch_forward'])} | "
-            f"{r['ratio_forward']:.2f} | {cell(r['native_forward_backward'])} | "
-            f"{cell(r['scratch_forward_backward'])} | {r['ratio_forward_backward']:.2f} |"
+            f"| {r['kind'].upper()} | {shape} | {_cell(r['native_forward'])} | "
+            f"{_cell(r['scratch_forward'])} | {r['ratio_forward']:.2f} | "
+            f"{_cell(r['native_forward_backward'])} | {_cell(r['scratch_forward_backward'])} | "
+            f"{r['ratio_forward_backward']:.2f} | {_cell(r['readable_forward_backward'])} |"
+        )
+    lines += [
+        "",
+        'Training (fwd+bwd) under `torch.autocast("cpu", dtype=torch.bfloat16)`; '
+        "bf16/fp32 < 1 means bf16 is faster.",
+        "",
+        "| layer | N, L, H_in, H_out | native bf16 | bf16/fp32 | scratch bf16 | bf16/fp32 |",
+        "|---|---|---|---|---|---|",
+    ]
+    for r in result["rows"]:
+        shape = f"{r['N']}, {r['L']}, {r['H_in']}, {r['H_out']}"
+        lines.append(
+            f"| {r['kind'].upper()} | {shape} | {_cell(r['native_bf16_forward_backward'])} | "
+            f"{r['bf16_over_fp32_native']:.2f} | {_cell(r['scratch_bf16_forward_backward'])} | "
+            f"{r['bf16_over_fp32_scratch']:.2f} |"
         )
     return "\n".join(lines)
 

@@ -5,8 +5,10 @@ parameters (``weight_ih_l0``, ``weight_hh_l0_reverse``, ...), the same call cont
 same state dict. ``backend`` chooses who computes:
 
 - ``"native"``: ``torch.nn``'s fused kernels (oneDNN on CPU, cuDNN on GPU);
-- ``"scratch"``: rnnkit's loop over its own cell equations (:mod:`rnnkit.nn.functional`),
-  which the tests prove equal to native in outputs, final states and gradients.
+- ``"scratch"``: rnnkit's own computation, proved equal to native in outputs, final states
+  and gradients by the tests: the fast kernels of :mod:`rnnkit.nn.fast` where they apply
+  (see "Fast path" in each layer's docstring), else the readable loop over the cell
+  equations of :mod:`rnnkit.nn.functional`.
 
 Both engines run the same argument checks first, with messages that name the argument.
 Shape legend for every layer:
@@ -48,6 +50,16 @@ _SHAPES_DOC = r"""
           last layer's ``h_t`` at every step (both directions concatenated).
         - h_n: ``(D*num_layers, N, H_out)`` (unbatched ``(D*num_layers, H_out)``): the final
           state of every layer and direction, layer-major (``h_n.view(num_layers, D, N, H)``).
+"""
+
+_FAST_DOC = r"""
+    Fast path: with ``backend="scratch"`` the layer runs :mod:`rnnkit.nn.fast` (one autograd
+    Function per layer-direction, hand-written backward through time, TorchScript step loops)
+    when it has no ``proj_size``, the input is float32, float64 or bfloat16 (also float32
+    under ``torch.autocast("cpu", dtype=torch.bfloat16)``), and both ``layer.fast`` and
+    ``rnnkit.nn.fast.enabled()`` are on (the defaults). Padded, batch-first, unbatched and
+    packed input all qualify. Anything else runs the readable per-step loop of
+    :mod:`rnnkit.nn.scratch`, which is also what the tests compare the fast path with.
 """
 
 
@@ -128,6 +140,7 @@ class RNN(_RecurrentLayer, nn.RNN):
         backend: ``"native"`` (torch's kernel) or ``"scratch"`` (rnnkit's loop).
     """
         + _SHAPES_DOC
+        + _FAST_DOC
         + r"""
     Attributes:
         weight_ih_l[k] ``(H, H_in)`` for k = 0, else ``(H, D*H)``; weight_hh_l[k] ``(H, H)``;
@@ -207,8 +220,9 @@ class LSTM(_RecurrentLayer, nn.LSTM):
     """
         + _SHAPES_DOC.replace("h_0``", "(h_0, c_0)``").replace("h_n``", "(h_n, c_n)``")
         + r"""        - c_0, c_n: ``(D*num_layers, N, H_cell)`` (unbatched: no N).
-
-
+"""
+        + _FAST_DOC
+        + r"""
     Attributes:
         weight_ih_l[k] ``(4*H_cell, H_in)`` stacked ``(W_ii|W_if|W_ig|W_io)`` (``D*H_out``
         columns for k > 0); weight_hh_l[k] ``(4*H_cell, H_out)``; biases ``(4*H_cell,)``;
@@ -293,6 +307,7 @@ class GRU(_RecurrentLayer, nn.GRU):
         exactly as ``torch.nn.GRU``. backend: ``"native"`` or ``"scratch"``.
     """
         + _SHAPES_DOC
+        + _FAST_DOC
         + r"""
     Attributes:
         weight_ih_l[k] ``(3H, H_in)`` stacked ``(W_ir|W_iz|W_in)`` (``D*H`` columns for

@@ -10,6 +10,12 @@ special case ``B_t = N`` for every ``t``. This is the layout ``torch.nn.utils.rn
   final and are set aside.
 - Reverse direction: walk ``t = L-1 .. 0``; when ``B_t`` grows, the sequences that start (at
   their own last element) join with their initial state.
+
+Fast path: the loop above is the readable reference. When :func:`rnnkit.nn.fast.applies`
+(no ``proj_size``; float32, float64 or bfloat16 input, autocast allowed; the layer attribute
+``fast`` and the module switch :func:`rnnkit.nn.fast.enabled` both on), the same layout runs
+on :mod:`rnnkit.nn.fast` instead: whole-sequence autograd Functions with a hand-written
+backward through time, on padded or packed input alike. Everything else falls back here.
 """
 
 from __future__ import annotations
@@ -20,6 +26,8 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor
 from torch.nn.utils.rnn import PackedSequence
+
+from . import fast
 
 State = tuple[Tensor, ...]
 StepFn = Callable[[Tensor, State], State]
@@ -58,7 +66,10 @@ class ScratchLayerMixin:
 
     A subclass provides ``_scratch_step(layer, direction) -> (weight_ih, bias_ih, step)`` and
     ``_state_sizes() -> tuple of per-component sizes`` (e.g. ``(H_out, H)`` for the LSTM).
+    Set ``fast = False`` on a layer to make it always run the readable loop.
     """
+
+    fast: bool = True
 
     def _scratch_forward(self, input, states: State | None):
         """Return ``(output, final states)``; states are tuples of ``(D*num_layers, N, .)``."""
@@ -80,7 +91,7 @@ class ScratchLayerMixin:
             states = self._zero_states(n, data)
         elif packed and sorted_indices is not None:
             states = tuple(s.index_select(1, sorted_indices) for s in states)
-        data, finals = self._run_layers(data, steps, states)
+        data, finals = self._run(data, steps, states, batch_sizes if packed else None)
         if packed:
             if unsorted_indices is not None:
                 finals = tuple(s.index_select(1, unsorted_indices) for s in finals)
@@ -89,6 +100,21 @@ class ScratchLayerMixin:
         if unbatched:
             return out.squeeze(1), tuple(s.squeeze(1) for s in finals)
         return (out.transpose(0, 1) if self.batch_first else out), finals
+
+    def _run(self, data: Tensor, steps: list[int], states: State, batch_sizes: Tensor | None):
+        """Packed rows ``(sum B_t, H_in)`` -> ``(sum B_t, D*H_out)`` and the final states."""
+        if not fast.applies(self, data.dtype):
+            return self._run_layers(data, steps, states)
+        if batch_sizes is None:
+            schedule = fast.Schedule.padded(len(steps), steps[0])
+            x = data.view(len(steps), steps[0], data.size(1))  # (L, N, H_in)
+        else:
+            schedule = fast.Schedule.from_batch_sizes(batch_sizes)
+            x = fast.padded_from_packed(data, schedule)
+        out, finals = fast.run_layers(self, x, schedule, states)  # (L, N, D*H_out)
+        if batch_sizes is None:
+            return out.reshape(-1, out.size(2)), finals
+        return fast.packed_from_padded(out, schedule), finals
 
     def _zero_states(self, n: int, like: Tensor) -> State:
         rows = self.num_layers * (2 if self.bidirectional else 1)

@@ -1,0 +1,59 @@
+"""Run a whole stacked, optionally bidirectional layer on the fast kernels.
+
+Each layer and direction computes its input projection ``gi = x W_ih^T + b`` for all steps in
+one matrix product, then hands it to the kernel of its cell (:mod:`.rnn`, :mod:`.lstm`,
+:mod:`.gru`). The LSTM and the Elman RNN fold ``b_hh`` into that bias, since both biases
+add to the same pre-activation; the GRU cannot (its reset gate multiplies ``W_hn h + b_hn``),
+so its kernel adds ``b_hh`` itself.
+"""
+
+from __future__ import annotations
+
+import torch
+import torch.nn.functional as F
+from torch import Tensor
+
+from .gru import GRUFunction
+from .lstm import LSTMFunction
+from .rnn import RNNFunction
+from .schedule import Schedule
+
+State = tuple[Tensor, ...]
+
+
+def _direction(module, layer: int, direction: int, x: Tensor, state: State, sched: Schedule):
+    """One layer-direction: ``x (L, N, H_in)`` -> ``(out (L, N, H), final state tuple)``."""
+    w_ih, w_hh, b_ih, b_hh = module._weights(layer, direction)
+    reverse = direction == 1
+    if module.mode == "GRU":
+        out, h_n = GRUFunction.apply(F.linear(x, w_ih, b_ih), state[0], w_hh, b_hh, sched,
+                                     reverse)  # fmt: skip
+        return out, (h_n,)
+    bias = None if b_ih is None else b_ih + b_hh
+    gi = F.linear(x, w_ih, bias)  # (L, N, G*H), one product for every step
+    if module.mode == "LSTM":
+        out, h_n, c_n = LSTMFunction.apply(gi, state[0], state[1], w_hh, sched, reverse)
+        return out, (h_n, c_n)
+    relu = module.mode == "RNN_RELU"
+    out, h_n = RNNFunction.apply(gi, state[0], w_hh, sched, reverse, relu)
+    return out, (h_n,)
+
+
+def run_layers(module, x: Tensor, sched: Schedule, states: State):
+    """``x (L, N, H_in)`` padded and length-sorted, states ``(D*num_layers, N, .)`` ->
+    ``(output (L, N, D*H), final states (D*num_layers, N, .))``."""
+    directions = 2 if module.bidirectional else 1
+    finals: list[list[Tensor]] = [[] for _ in states]
+    for layer in range(module.num_layers):
+        outs = []
+        for direction in range(directions):
+            k = layer * directions + direction
+            out, final = _direction(module, layer, direction, x, tuple(s[k] for s in states),
+                                    sched)  # fmt: skip
+            outs.append(out)
+            for j, f in enumerate(final):
+                finals[j].append(f)
+        x = outs[0] if directions == 1 else torch.cat(outs, dim=2)
+        if module.dropout and module.training and layer < module.num_layers - 1:
+            x = F.dropout(x, module.dropout, training=True)
+    return x, tuple(torch.stack(f) for f in finals)

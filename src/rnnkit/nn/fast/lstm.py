@@ -1,0 +1,155 @@
+r"""LSTM over a whole sequence with a hand-written backward through time.
+
+Forward, per step (torch's gate order i, f, g, o; ``gi = x_t W_ih^T + b_ih + b_hh`` for all
+steps in one product by the caller, ``h, c``: (B_t, H)):
+
+.. math::
+    \begin{array}{ll}
+    a_t = gi_t + h_{t-1} W_{hh}^T \quad (B_t, 4H) \\
+    i, f, o = \sigma(a_{i,f,o}), \quad g = \tanh(a_g) \\
+    c_t = f \odot c_{t-1} + i \odot g, \quad h_t = o \odot \tanh(c_t)
+    \end{array}
+
+Saved: the activations ``(i, f, g, o)`` (L, N, 4H), ``c`` and ``h`` in slot buffers
+(L+1, N, H) and ``tanh(c_t)`` (L, N, H). Backward, with ``dh_t`` = output gradient + recurrent
+gradient and ``dc`` carried from the step after:
+
+.. math::
+    \begin{array}{ll}
+    dc_t = dc_{t+1} \odot f_{t+1} + dh_t \odot o \odot (1 - \tanh^2 c_t) \\
+    da_i = dc_t \odot g \odot i(1-i), \quad da_f = dc_t \odot c_{t-1} \odot f(1-f) \\
+    da_g = dc_t \odot i \odot (1-g^2), \quad da_o = dh_t \odot \tanh c_t \odot o(1-o) \\
+    dh_{t-1} \mathrel{+}= da_t W_{hh}
+    \end{array}
+
+The factors that do not depend on the gradient are computed for all steps at once before the
+loop, so the loop does six small operations per step. Then ``dW_hh = dA^T H_prev`` is one
+``(4H, L*N) @ (L*N, H)`` product, and ``da`` is the gradient of ``gi`` (whose backward gives
+``dW_ih``, ``dx`` and both biases as one product or sum each).
+"""
+
+from __future__ import annotations
+
+import torch
+from torch import Tensor
+from torch.autograd.function import once_differentiable
+
+from .jit import Loop, per_step, rows
+from .precision import cast, compute_dtype, no_autocast
+from .schedule import Schedule, new_buffer, outputs, put_first, take_last
+
+
+def _forward_loop(
+    gi: list[Tensor], w_t: Tensor, hs: list[Tensor], cs: list[Tensor], acts: list[Tensor],
+    gates: list[list[Tensor]], tcs: list[Tensor], steps: list[int], sizes: list[int],
+    reverse: bool,
+) -> None:  # fmt: skip
+    i, f, g, o, i_f = gates  # per-step views of acts: (N, H) each, i_f (N, 2H)
+    for t in steps:
+        b = sizes[t]
+        p, q = (t + 1, t) if reverse else (t, t + 1)  # slots before / after step t
+        c, tc = rows(cs[q], b), rows(tcs[t], b)
+        torch.addmm(rows(gi[t], b), rows(hs[p], b), w_t, out=rows(acts[t], b))  # a_t (B_t, 4H)
+        rows(i_f[t], b).sigmoid_()  # i, f
+        rows(g[t], b).tanh_()  # g
+        rows(o[t], b).sigmoid_()  # o
+        torch.mul(rows(f[t], b), rows(cs[p], b), out=c)  # f ⊙ c_{t-1}
+        c.addcmul_(rows(i[t], b), rows(g[t], b))  # c_t = f ⊙ c_{t-1} + i ⊙ g
+        torch.tanh(c, out=tc)
+        torch.mul(rows(o[t], b), tc, out=rows(hs[q], b))  # h_t = o ⊙ tanh(c_t)
+
+
+def _backward_loop(
+    dout: list[Tensor], w: Tensor, f: list[Tensor], da: list[Tensor], da_ifg: list[Tensor],
+    da_o: list[Tensor], oc: list[Tensor], dh: Tensor, dc: Tensor, steps: list[int],
+    sizes: list[int],
+) -> None:  # fmt: skip
+    for t in steps:
+        b = sizes[t]
+        d = rows(dh, b) + rows(dout[t], b)  # dh_t
+        dct = torch.addcmul(rows(dc, b), d, rows(oc[t], b))  # dc_t
+        rows(da_ifg[t], b).mul_(dct.unsqueeze(1))  # da_i, da_f, da_g: (B_t, 3, H)
+        rows(da_o[t], b).mul_(d)  # da_o
+        torch.mul(dct, rows(f[t], b), out=rows(dc, b))  # to c_{t-1}: dc_t ⊙ f_t
+        torch.mm(rows(da[t], b), w, out=rows(dh, b))  # to h_{t-1}: da_t W_hh
+
+
+FORWARD_LOOP = Loop(_forward_loop)
+BACKWARD_LOOP = Loop(_backward_loop)
+
+
+def _gate_factors(acts: Tensor, tcs: Tensor, c_prev: Tensor, valid: Tensor | None) -> Tensor:
+    """``[g i(1-i), c_{t-1} f(1-f), i(1-g^2), tanh(c_t) o(1-o)]`` for all steps, (L, N, 4H)."""
+    i, f, g, o = acts.chunk(4, dim=2)
+    factors = torch.addcmul(acts, acts, acts, value=-1)  # s(1-s) for every gate
+    fi, ff, fg, fo = factors.chunk(4, dim=2)
+    torch.addcmul(acts.new_ones(()), g, g, value=-1, out=fg)  # 1 - g^2
+    fi.mul_(g), ff.mul_(c_prev), fg.mul_(i), fo.mul_(tcs)
+    if valid is not None:
+        factors.mul_(valid)  # padding rows get no gradient
+    return factors
+
+
+class LSTMFunction(torch.autograd.Function):
+    """``(gi (L, N, 4H), h0, c0 (N, H), W_hh (4H, H))`` -> ``(out (L, N, H), h_n, c_n)``."""
+
+    @staticmethod
+    def forward(ctx, gi, h0, c0, w_hh, schedule: Schedule, reverse: bool):
+        dtype = compute_dtype(gi)
+        ctx.dtypes = gi.dtype, h0.dtype, w_hh.dtype  # the dtypes of the returned gradients
+        with no_autocast(gi):
+            gi, w_t = gi.to(dtype), w_hh.to(dtype).t()
+            length, n, hid = schedule.length, schedule.batch, w_hh.size(1)
+            hs, cs = (new_buffer(schedule, length + 1, n, hid, like=gi) for _ in range(2))
+            acts = new_buffer(schedule, length, n, 4 * hid, like=gi)
+            tcs = new_buffer(schedule, length, n, hid, like=gi)
+            first = schedule.first_slot(reverse, gi.device)
+            put_first(hs, h0.to(dtype), first)
+            put_first(cs, c0.to(dtype), first)
+            gates = per_step(*acts.chunk(4, dim=2), acts[..., : 2 * hid])
+            FORWARD_LOOP(gi.unbind(0), w_t, hs.unbind(0), cs.unbind(0), acts.unbind(0), gates,
+                         tcs.unbind(0), schedule.steps(reverse), schedule.sizes,
+                         reverse)  # fmt: skip
+            last = schedule.last_slot(reverse, gi.device)
+            out = outputs(hs, schedule, reverse)
+            h_n, c_n = take_last(hs, last), take_last(cs, last)
+        ctx.schedule, ctx.reverse = schedule, reverse
+        ctx.buffers = hs, cs, acts, tcs
+        ctx.save_for_backward(w_hh, out)
+        return out, h_n, c_n
+
+    @staticmethod
+    @once_differentiable
+    def backward(ctx, dout, dh_n, dc_n):
+        w_hh, out = ctx.saved_tensors  # checks that nobody modified ``out`` in place
+        hs, cs, acts, tcs = ctx.buffers
+        schedule, reverse = ctx.schedule, ctx.reverse
+        gi_dtype, state_dtype, w_dtype = ctx.dtypes
+        dtype = acts.dtype
+        with no_autocast(acts):
+            h_prev, c_prev = (hs[1:], cs[1:]) if reverse else (hs[:-1], cs[:-1])
+            da = _gate_factors(acts, tcs, c_prev, schedule.valid(acts.device, dtype))
+            oc = torch.addcmul(acts[..., 3 * w_hh.size(1) :], out, tcs, value=-1)  # o(1-tanh²c)
+            dh, dc = (_carry(g, out[0], dtype) for g in (dh_n, dc_n))
+            dout = torch.zeros_like(out) if dout is None else dout.to(dtype)
+            hid = dh.size(1)
+            da_ifg = da[..., : 3 * hid].unflatten(2, (3, hid))  # (L, N, 3, H)
+            BACKWARD_LOOP(dout.unbind(0), cast(w_hh, dtype), acts[..., hid : 2 * hid].unbind(0),
+                          da.unbind(0), da_ifg.unbind(0), da[..., 3 * hid :].unbind(0),
+                          oc.unbind(0), dh, dc, schedule.steps(not reverse),
+                          schedule.sizes)  # fmt: skip
+            flat = da.view(-1, da.size(2))
+            dw_hh = flat.t().mm(h_prev.reshape(-1, h_prev.size(2)))  # (4H, L*N) @ (L*N, H)
+        return (
+            da.to(gi_dtype),
+            dh.to(state_dtype),
+            dc.to(state_dtype),
+            dw_hh.to(w_dtype),
+            None,
+            None,
+        )
+
+
+def _carry(grad: Tensor | None, like: Tensor, dtype: torch.dtype) -> Tensor:
+    """The gradient carried into the last step: the final-state gradient, as a fresh buffer."""
+    return like.new_zeros(like.shape, dtype=dtype) if grad is None else grad.to(dtype, copy=True)
