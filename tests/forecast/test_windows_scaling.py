@@ -68,6 +68,19 @@ def test_every_scaler_round_trips_and_serialises(kind):
         np.testing.assert_allclose(sc.transform(x[0], 0), [0, 3 / 7, 1 / 7, 1])
 
 
+def test_log_scaling_round_trips_and_refuses_non_positive_values():
+    x = [np.array([1.0, 10.0, 100.0])]
+    sc = SeriesScaler("standard", log=True).fit(x)
+    np.testing.assert_allclose(sc.transform(x[0], 0), [-1.2247449, 0.0, 1.2247449], rtol=1e-6)
+    np.testing.assert_allclose(SeriesScaler.from_state(sc.state_dict()).inverse([0.0], 0), [10.0])
+    with pytest.raises(
+        ValueError,
+        match="log scaling needs positive values: series 0 has 1 "
+        "values <= 0, the first at position 1",
+    ):
+        SeriesScaler("standard", log=True).fit([np.array([1.0, 0.0, 2.0])])
+
+
 def test_unknown_scaler_is_named():
     with pytest.raises(
         ValueError,

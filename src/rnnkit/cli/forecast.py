@@ -48,6 +48,11 @@ def _common(p) -> None:
         choices=["", "interpolate", "ffill"],
         help="fill missing values instead of refusing them",
     )
+    p.add_argument(
+        "--log",
+        action="store_true",
+        help="model log(values) (positive data with growing swings, as sMAPE likes)",
+    )
     p.add_argument("--seed", type=int, default=0, help="seed of weights and data order")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
 

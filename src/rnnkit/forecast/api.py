@@ -353,12 +353,20 @@ class Forecaster:
             f = self._baseline_forecast(insample)
             actual = np.stack([v[len(v) - t : len(v) - t + self.horizon] for v in p.series.values])
             return self.score(f, actual, insample)
-        index = p.windows["test"]
-        first = self._first_window_of_each(index)
-        batch = p.batch(first)
-        f = self._network_forecast(batch)
-        actual = p.scaler.inverse(batch["y"].numpy().astype(np.float64), first.series)
+        f, actual = self.test_forecast()
         return self.score(f, actual, insample)
+
+    def test_forecast(self) -> tuple[np.ndarray, np.ndarray]:
+        """Forecasts ``(S, H, Q)`` of the first test window of each series and the actual
+        values ``(S, H)`` (read from the raw series, not round-tripped through the scaler)."""
+        p = self.prepared
+        first = self._first_window_of_each(p.windows["test"])
+        f = self._network_forecast(p.batch(first))
+        L, H = p.L, self.horizon
+        actual = np.stack(
+            [p.series.values[i][s + L : s + L + H] for i, s in zip(first.series, first.start)]
+        )
+        return f, actual
 
     @staticmethod
     def _first_window_of_each(index):

@@ -27,6 +27,7 @@ class ForecastData(DataConfig):
     test_size: int = -1  # points held out at the end of each series (-1 = horizon, 0 = none)
     validation_size: int = -1  # points before the test part for validation (-1 = horizon)
     scaler: str = "standard"  # per-series: standard | minmax | robust | meanabs | none
+    log: bool = False  # scale log(x) instead of x (positive data; relative errors, as sMAPE)
     fill: str = ""  # missing values: "" = error | interpolate | ffill
     skip_short: bool = False  # drop (with a warning) series too short for L + H, else error
     calendar: bool = False  # add calendar features (hour, weekday, month...) as known inputs

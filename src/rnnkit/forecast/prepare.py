@@ -100,7 +100,7 @@ class Prepared:
         )
         train_rows = [v[: len(v) - held] for v in self.series.values]
         if state is None:
-            self.scaler = SeriesScaler(data.scaler).fit(train_rows)
+            self.scaler = SeriesScaler(data.scaler, data.log).fit(train_rows)
             self.cov_loc, self.cov_scale = {}, {}
             for c in covs:
                 rows = np.concatenate([v[: len(v) - held] for v in self.series.covariates[c]])

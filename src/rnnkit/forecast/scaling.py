@@ -8,7 +8,9 @@ A scaler maps each series ``x`` to ``(x - loc) / scale`` with one ``(loc, scale)
 * ``meanabs``: 0 and the mean absolute value (keeps the sign and zero, as for counts);
 * ``none``: 0 and 1.
 
-A zero scale (a constant series) becomes 1, so a constant series maps to a constant.
+A zero scale (a constant series) becomes 1, so a constant series maps to a constant. With
+``log=True`` the scaler works on ``log x`` (positive series only): errors then become relative,
+which suits sMAPE-scored data whose series differ by orders of magnitude (M4).
 :class:`RevIN` is the per-window version used inside the models: it subtracts the last value
 (or the window mean) of each input window and adds it back to the forecast.
 """
@@ -27,18 +29,18 @@ SCALERS = ("standard", "minmax", "robust", "meanabs", "none")
 class SeriesScaler:
     """Per-series affine scaling. ``fit`` sees only the rows it is given (the training rows)."""
 
-    def __init__(self, kind: str = "standard") -> None:
+    def __init__(self, kind: str = "standard", log: bool = False) -> None:
         if kind not in SCALERS:
             raise ValueError(f"scaler must be one of {', '.join(SCALERS)}, received {kind!r}")
-        self.kind = kind
+        self.kind, self.log = kind, log
         self.loc: np.ndarray = np.zeros(0)
         self.scale: np.ndarray = np.ones(0)
 
     def fit(self, series: Sequence[np.ndarray]) -> SeriesScaler:
         """Fit one ``(loc, scale)`` per series from the given rows, each ``(n_i,)``."""
         locs, scales = [], []
-        for x in series:
-            x = np.asarray(x, dtype=np.float64)
+        for i, x in enumerate(series):
+            x = self._forward(x, i)
             if self.kind == "standard":
                 loc, scale = x.mean(), x.std()
             elif self.kind == "minmax":
@@ -59,10 +61,22 @@ class SeriesScaler:
         if i >= len(self.loc):
             raise ValueError(f"scaler fitted on {len(self.loc)} series, asked for series {i}")
 
+    def _forward(self, x, i: int) -> np.ndarray:
+        x = np.asarray(x, dtype=np.float64)
+        if not self.log:
+            return x
+        if (x <= 0).any():
+            raise ValueError(
+                f"log scaling needs positive values: series {i} has "
+                f"{int((x <= 0).sum())} values <= 0, the first at position "
+                f"{int(np.argmax(x <= 0))}"
+            )
+        return np.log(x)
+
     def transform(self, x: np.ndarray, i: int) -> np.ndarray:
         """Scale the values of series ``i``."""
         self._check(i)
-        return (np.asarray(x, dtype=np.float64) - self.loc[i]) / self.scale[i]
+        return (self._forward(x, i) - self.loc[i]) / self.scale[i]
 
     def inverse(self, z: np.ndarray, i: int | np.ndarray) -> np.ndarray:
         """Undo :meth:`transform`; ``i`` may be an index array matching ``z``'s first axis."""
@@ -70,15 +84,21 @@ class SeriesScaler:
         if np.ndim(i):
             shape = (-1,) + (1,) * (np.ndim(z) - 1)
             loc, scale = loc.reshape(shape), scale.reshape(shape)
-        return np.asarray(z, dtype=np.float64) * scale + loc
+        out = np.asarray(z, dtype=np.float64) * scale + loc
+        return np.exp(out) if self.log else out
 
     def state_dict(self) -> dict:
         """JSON-serialisable state."""
-        return {"kind": self.kind, "loc": self.loc.tolist(), "scale": self.scale.tolist()}
+        return {
+            "kind": self.kind,
+            "log": self.log,
+            "loc": self.loc.tolist(),
+            "scale": self.scale.tolist(),
+        }
 
     @classmethod
     def from_state(cls, state: dict) -> SeriesScaler:
-        scaler = cls(state["kind"])
+        scaler = cls(state["kind"], state.get("log", False))
         scaler.loc = np.array(state["loc"], dtype=np.float64)
         scaler.scale = np.array(state["scale"], dtype=np.float64)
         return scaler

@@ -16,7 +16,6 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-import numpy as np
 import pandas as pd
 
 from rnnkit.data.batching import IndexBatches
@@ -161,10 +160,7 @@ class ForecastTask(Task):
             actual, f = self.test_values, fc.forecast_array()
             history = p.series.values
         elif self.config.data.test_size:
-            first = fc._first_window_of_each(p.windows["test"])
-            batch = p.batch(first)
-            f = fc._network_forecast(batch)
-            actual = p.scaler.inverse(batch["y"].numpy().astype(np.float64), first.series)
+            f, actual = fc.test_forecast()
             t = self.config.data.test_size
             history = [v[: len(v) - t] for v in p.series.values]
         else:
