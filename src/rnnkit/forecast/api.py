@@ -37,11 +37,15 @@ from rnnkit.metrics import forecasting as fm
 
 
 def as_series(data, fill: str = "") -> SeriesSet:
-    """A :class:`SeriesSet` from a DataFrame, a CSV path or a SeriesSet."""
+    """A :class:`SeriesSet` from a DataFrame, a CSV path (``rnnkit:airpassengers`` for a
+    data set shipped in the package) or a SeriesSet."""
     if isinstance(data, SeriesSet):
         return data
     if isinstance(data, (str, Path)):
-        return read(data, fill)
+        from rnnkit import datasets
+
+        path = datasets.resolve(data, "") if str(data).startswith("rnnkit:") else data
+        return read(path, fill)
     if isinstance(data, pd.DataFrame):
         return read_frame(data, fill)
     raise TypeError(
@@ -234,28 +238,23 @@ class Forecaster:
             for c in series.covariates
         }
 
-    def _frame(self, f: np.ndarray, horizon: int, origin_cut: int = 0) -> pd.DataFrame:
-        rows = []
+    def _frame(self, f: np.ndarray, horizon: int) -> pd.DataFrame:
+        """The long forecast frame of ``f`` ``(S, >=horizon, Q)``, built column-wise."""
         qs = self.net.quantiles if self.net.loss == "quantile" else []
-        point = self._point_index()
         series = self.prepared.series
-        for i, sid in enumerate(series.ids):
-            stamps = (
-                series.head(origin_cut).future_timestamps(i, horizon)
-                if origin_cut
-                else series.future_timestamps(i, horizon)
-            )
-            for h in range(horizon):
-                row = {
-                    "id": sid,
-                    "timestamp": stamps[h],
-                    "step": h + 1,
-                    "value": float(f[i, h, point]),
-                }
-                for k, q in enumerate(qs):
-                    row[f"q{q:g}"] = float(f[i, h, k])
-                rows.append(row)
-        return pd.DataFrame(rows)
+        S = len(series)
+        stamps = []
+        for i in range(S):
+            stamps.extend(series.future_timestamps(i, horizon))
+        columns = {
+            "id": np.repeat(np.asarray(series.ids, dtype=object), horizon),
+            "timestamp": stamps,
+            "step": np.tile(np.arange(1, horizon + 1), S),
+            "value": f[:, :horizon, self._point_index()].reshape(-1),
+        }
+        for k, q in enumerate(qs):
+            columns[f"q{q:g}"] = f[:, :horizon, k].reshape(-1)
+        return pd.DataFrame(columns)
 
     def _point_index(self) -> int:
         if self.net.loss != "quantile":

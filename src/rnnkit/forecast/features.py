@@ -36,8 +36,8 @@ def calendar(stamps: pd.DatetimeIndex | list, names: list[str]) -> np.ndarray:
     stamps = pd.DatetimeIndex(stamps)
     cycles = {
         "hour": (stamps.hour + stamps.minute / 60.0, 24.0),
-        "weekday": (stamps.dayofweek, 7.0),
-        "yearday": (stamps.dayofyear - 1, 366.0),
+        "weekday": (stamps.day_of_week, 7.0),
+        "yearday": (stamps.day_of_year - 1, 366.0),
         "month": (stamps.month - 1, 12.0),
     }
     cols = []

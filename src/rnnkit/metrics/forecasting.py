@@ -83,6 +83,8 @@ def mase_scale(insample: np.ndarray, m: int) -> float:
 def mase(y, f, insample: Sequence[np.ndarray] | np.ndarray, m: int) -> float:
     """Mean absolute scaled error: each series' MAE divided by its :func:`mase_scale`.
 
+    A series whose in-sample seasonal differences are all 0 has an infinite MASE (as in M4).
+
     ``insample`` is one array for one series, or a sequence of S arrays (any lengths).
     """
     y, f = _pair(y, f)
@@ -94,7 +96,8 @@ def mase(y, f, insample: Sequence[np.ndarray] | np.ndarray, m: int) -> float:
             f"received {len(insample)} series"
         )
     scales = np.array([mase_scale(x, m) for x in insample])
-    return float((np.abs(y - f).mean(axis=-1) / scales).mean())
+    with np.errstate(divide="ignore", invalid="ignore"):  # a series with a zero scale: inf
+        return float((np.abs(y - f).mean(axis=-1) / scales).mean())
 
 
 def owa(smape_value: float, mase_value: float, smape_naive2: float, mase_naive2: float) -> float:

@@ -1,6 +1,7 @@
 """Task ``forecast``: global multi-series forecasting under the training engine.
 
 ``[data]`` is :class:`~rnnkit.forecast.config.ForecastData` (``train`` = the series file,
+default ``rnnkit:airpassengers``, shipped;
 ``test`` = an optional separate test file as in M4; else each series' last ``test_size``
 points are the test part), ``[model]`` is :class:`~rnnkit.forecast.config.ForecastModel`.
 The data preparation, the networks and the scoring are those of
@@ -52,7 +53,7 @@ class ForecastTask(Task):
                 f"train; use `rnnkit forecast compare` or Forecaster(...).fit"
             )
         if not cfg.data.train:
-            raise ConfigError("data.train must name the series file (CSV: long, wide, M4, ETT)")
+            cfg.data.train = "rnnkit:airpassengers"  # the shipped default
         series = as_series(cfg.data.train, cfg.data.fill)
         fc = self._new_forecaster()
         if cfg.data.test:
