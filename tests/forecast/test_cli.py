@@ -118,3 +118,26 @@ def test_nan_in_the_data_is_one_line_and_exit_2(tmp_path):
         f"rnnkit forecast: error: series 'y1' ({path}) has 1 missing values, the first at "
         f"position 1; pass fill='interpolate' or fill='ffill' to fill them"
     )
+
+
+def test_m4_style_train_and_test_files(tmp_path):
+    rng = np.random.default_rng(0)
+    t = np.arange(100)
+    rows = [50 + 10 * np.sin(2 * np.pi * t / 12 + k) + rng.normal(size=100) for k in range(4)]
+    header = ",".join(f'"V{i}"' for i in range(1, 90))
+    train = [f'"S{k}",' + ",".join(f"{v:.3f}" for v in r[:88]) for k, r in enumerate(rows)]
+    test = [f'"S{k}",' + ",".join(f"{v:.3f}" for v in r[88:]) for k, r in enumerate(rows)]
+    (tmp_path / "train.csv").write_text(header + "\n" + "\n".join(train) + "\n")
+    theader = ",".join(f'"V{i}"' for i in range(1, 14))
+    (tmp_path / "test.csv").write_text(theader + "\n" + "\n".join(test) + "\n")
+    run = tmp_path / "m4"
+    out = run_cli("forecast", "train", "--data", tmp_path / "train.csv", "--test",
+                  tmp_path / "test.csv", "--horizon", 12, "--season", 12, "--model", "mlp",
+                  "--epochs", 2, "--out", run, "--quiet")
+    assert out.returncode == 0, out.stderr
+    saved = json.loads((run / "test_metrics.json").read_text())
+    ev = run_cli("evaluate", run, "--data", tmp_path / "test.csv", "--json")
+    assert ev.returncode == 0, ev.stderr
+    scores = json.loads(ev.stdout)
+    for key in ("smape", "mase", "owa"):
+        assert scores[key] == pytest.approx(saved[key], rel=1e-6)
