@@ -44,9 +44,9 @@ def _common(p) -> None:
     p.add_argument("--hidden-size", type=int, default=128, help="hidden size (default 128)")
     p.add_argument(
         "--fill",
-        default="",
-        choices=["", "interpolate", "ffill"],
-        help="fill missing values instead of refusing them",
+        default="none",
+        choices=["none", "interpolate", "ffill"],
+        help="fill missing values instead of refusing them (default none: an error)",
     )
     p.add_argument(
         "--log",
@@ -61,7 +61,8 @@ def register(sub) -> None:
     p = sub.add_parser(
         "forecast",
         help="train, apply and compare forecasters on a CSV",
-        description=__doc__.splitlines()[0],
+        description="Forecasting from a CSV in one command: train a forecaster, predict "
+        "with it, or compare baselines and networks in one table.",
     )
     fsub = p.add_subparsers(dest="forecast_command", metavar="SUBCOMMAND", parser_class=type(p))
     fsub.required = True
