@@ -43,6 +43,15 @@ def test_network_learns_a_seasonal_pattern_better_than_naive(seasonal_frame):
     assert net.metrics["mase"] < 0.5 * naive.metrics["mase"]
 
 
+def test_plots_for_chosen_series(seasonal_frame, tmp_path):
+    fc = Forecaster("mlp", horizon=12, epochs=1, quantiles=[0.1, 0.5, 0.9]).fit(seasonal_frame)
+    paths = fc.plot(tmp_path, series=["b"])
+    assert [p.name for p in paths] == ["forecasts.png", "error_by_step.png"]
+    assert all(p.stat().st_size > 1000 for p in paths)
+    with pytest.raises(KeyError, match="unknown series"):
+        fc.plot(tmp_path, series=["zz"])
+
+
 def test_baselines_through_the_api_match_the_functions(seasonal_frame, tmp_path):
     fc = Forecaster("seasonal_naive", horizon=24).fit(seasonal_frame)
     a = seasonal_frame["a"].to_numpy()

@@ -131,9 +131,25 @@ def test_m4_style_train_and_test_files(tmp_path):
     theader = ",".join(f'"V{i}"' for i in range(1, 14))
     (tmp_path / "test.csv").write_text(theader + "\n" + "\n".join(test) + "\n")
     run = tmp_path / "m4"
-    out = run_cli("forecast", "train", "--data", tmp_path / "train.csv", "--test",
-                  tmp_path / "test.csv", "--horizon", 12, "--season", 12, "--model", "mlp",
-                  "--epochs", 2, "--out", run, "--quiet")
+    out = run_cli(
+        "forecast",
+        "train",
+        "--data",
+        tmp_path / "train.csv",
+        "--test",
+        tmp_path / "test.csv",
+        "--horizon",
+        12,
+        "--season",
+        12,
+        "--model",
+        "mlp",
+        "--epochs",
+        2,
+        "--out",
+        run,
+        "--quiet",
+    )
     assert out.returncode == 0, out.stderr
     saved = json.loads((run / "test_metrics.json").read_text())
     ev = run_cli("evaluate", run, "--data", tmp_path / "test.csv", "--json")

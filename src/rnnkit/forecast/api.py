@@ -413,6 +413,33 @@ class Forecaster:
             return self.prepared.state()
         return None
 
+    def plot(self, folder: str | Path, series: list[str] | None = None) -> list[Path]:
+        """Two PNGs in ``folder``: forecasts of the last H points (held out when there is a
+        test part, else re-forecast from ``n - H``) against the actuals, with the interval
+        of the outer quantiles, for the ``series`` ids (default the first four); and the
+        sMAPE and MAE by horizon step over all series."""
+        from rnnkit.forecast.plots import error_by_step, forecast_vs_actual
+
+        self._require_fit()
+        full = self.prepared.series
+        head = full.head(self.horizon)
+        actual = np.stack([v[-self.horizon :] for v in full.values])
+        f = self._view(head).forecast_array()
+        index = {sid: i for i, sid in enumerate(full.ids)}
+        unknown = [s for s in series or [] if s not in index]
+        if unknown:
+            raise KeyError(f"unknown series {unknown}; known: {full.ids[:5]}...")
+        chosen = [index[s] for s in series] if series else None
+        qs = self.net.quantiles if self.net.loss == "quantile" else []
+        folder = Path(folder)
+        folder.mkdir(parents=True, exist_ok=True)
+        return [
+            forecast_vs_actual(
+                head.values, actual, f, full.ids, qs, folder / "forecasts.png", chosen
+            ),
+            error_by_step(actual, f[..., self._point_index()], folder / "error_by_step.png"),
+        ]
+
     def backtest(self, data=None, n_windows: int = 3, step: int | None = None) -> pd.DataFrame:
         """Rolling-origin evaluation without refitting: origins at ``n - H - k step`` for
         k = n_windows-1..0 (the last window ends at each series' end). One row per window

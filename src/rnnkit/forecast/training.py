@@ -28,7 +28,7 @@ class FitSettings:
 
     epochs: int = 20  # passes over the training windows
     max_steps: int = 0  # stop after this many optimiser steps (0 = no limit)
-    batch_size: int = 256  # windows per step
+    batch_size: int = 64  # windows per step
     lr: float = 1e-3  # peak learning rate (cosine decay to lr / 100)
     weight_decay: float = 0.0  # AdamW decoupled weight decay (0 = Adam)
     clip_grad_norm: float = 1.0  # 0 = no clipping
