@@ -49,7 +49,8 @@ def run(args) -> dict:
     return {
         "benchmark": "forecast_airpassengers",
         "protocol": "last 24 months held out, m = 12, validation = the 24 months before",
-        "compare_command": "rnnkit " + " ".join(cmd[:-2]).replace(str(DATASETS), "DATASETS"),
+        "compare_command": "rnnkit "
+        + " ".join(c for c in cmd if c not in ("--out", tmp)).replace(str(DATASETS), "DATASETS"),
         "results": table.round(4).to_dict(orient="records"),
         "seconds": round(seconds, 1),
         "command": command_line(),
