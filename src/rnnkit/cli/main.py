@@ -24,6 +24,7 @@ COMMANDS: dict[str, str] = {
     "export": "rnnkit.cli.export",
     "demo": "rnnkit.cli.demo",
     "datasets": "rnnkit.cli.datasets",
+    "forecast": "rnnkit.cli.forecast",
 }
 
 USER_ERRORS = (

@@ -1,0 +1,363 @@
+"""Reading series: long and wide frames, CSV files, the M4 and ETT formats; checks and fills.
+
+A :class:`SeriesSet` holds S univariate series of any lengths, each with its id and, when
+the source has them, its timestamps. Multivariate files (ETT, wide CSVs) become one series
+per column sharing the timestamps: the models are global and channel-independent, so a
+7-variable file is forecast 7 -> 7.
+
+Formats recognised by :func:`read_frame` (and :func:`read` for files):
+
+* **long**: columns ``id`` (or ``unique_id``/``series``), ``timestamp`` (or ``ds``/``date``/
+  ``time``) and ``value`` (or ``y``); any other numeric columns are covariates;
+* **M4**: first column ``V1`` holds ids, then the values right-padded with empty cells;
+* **wide**: an optional date column (``date``, ``Month``, ``ds``, ...; or any column whose
+  values parse as dates) and one numeric column per series (ETT files are wide).
+
+Missing values are a :class:`~rnnkit.errors.DataError` naming the series, the count and the
+first position, unless ``fill="interpolate"`` (linear, ends held) or ``fill="ffill"``.
+"""
+
+from __future__ import annotations
+
+import warnings
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from rnnkit.errors import DataError
+
+ID_COLUMNS = ("id", "unique_id", "series", "series_id")
+TIME_COLUMNS = ("timestamp", "ds", "date", "time", "datetime", "month")
+VALUE_COLUMNS = ("value", "y", "target")
+FILLS = ("", "none", "interpolate", "ffill")
+
+# pandas frequency prefix -> seasonal period (m)
+SEASONS = {
+    "h": 24,
+    "min": 60,
+    "t": 60,
+    "s": 60,
+    "d": 7,
+    "b": 5,
+    "w": 52,
+    "m": 12,
+    "ms": 12,
+    "me": 12,
+    "q": 4,
+    "qs": 4,
+    "qe": 4,
+    "y": 1,
+    "ys": 1,
+    "ye": 1,
+    "a": 1,
+    "as": 1,
+}
+
+
+@dataclass
+class SeriesSet:
+    """S univariate series: ``values[i]`` is ``(n_i,)`` float64, ``timestamps[i]`` ``(n_i,)``
+    datetimes or None; ``covariates[name][i]`` is ``(n_i,)`` for each covariate column."""
+
+    ids: list[str]
+    values: list[np.ndarray]
+    timestamps: list[pd.DatetimeIndex | None] = field(default_factory=list)
+    freq: str | None = None
+    covariates: dict[str, list[np.ndarray]] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        if not self.timestamps:
+            self.timestamps = [None] * len(self.ids)
+        if len(self.ids) != len(self.values):
+            raise DataError(f"{len(self.ids)} ids for {len(self.values)} series")
+
+    def __len__(self) -> int:
+        return len(self.ids)
+
+    @property
+    def lengths(self) -> list[int]:
+        return [len(v) for v in self.values]
+
+    def season(self, default: int = 1) -> int:
+        """The seasonal period m implied by the frequency (24 for hourly, 12 for monthly...)."""
+        return season_of(self.freq, default)
+
+    def subset(self, keep: list[int]) -> SeriesSet:
+        """The series at positions ``keep``."""
+        return SeriesSet(
+            [self.ids[i] for i in keep],
+            [self.values[i] for i in keep],
+            [self.timestamps[i] for i in keep],
+            self.freq,
+            {k: [v[i] for i in keep] for k, v in self.covariates.items()},
+        )
+
+    def head(self, cut: int) -> SeriesSet:
+        """Every series without its last ``cut`` points (``cut = 0``: unchanged)."""
+        end = lambda a: a if a is None or cut == 0 else a[:-cut]  # noqa: E731
+        return SeriesSet(
+            list(self.ids),
+            [end(v) for v in self.values],
+            [end(t) for t in self.timestamps],
+            self.freq,
+            {k: [end(a) for a in v] for k, v in self.covariates.items()},
+        )
+
+    def tail(self, count: int) -> list[np.ndarray]:
+        """The last ``count`` values of every series."""
+        return [v[-count:] for v in self.values]
+
+    def future_timestamps(self, i: int, horizon: int) -> list:
+        """The H timestamps after series ``i`` (1..H when it has no timestamps)."""
+        ts = self.timestamps[i]
+        if ts is None or self.freq is None:
+            start = len(self.values[i])
+            return list(range(start + 1, start + horizon + 1))
+        return list(pd.date_range(ts[-1], periods=horizon + 1, freq=self.freq)[1:])
+
+    def to_frame(self) -> pd.DataFrame:
+        """The long frame ``id, timestamp, value`` (timestamp = position when absent)."""
+        parts = []
+        for sid, vals, ts in zip(self.ids, self.values, self.timestamps):
+            stamp = ts if ts is not None else np.arange(1, len(vals) + 1)
+            parts.append(pd.DataFrame({"id": sid, "timestamp": stamp, "value": vals}))
+        return pd.concat(parts, ignore_index=True)
+
+
+def season_of(freq: str | None, default: int = 1) -> int:
+    """Seasonal period for a pandas frequency string: ``"h" -> 24``, ``"MS" -> 12``..."""
+    if not freq:
+        return default
+    key = "".join(c for c in str(freq).lower().split("-")[0] if c.isalpha())
+    return SEASONS.get(key, default)
+
+
+def detect_freq(stamps: pd.DatetimeIndex) -> str | None:
+    """``pd.infer_freq`` on the timestamps, or the most common step when there are gaps."""
+    if len(stamps) < 3:
+        return None
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        freq = pd.infer_freq(stamps)
+    if freq is not None:
+        return getattr(freq, "freqstr", freq)
+    step = pd.Series(stamps).diff().dropna().mode()
+    if not len(step):
+        return None
+    step = step.iloc[0]
+    if step.days >= 28:  # months have unequal lengths
+        return "MS" if stamps[0].day == 1 else "ME"
+    for name, delta in (("W", "7D"), ("D", "1D"), ("h", "1h"), ("min", "1min"), ("s", "1s")):
+        if step == pd.Timedelta(delta):
+            return name
+    return pd.tseries.frequencies.to_offset(step).freqstr
+
+
+def regularise(stamps: pd.DatetimeIndex, freq: str | None, columns: dict[str, np.ndarray]):
+    """Reindex onto the full range of ``freq`` so that missing timestamps become NaN values.
+
+    Returns the new timestamps and columns (unchanged when nothing is missing).
+    """
+    if freq is None or len(stamps) < 3:
+        return stamps, columns
+    full = pd.date_range(stamps[0], stamps[-1], freq=freq)
+    if len(full) == len(stamps) and (full == stamps).all():
+        return stamps, columns
+    if not stamps.isin(full).all() or stamps.has_duplicates:
+        return stamps, columns  # irregular stamps: keep them as they are
+    frame = pd.DataFrame(columns, index=stamps).reindex(full)
+    return full, {k: frame[k].to_numpy(np.float64) for k in columns}
+
+
+def _fill(values: np.ndarray, sid: str, fill: str, where: str) -> np.ndarray:
+    missing = np.isnan(values)
+    if not missing.any():
+        return values
+    if fill in ("", "none"):
+        first = int(np.argmax(missing))
+        raise DataError(
+            f"series {sid!r}{where} has {int(missing.sum())} missing values, the first at "
+            f"position {first}; pass fill='interpolate' or fill='ffill' to fill them"
+        )
+    if missing.all():
+        raise DataError(f"series {sid!r}{where} has no values at all")
+    s = pd.Series(values)
+    s = s.interpolate(limit_direction="both") if fill == "interpolate" else s.ffill().bfill()
+    return s.to_numpy(dtype=np.float64)
+
+
+def _numeric(frame: pd.DataFrame, column, where: str) -> np.ndarray:
+    raw = frame[column]
+    values = pd.to_numeric(raw, errors="coerce")
+    bad = values.isna() & raw.notna() & (raw.astype(str).str.strip() != "")
+    if bad.any():
+        row = int(np.argmax(bad.to_numpy()))
+        raise DataError(
+            f"{where}column {column!r} is not numeric: {raw.iloc[row]!r} on data row {row + 1}"
+        )
+    return values.to_numpy(dtype=np.float64)
+
+
+def _find(columns, names) -> str | None:
+    lower = {str(c).lower(): c for c in columns}
+    for name in names:
+        if name in lower:
+            return lower[name]
+    return None
+
+
+def _date_column(frame: pd.DataFrame) -> str | None:
+    col = _find(frame.columns, TIME_COLUMNS)
+    if col is not None:
+        return col
+    for col in frame.columns:
+        if frame[col].dtype == object:
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")
+                parsed = pd.to_datetime(frame[col].head(20), errors="coerce")
+            if parsed.notna().all():
+                return col
+    return None
+
+
+def _parse_dates(raw: pd.Series, where: str) -> pd.DatetimeIndex:
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        stamps = pd.to_datetime(raw, errors="coerce")
+    if stamps.isna().any():
+        row = int(np.argmax(stamps.isna().to_numpy()))
+        raise DataError(
+            f"{where}column {raw.name!r} has a value that is not a date: "
+            f"{raw.iloc[row]!r} on data row {row + 1}"
+        )
+    return pd.DatetimeIndex(stamps)
+
+
+def from_wide(frame: pd.DataFrame, fill: str = "", where: str = "") -> SeriesSet:
+    """One series per numeric column; the date column (if any) gives the timestamps."""
+    date = _date_column(frame)
+    stamps = _parse_dates(frame[date], where) if date is not None else None
+    columns = [c for c in frame.columns if c != date]
+    if not columns:
+        raise DataError(f"{where}no value columns besides the date column {date!r}")
+    raw = {str(col): _numeric(frame, col, where) for col in columns}
+    freq = detect_freq(stamps) if stamps is not None else None
+    if stamps is not None:
+        stamps, raw = regularise(stamps, freq, raw)
+    context = f" ({where[:-2]})" if where else ""
+    values = [_fill(v, sid, fill, context) for sid, v in raw.items()]
+    return SeriesSet(list(raw), values, [stamps] * len(raw), freq)
+
+
+def from_long(frame: pd.DataFrame, fill: str = "", where: str = "") -> SeriesSet:
+    """Long format: id, timestamp, value, then optional numeric covariate columns."""
+    id_col = _find(frame.columns, ID_COLUMNS)
+    time_col = _find(frame.columns, TIME_COLUMNS)
+    value_col = _find(frame.columns, VALUE_COLUMNS)
+    if id_col is None or value_col is None:
+        raise DataError(
+            f"{where}a long frame needs columns id and value, received "
+            f"{', '.join(map(str, frame.columns))}"
+        )
+    covs = [c for c in frame.columns if c not in (id_col, time_col, value_col)]
+    frame = frame.copy()
+    frame[value_col] = _numeric(frame, value_col, where)
+    for c in covs:
+        frame[c] = _numeric(frame, c, where)
+    if time_col is not None:
+        frame[time_col] = _parse_dates(frame[time_col], where)
+        frame = frame.sort_values([id_col, time_col], kind="stable")
+    ids, values, stamps, cov = [], [], [], {c: [] for c in covs}
+    freq = None
+    for sid, group in frame.groupby(id_col, sort=False):
+        cols = {c: group[c].to_numpy(np.float64) for c in [value_col, *covs]}
+        ts = pd.DatetimeIndex(group[time_col]) if time_col is not None else None
+        if ts is not None:
+            freq = freq or detect_freq(ts)
+            ts, cols = regularise(ts, freq, cols)
+        ids.append(str(sid))
+        stamps.append(ts)
+        values.append(_fill(cols[value_col], str(sid), fill, ""))
+        for c in covs:
+            cov[c].append(_fill(cols[c], f"{sid}/{c}", fill, ""))
+    return SeriesSet(ids, values, stamps, freq, cov)
+
+
+def from_m4(frame: pd.DataFrame, where: str = "") -> SeriesSet:
+    """M4 layout: column 1 the ids, then values right-padded with empty cells."""
+    ids = frame.iloc[:, 0].astype(str).tolist()
+    body = frame.iloc[:, 1:].apply(pd.to_numeric, errors="coerce").to_numpy(np.float64)
+    values = []
+    for sid, row in zip(ids, body):
+        present = ~np.isnan(row)
+        n = int(present.sum())
+        if n == 0:
+            raise DataError(f"{where}series {sid!r} has no values")
+        if not present[:n].all():
+            first = int(np.argmin(present[:n]))
+            raise DataError(
+                f"{where}series {sid!r} has {int((~present[:n]).sum())} missing "
+                f"values, the first at position {first}"
+            )
+        values.append(row[:n])
+    return SeriesSet(ids, values)
+
+
+def read_frame(frame: pd.DataFrame, fill: str = "", where: str = "") -> SeriesSet:
+    """A DataFrame in any recognised format (see the module docstring) -> :class:`SeriesSet`."""
+    if fill not in FILLS:
+        raise ValueError(f"fill must be one of interpolate, ffill or '', received {fill!r}")
+    if not isinstance(frame, pd.DataFrame):
+        raise TypeError(f"expected a pandas DataFrame, received {type(frame).__name__}")
+    if frame.empty:
+        raise DataError(f"{where}no data rows")
+    cols = [str(c) for c in frame.columns]
+    if cols[0] == "V1" and len(cols) > 1 and cols[1] == "V2":
+        return from_m4(frame, where)
+    if _find(frame.columns, ID_COLUMNS) and _find(frame.columns, VALUE_COLUMNS):
+        return from_long(frame, fill, where)
+    return from_wide(frame, fill, where)
+
+
+def read(path: str | Path, fill: str = "") -> SeriesSet:
+    """Read a CSV file in any recognised format; errors name the file."""
+    from rnnkit.data.csvseries import read_csv
+
+    return read_frame(read_csv(path), fill, where=f"{path}: ")
+
+
+def check_lengths(
+    series: SeriesSet, needed: int, skip_short: bool = False, what: str = "input_length + horizon"
+) -> SeriesSet:
+    """Refuse (or, with ``skip_short``, drop with a warning) series shorter than ``needed``."""
+    short = [i for i, n in enumerate(series.lengths) if n < needed]
+    if not short:
+        return series
+    names = ", ".join(f"{series.ids[i]!r} ({series.lengths[i]})" for i in short[:5])
+    more = f" and {len(short) - 5} more" if len(short) > 5 else ""
+    if not skip_short:
+        raise DataError(
+            f"{len(short)} series shorter than {what} = {needed}: {names}{more}; "
+            f"shorten input_length or pass skip_short=True to drop them"
+        )
+    if len(short) == len(series):
+        raise DataError(f"every series is shorter than {what} = {needed}: {names}{more}")
+    warnings.warn(
+        f"skipped {len(short)} series shorter than {what} = {needed}: {names}{more}", stacklevel=2
+    )
+    return series.subset([i for i in range(len(series)) if i not in set(short)])
+
+
+__all__ = [
+    "SeriesSet",
+    "read",
+    "read_frame",
+    "from_long",
+    "from_wide",
+    "from_m4",
+    "check_lengths",
+    "detect_freq",
+    "season_of",
+]
