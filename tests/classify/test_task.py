@@ -78,6 +78,25 @@ def test_stratified_splits_of_a_folder_and_the_split_sizes(tmp_path):
     assert task.splits["test"].targets.tolist() == [0, 0, 1, 1, 1, 1]
 
 
+def test_imdb_root_gives_train_and_test(tmp_path, sentiment):
+    for split, rows in (("train", 20), ("test", 6)):
+        for i in range(rows):
+            label = ("pos", "neg")[i % 2]
+            folder = tmp_path / "aclImdb" / split / label
+            folder.mkdir(parents=True, exist_ok=True)
+            (folder / f"{i}_1.txt").write_text(f"review {i} <br />{'great' if i % 2 else 'bad'}")
+    raw = sentiment(tmp_path / "aclImdb", "")
+    raw["data"].update(format="imdb", validation_fraction=0.2)
+    _, task = make_task(raw)
+    task.setup()
+    assert {k: len(v.targets) for k, v in task.splits.items()} == {
+        "train": 16,
+        "validation": 4,
+        "test": 6,
+    }
+    assert task.splits["test"].examples.where[0].endswith("aclImdb/test/neg/1_1.txt, line 1")
+
+
 def test_vectors_coverage_and_rows(sentiment_files, sentiment, tmp_path):
     train, test = sentiment_files
     train.write_text(train.read_text().replace("loved", "Loved"))
