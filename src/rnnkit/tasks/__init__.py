@@ -16,6 +16,7 @@ TASKS: dict[str, str] = {
     "regress": "rnnkit.tasks.regress:WindowRegressionTask",
     "recall": "rnnkit.tasks.recall:RecallTask",
     "forecast": "rnnkit.tasks.forecast:ForecastTask",
+    "classify": "rnnkit.tasks.classify:ClassifyTask",
 }
 
 

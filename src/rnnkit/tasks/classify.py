@@ -1,0 +1,338 @@
+"""Task ``classify``: one label per text (sentiment of a review, language of a name).
+
+Reads labelled texts (``[data] format``: ``imdb`` folders, ``csv``/``tsv``/``jsonl`` tables,
+or a ``folder`` of ``<label>.txt`` files; the default is the names shipped in the package),
+tokenises them by word or character, builds the vocabulary on the training part only, and
+trains any :mod:`rnnkit.models.classifier` model on length-bucketed, packed batches.
+
+Splits: ``data.test`` and ``data.validation`` are files in the same format; when empty, a
+seeded stratified share of the training file is held out (``test_fraction``, then
+``validation_fraction``, both shares of the whole file). The run folder gets ``vocab.json``
+(``ngram_vocab.json`` with n-gram features) and ``labels.json``; the report a confusion
+matrix, a per-class table, the most confidently wrong examples, padding and vector coverage.
+"""
+
+from __future__ import annotations
+
+import json
+from collections import Counter
+from dataclasses import dataclass
+from pathlib import Path
+
+import torch
+import torch.nn.functional as F
+from torch import Tensor
+
+from rnnkit import datasets
+from rnnkit.config import DataConfig
+from rnnkit.data.batching import IndexBatches, padding_fraction
+from rnnkit.data.encoding import TRUNCATE, Encoded, TextEncoder
+from rnnkit.data.text import Vocab, get_tokenizer
+from rnnkit.data.textdata import (
+    FORMATS,
+    LabelledTexts,
+    imdb_test_folder,
+    read_examples,
+    stratified_split,
+)
+from rnnkit.errors import ConfigError, DataError
+from rnnkit.metrics.classification import summary
+from rnnkit.models.classifier import ClassifyModel, build_classifier
+from rnnkit.tasks.base import Task
+from rnnkit.tasks.classify_report import ReportMixin
+
+LEVELS = ("word", "char")
+TOP_K = 3  # labels shown per line by `rnnkit predict`
+EVAL_TOKENS = 2**16  # tokens per evaluation batch
+
+
+@dataclass
+class ClassifyData(DataConfig):
+    format: str = "folder"  # imdb (aclImdb folders) | csv (.csv, .tsv, .jsonl) | folder
+    text_column: str = "text"  # csv: the column (jsonl: the key) holding the text
+    label_column: str = "label"  # csv: the column (jsonl: the key) holding the label
+    level: str = "char"  # word | char: what one step of the sequence reads
+    tokenizer: str = ""  # "" = the level's (word | char); "spacy" for level word if installed
+    lower: bool = False  # fold case before everything else
+    min_freq: int = 1  # keep tokens seen at least this often in the training part
+    max_size: int = 0  # keep at most this many tokens, the most frequent (0 = no limit)
+    max_length: int = 0  # cut longer texts to this many tokens (0 = keep everything)
+    truncate: str = "head"  # head | tail | both: which end(s) of a long text to keep
+    ngrams: int = 1  # n > 1: the 2..n-grams ending at each step are extra input features
+    ngram_min_freq: int = 2  # keep n-grams seen at least this often
+    ngram_max_size: int = 0  # keep at most this many n-grams (0 = no limit)
+    test_fraction: float = 0.0  # with `test` empty: share of the training file held out
+    split_seed: int = 0  # seeds the stratified validation and test splits
+    bucket_batches: int = 50  # sort by length within groups of this many batches (0 = off)
+
+
+def _check_config(config) -> None:
+    d, m = config.data, config.model
+    for key, value, choices in (
+        ("data.format", d.format, FORMATS),
+        ("data.level", d.level, LEVELS),
+        ("data.truncate", d.truncate, TRUNCATE),
+    ):
+        if value not in choices:
+            raise ConfigError(f"{key} must be one of {', '.join(choices)}, received {value!r}")
+    if d.tokenizer not in ("", d.level) and not (d.level == "word" and d.tokenizer == "spacy"):
+        raise ConfigError(
+            f"data.tokenizer {d.tokenizer!r} does not fit data.level {d.level!r}: use '' or "
+            f"{d.level!r}" + (" or 'spacy'" if d.level == "word" else "")
+        )
+    for key in ("min_freq", "ngrams", "ngram_min_freq"):
+        if getattr(d, key) < 1:
+            raise ConfigError(f"data.{key} must be >= 1, received {getattr(d, key)}")
+    for key in ("max_size", "max_length", "ngram_max_size", "bucket_batches"):
+        if getattr(d, key) < 0:
+            raise ConfigError(f"data.{key} must be >= 0, received {getattr(d, key)}")
+    if not 0.0 <= d.test_fraction < 1.0 or d.test_fraction + d.validation_fraction >= 1.0:
+        raise ConfigError(
+            f"data.test_fraction and data.validation_fraction must be >= 0 and sum to less "
+            f"than 1, received {d.test_fraction} and {d.validation_fraction}"
+        )
+    if m.kind == "scratch003" and d.level != "char":
+        raise ConfigError(
+            f"model.kind 'scratch003' reads one-hot characters: set data.level = 'char' "
+            f"(received {d.level!r})"
+        )
+
+
+@dataclass
+class Split:
+    """One part of the data, encoded: ids, integer labels ``(M,)``, and the raw examples."""
+
+    encoded: Encoded
+    targets: Tensor
+    examples: LabelledTexts
+
+
+class ClassifyTask(ReportMixin, Task):
+    name = "classify"
+    data_config = ClassifyData
+    model_config = ClassifyModel
+    metric = "val_accuracy"
+
+    def __init__(self, config) -> None:
+        super().__init__(config)
+        _check_config(config)
+        self.encoder: TextEncoder | None = None
+        self.labels: list[str] = []
+        self.splits: dict[str, Split] = {}
+        self.vectors: Tensor | None = None
+        self.coverage = None
+        self._cache: dict = {}
+
+    # ---- data ---------------------------------------------------------------------------
+    def _tokenizer(self):
+        d = self.config.data
+        return get_tokenizer(d.tokenizer or d.level, lower=d.lower)
+
+    def _read(self, path) -> LabelledTexts:
+        d = self.config.data
+        return read_examples(d.format, path, d.text_column, d.label_column)
+
+    def _parts(self) -> dict[str, LabelledTexts]:
+        """train / validation / test examples, from files or stratified splits of train."""
+        d = self.config.data
+        train_path = datasets.resolve(d.train, "names")
+        parts = {"train": self._read(train_path)}
+        test_path = d.test or (imdb_test_folder(train_path) if d.format == "imdb" else None)
+        if test_path:
+            parts["test"] = self._read(test_path)
+        elif d.test_fraction > 0:
+            keep, held = stratified_split(parts["train"].labels, d.test_fraction, d.split_seed)
+            parts["test"], parts["train"] = parts["train"].subset(held), parts["train"].subset(keep)
+        if d.validation:
+            parts["validation"] = self._read(d.validation)
+        else:
+            share = d.validation_fraction / (1.0 - (d.test_fraction if not test_path else 0.0))
+            keep, held = stratified_split(parts["train"].labels, share, d.split_seed + 1)
+            train = parts["train"]
+            parts["validation"], parts["train"] = train.subset(held), train.subset(keep)
+        for name, part in parts.items():
+            if not len(part):
+                raise DataError(f"the {name} part is empty; lower data.*_fraction or add data")
+        return parts
+
+    def targets(self, examples: LabelledTexts) -> Tensor:
+        """Label ids ``(M,)``; a label not seen in training is an error naming file and line."""
+        index = {label: i for i, label in enumerate(self.labels)}
+        for label, where in zip(examples.labels, examples.where):
+            if label not in index:
+                known = ", ".join(self.labels[:20]) + (", ..." if len(self.labels) > 20 else "")
+                raise DataError(
+                    f"{where}: label {label!r} was not seen in the training data (known: {known})"
+                )
+        return torch.tensor([index[label] for label in examples.labels], dtype=torch.long)
+
+    def setup(self) -> None:
+        d = self.config.data
+        parts = self._parts()
+        train_tokens = [self._tokenizer()(t) for t in parts["train"].texts]
+        if self.encoder is None:
+            vocab, ngram_vocab = TextEncoder.build_vocabs(
+                train_tokens,
+                min_freq=d.min_freq,
+                max_size=d.max_size,
+                ngrams=d.ngrams,
+                ngram_min_freq=d.ngram_min_freq,
+                ngram_max_size=d.ngram_max_size,
+            )
+            self.encoder = self._make_encoder(vocab, ngram_vocab)
+            self.labels = sorted(set(parts["train"].labels))
+        counts = Counter(t for tokens in train_tokens for t in tokens)
+        self.encoder.vocab.counts = {t: counts[t] for t in self.encoder.vocab.itos}
+        self.splits = {"train": self._split(parts["train"], train_tokens)}
+        for name in ("validation", "test"):
+            if name in parts:
+                self.splits[name] = self._split(parts[name])
+        self.splits["train"].examples = LabelledTexts()  # texts are no longer needed
+        self._load_vectors()
+        train = self.splits["train"].encoded
+        self.batches = IndexBatches(
+            len(train),
+            self.config.train.batch_size,
+            seed=self.config.train.seed,
+            lengths=train.lengths if d.bucket_batches else None,
+            bucket_batches=max(1, d.bucket_batches),
+        )
+
+    def _make_encoder(self, vocab: Vocab, ngram_vocab: Vocab | None) -> TextEncoder:
+        d = self.config.data
+        return TextEncoder(
+            self._tokenizer(), vocab, ngram_vocab, d.ngrams, d.max_length, d.truncate
+        )
+
+    def _split(self, examples: LabelledTexts, tokens: list[list[str]] | None = None) -> Split:
+        targets = self.targets(examples)
+        if tokens is None:
+            tokens = self.encoder.tokenize_all(examples.texts)
+        return Split(self.encoder.encode_tokens(tokens), targets, examples)
+
+    def _load_vectors(self) -> None:
+        path = self.config.model.vectors
+        if not path:
+            return
+        from rnnkit.data.vectors import embedding_matrix, load_vectors
+
+        vocab = self.encoder.vocab
+        found, dim = load_vectors(Path(path).expanduser(), wanted=set(vocab.itos))
+        if dim != self.config.model.embedding_dim:
+            raise ConfigError(
+                f"model.embedding_dim is {self.config.model.embedding_dim} but {path} holds "
+                f"{dim}-dimensional vectors; set model.embedding_dim = {dim}"
+            )
+        self.vectors, self.coverage = embedding_matrix(vocab, found, dim, self.config.train.seed)
+
+    def save_artifacts(self, run_dir: Path) -> None:
+        from rnnkit.train.checkpoint import atomic_write_text
+
+        self.encoder.vocab.save(run_dir / "vocab.json")
+        if self.encoder.ngram_vocab is not None:
+            self.encoder.ngram_vocab.save(run_dir / "ngram_vocab.json")
+        atomic_write_text(run_dir / "labels.json", json.dumps(self.labels, ensure_ascii=False))
+
+    def load_artifacts(self, run_dir: Path) -> None:
+        run_dir = Path(run_dir)
+        vocab = Vocab.load(run_dir / "vocab.json")
+        ngram_path = run_dir / "ngram_vocab.json"
+        ngram_vocab = Vocab.load(ngram_path) if ngram_path.exists() else None
+        self.encoder = self._make_encoder(vocab, ngram_vocab)
+        labels_path = run_dir / "labels.json"
+        if not labels_path.is_file():
+            raise DataError(f"labels file not found: {labels_path}")
+        self.labels = json.loads(labels_path.read_text(encoding="utf-8"))
+
+    # ---- training -----------------------------------------------------------------------
+    def steps_per_epoch(self, world: int = 1) -> int:
+        return len(self.batches)
+
+    def train_batches(self, epoch: int, rank: int = 0, world: int = 1):
+        train = self.splits["train"]
+        for idx in self.batches.epoch(epoch, rank, world):
+            x, lengths = train.encoded.batch(idx)
+            yield x.to(self.device), lengths, train.targets[idx].to(self.device)
+
+    def batch_examples(self, batch) -> int:
+        return len(batch[2])
+
+    def build_model(self):
+        ngram_vocab = self.encoder.ngram_vocab
+        return build_classifier(
+            self.config.model,
+            len(self.encoder.vocab),
+            len(self.labels),
+            ngram_vocab_size=len(ngram_vocab) if ngram_vocab is not None else 0,
+            vectors=self.vectors,
+        )
+
+    def training_step(self, model, batch, state):
+        x, lengths, targets = batch
+        _, loss = model(x, lengths, targets)
+        return loss, None
+
+    # ---- evaluation ---------------------------------------------------------------------
+    def log_probs(self, model, encoded: Encoded) -> Tensor:
+        """Log-probabilities ``(M, C)`` of every example, in batches of similar length."""
+        key = (id(model), id(encoded), tuple(p._version for p in model.parameters()))
+        if key in self._cache:  # the same weights on the same data: reuse
+            return self._cache[key][1]
+        was_training = model.training
+        model.eval()
+        order = torch.argsort(encoded.lengths, descending=True)
+        out = torch.empty(len(encoded), len(self.labels))
+        start = 0
+        with torch.no_grad():
+            while start < len(order):
+                size = max(1, EVAL_TOKENS // int(encoded.lengths[order[start]]))
+                idx = order[start : start + size]
+                x, lengths = encoded.batch(idx)
+                logits, _ = model(x.to(self.device), lengths)
+                out[idx] = F.log_softmax(logits.float(), dim=-1).cpu()
+                start += size
+        model.train(was_training)
+        self._cache = {key: (encoded, out)}  # holding `encoded` keeps its id unique
+        return out
+
+    def _metrics(self, model, encoded: Encoded, targets: Tensor) -> dict:
+        logp = self.log_probs(model, encoded)
+        loss = float(F.nll_loss(logp, targets))
+        scores = summary(targets.tolist(), logp.argmax(-1).tolist(), len(self.labels))
+        return {"loss": loss, **scores}
+
+    def has_split(self, split: str) -> bool:
+        return split in self.splits
+
+    def evaluate(self, model, split: str = "validation", state=None) -> dict:
+        part = self.splits[split]
+        return self._metrics(model, part.encoded, part.targets)
+
+    def evaluate_path(self, model, path: str) -> dict:
+        """Metrics on a file (or folder) in the run's format: accuracy, macro_f1, ..."""
+        if self.config.data.format == "imdb":
+            path = imdb_test_folder(path) or path
+        examples = self._read(path)
+        part = self._split(examples)
+        return {**self._metrics(model, part.encoded, part.targets), "examples": len(examples)}
+
+    def predict_lines(self, model, lines: list[str]) -> list[str]:
+        """``<input>  <label> <p>, <label> <p>, ...``: the top-3 labels by probability."""
+        encoded = self.encoder.encode(lines)
+        probs = self.log_probs(model, encoded).exp()
+        top = probs.topk(min(TOP_K, len(self.labels)), dim=-1)
+        out = []
+        for line, values, indices in zip(lines, top.values.tolist(), top.indices.tolist()):
+            shown = ", ".join(f"{self.labels[i]} {p:.2f}" for p, i in zip(values, indices))
+            out.append(f"{line}  {shown}")
+        return out
+
+    def padding(self) -> dict[str, float]:
+        """Padding share of the first epoch's batches, bucketed by length and not."""
+        train = self.splits["train"].encoded
+        bucketed = padding_fraction(train.lengths, self.batches.global_batches(0))
+        plain = IndexBatches(len(train), self.config.train.batch_size, seed=self.config.train.seed)
+        return {
+            "bucketed": bucketed,
+            "unbucketed": padding_fraction(train.lengths, plain.global_batches(0)),
+        }
