@@ -15,6 +15,7 @@ TASKS: dict[str, str] = {
     "sincos": "rnnkit.tasks.sincos:SinCosTask",
     "regress": "rnnkit.tasks.regress:WindowRegressionTask",
     "recall": "rnnkit.tasks.recall:RecallTask",
+    "tag": "rnnkit.tasks.tag:TagTask",
 }
 
 
