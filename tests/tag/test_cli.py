@@ -75,19 +75,19 @@ def test_train_evaluate_predict(tmp_path, ner_file):
     ]
 
 
-def test_bad_input_is_one_line_and_exit_2(tmp_path, ner_file):
+def test_bad_input_is_one_line_and_exit_2(tmp_path, ner_file, capsys):
+    from rnnkit.cli.main import main
+
     config = write_config(tmp_path, ner_file, 'scheme = "spans"')
-    done = cli("train", config, "--out", tmp_path / "run")
-    assert done.returncode == 2
-    assert done.stderr == (
+    assert main(["train", config, "--out", str(tmp_path / "run")]) == 2
+    assert capsys.readouterr().err == (
         "rnnkit train: error: data.scheme must be one of auto, iob1, bio, bioes, none, "
         "received 'spans'\n"
     )
     broken = tmp_path / "broken.conll"
     broken.write_text("EU NNP I-ORG\nrejects VBZ\n")
-    done = cli("train", write_config(tmp_path, broken), "--out", tmp_path / "run2")
-    assert done.returncode == 2
-    assert done.stderr == (
+    assert main(["train", write_config(tmp_path, broken), "--out", str(tmp_path / "run2")]) == 2
+    assert capsys.readouterr().err == (
         f"rnnkit train: error: {broken}, line 2: expected 3 columns like the first token "
         "line, found 2: 'rejects VBZ'\n"
     )

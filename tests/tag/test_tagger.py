@@ -15,7 +15,7 @@ from rnnkit.data.tagging import (
     normalise,
 )
 from rnnkit.data.text import Vocab
-from rnnkit.models.tagger import Tagger, TaggerModel, other_mentions
+from rnnkit.models.tagger import Tagger, TaggerModel, dropout, other_mentions
 
 SENTENCES = [["EU", "rejects", "German", "call"], ["Peter", "Blackburn"], ["EU", "1996", "EU"]]
 
@@ -99,6 +99,7 @@ def test_tagger_shapes_and_decoding(char_encoder, crf):
         casing_dim=2,
         document_dim=3,
         repeat_context=True,
+        context_layer=crf,
     )
     torch.manual_seed(0)
     model = Tagger(cfg, len(words), len(chars), num_tags=3)
@@ -119,3 +120,13 @@ def test_readers_number_documents():
         for new in (True, False, True)
     )
     assert [s.document for s in read_conllu("u", text=conllu)] == [0, 0, 1]
+
+
+def test_dropout_keeps_the_mean_and_drops_the_share_p():
+    torch.manual_seed(0)
+    x = torch.ones(200_000)
+    y = dropout(x, 0.3, training=True)
+    assert float((y == 0).float().mean()) == pytest.approx(0.3, abs=0.005)
+    assert float(y.mean()) == pytest.approx(1.0, abs=0.01)
+    assert torch.unique(y).tolist() == pytest.approx([0.0, 1 / 0.7])
+    assert dropout(x, 0.3, training=False) is x

@@ -18,7 +18,9 @@ Dropout, then any rnnkit recurrent layer (``cell``, ``hidden_size``, ``num_layer
 recurrent states of the *other* mentions of the same (lower-cased) word in the document, and
 a flag saying whether there are any: "Blackburn" alone in a later sentence then sees the state
 of "Peter Blackburn" earlier on (non-local features, as in Ratinov & Roth 2009). This needs
-every sentence of a document in the same batch (the task batches whole documents).
+every sentence of a document in the same batch (the task batches whole documents). With
+``context_layer``, one more recurrent layer (same cell and size) reads the state and that
+context, so that the neighbours of a mention see its context too, before the Linear.
 
 The loss is the negative log-likelihood of the gold tag sequence per sentence, averaged over
 the batch: under the CRF, ``log Z - score(y)``; under the softmax, the sum of
@@ -29,11 +31,12 @@ Contract: ``forward(batch, tags=None) -> (scores, loss)``; ``decode(batch) -> (N
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
+from torch.nn.utils.rnn import PackedSequence
 
 from rnnkit.config import ModelConfig
 from rnnkit.data.tagging import CASING, TagBatch
@@ -62,6 +65,7 @@ class TaggerModel(ModelConfig):
     casing_dim: int = 0  # size of the casing-feature embedding (0 = no casing feature)
     document_dim: int = 0  # size of the document vector (0 = none), see the module docstring
     repeat_context: bool = False  # add the mean state of the word's other mentions in the document
+    context_layer: bool = False  # with repeat_context: one more recurrent layer reads both
 
 
 def check_tagger_config(cfg: TaggerModel) -> None:
@@ -115,6 +119,19 @@ class CharCNN(nn.Module):
         y = self.conv(x)[:, :, : chars.size(1)]  # (U, F, W)
         real = torch.arange(chars.size(1), device=chars.device) < lengths.to(chars.device)[:, None]
         return y.masked_fill(~real.unsqueeze(1), float("-inf")).max(dim=2).values
+
+
+def dropout(x: Tensor, p: float, training: bool) -> Tensor:
+    """Inverted dropout, ``x * (u >= p) / (1 - p)`` with ``u ~ U[0, 1)``: the same law as
+    ``F.dropout``, about three times faster on CPU (a uniform draw instead of Bernoulli)."""
+    if not training or p == 0.0:
+        return x
+    return x * (torch.rand_like(x) >= p).to(x.dtype) / (1.0 - p)
+
+
+def with_data(packed: PackedSequence, data: Tensor) -> PackedSequence:
+    """``packed`` with its data ``(T, *)`` replaced."""
+    return PackedSequence(data, packed.batch_sizes, packed.sorted_indices, packed.unsorted_indices)
 
 
 def other_mentions(hidden: Tensor, batch: TagBatch, mask: Tensor) -> Tensor:
@@ -175,10 +192,14 @@ class Tagger(nn.Module):
         if cfg.document_dim:
             self.document = nn.Linear(cfg.embedding_dim, cfg.document_dim)
             width += cfg.document_dim
-        self.dropout = nn.Dropout(cfg.dropout)
+        self.p = cfg.dropout
         self.rnn = recurrent_from_config(cfg, width)
         self.repeat_context = cfg.repeat_context
         width = self.rnn.out_features * (2 if cfg.repeat_context else 1) + cfg.repeat_context
+        self.context_rnn = None
+        if cfg.repeat_context and cfg.context_layer:
+            self.context_rnn = recurrent_from_config(replace(cfg, num_layers=1), width)
+            width = self.context_rnn.out_features
         self.head = nn.Linear(width, num_tags)
         self.crf = CRF(num_tags, *(constraints or ())) if cfg.crf else None
 
@@ -200,13 +221,19 @@ class Tagger(nn.Module):
 
     def forward(self, batch: TagBatch, tags: Tensor | None = None) -> tuple[Tensor, Tensor | None]:
         """Tag scores ``(N, L, K)`` and, with ``tags`` ``(N, L)``, the mean sentence NLL."""
-        x = self.dropout(self.features(batch))
-        packed, _ = self.rnn(pack(x, batch.lengths, batch_first=True))
+        x = self.features(batch)  # (N, L, F)
+        packed = pack(x, batch.lengths, batch_first=True)  # dropout on real tokens only
+        packed, _ = self.rnn(with_data(packed, dropout(packed.data, self.p, self.training)))
+        packed = with_data(packed, dropout(packed.data, self.p, self.training))
         hidden, _ = unpack(packed, batch_first=True, total_length=x.size(1))  # (N, L, D*H)
         mask = batch.mask
         if self.repeat_context:
             hidden = torch.cat([hidden, other_mentions(hidden, batch, mask)], dim=-1)
-        scores = self.head(self.dropout(hidden))
+        if self.context_rnn is not None:
+            packed, _ = self.context_rnn(pack(hidden, batch.lengths, batch_first=True))
+            packed = with_data(packed, dropout(packed.data, self.p, self.training))
+            hidden, _ = unpack(packed, batch_first=True, total_length=x.size(1))
+        scores = self.head(hidden)
         if tags is None:
             return scores, None
         if self.crf is not None:
