@@ -17,6 +17,7 @@ TASKS: dict[str, str] = {
     "recall": "rnnkit.tasks.recall:RecallTask",
     "forecast": "rnnkit.tasks.forecast:ForecastTask",
     "classify": "rnnkit.tasks.classify:ClassifyTask",
+    "tag": "rnnkit.tasks.tag:TagTask",
 }
 
 

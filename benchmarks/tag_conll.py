@@ -1,0 +1,148 @@
+"""CoNLL-2003 English NER with task ``tag``: train on eng.train, select the epoch on eng.testa
+(entity F1), report eng.testb, for several seeds. No pretrained vectors: every weight is
+learned from eng.train.
+
+Variants: ``crf`` (the BiLSTM-CRF: characters, casing, document vector, BIOES with
+constraints) and ``softmax`` (the same network with a softmax at every step, seed 004).
+
+    python benchmarks/tag_conll.py [--variants crf softmax] [--seeds 0 1 2] [--reuse] [--write]
+"""
+
+from __future__ import annotations
+
+import argparse
+import copy
+from pathlib import Path
+
+from _common import DATASETS, command_line, emit, machine, write_section
+from _tagging import fmt, summary, train_run
+
+CONLL = DATASETS / "text" / "conll2003"
+
+BASE = {
+    "task": "tag",
+    "data": {
+        "format": "conll",
+        "train": str(CONLL / "eng.train"),
+        "validation": str(CONLL / "eng.testa"),
+        "test": str(CONLL / "eng.testb"),
+        "tag_column": 3,
+        "scheme": "bioes",
+        "lower": True,
+        "zero_digits": True,
+        "singleton_unk": 0.5,
+    },
+    "model": {
+        "cell": "lstm",
+        "hidden_size": 100,
+        "bidirectional": True,
+        "dropout": 0.5,
+        "crf": True,
+        "embedding_dim": 100,
+        "char_encoder": "lstm",
+        "char_dim": 25,
+        "char_hidden_size": 25,
+        "casing_dim": 8,
+        "document_dim": 0,
+    },
+    "train": {
+        "epochs": 20,
+        "batch_size": 32,
+        "optimizer": "adam",
+        "lr": 0.002,
+        "schedule": "cosine",
+        "clip_grad_norm": 5.0,
+        "num_threads": 1,
+        "log_every": 100,
+    },
+}
+
+VARIANTS = {
+    "crf": {},
+    "softmax": {"model": {"crf": False}},
+}
+
+
+def config(variant: str, seed: int, epochs: int | None) -> dict:
+    raw = copy.deepcopy(BASE)
+    for section, values in VARIANTS[variant].items():
+        raw[section].update(values)
+    raw["train"]["seed"] = seed
+    if epochs:
+        raw["train"]["epochs"] = epochs
+    raw["name"] = f"conll-{variant}-s{seed}"
+    return raw
+
+
+def to_markdown(result: dict) -> str:
+    m = result["machine"]
+    lines = [
+        "## Sequence labelling: CoNLL-2003 English NER (issue 6)",
+        "",
+        f"Command: `{result['command']}`. Machine: {m['cpu']}, 1 torch thread, torch "
+        f"{m['torch']}, {m['date']} (commit {m['commit']}). Train on eng.train, epoch "
+        "chosen by eng.testa entity F1, figures on eng.testb (conlleval rules, percent). "
+        "No pretrained vectors. Wall times were measured on a 2-core machine shared with other "
+        "jobs (often 4-9 runnable processes), so CPU seconds of the training process are given "
+        "too; both include the per-epoch evaluation on eng.testa.",
+        "",
+        "| variant | seeds | test F1 | test precision | test recall | dev F1 | epochs | "
+        "s/epoch wall | s/epoch CPU | minutes wall per seed |",
+        "|---|---|---|---|---|---|---|---|---|---|",
+    ]
+    for variant, block in result["variants"].items():
+        s = block["summary"]
+        lines.append(
+            f"| {variant} | {s['test_f1'].get('n', 0)} | {fmt(s['test_f1'])} | "
+            f"{fmt(s['test_precision'])} | {fmt(s['test_recall'])} | {fmt(s['val_f1'])} | "
+            f"{block['runs'][0]['epochs']} | {fmt(s['wall_per_epoch'])} | "
+            f"{fmt(s['cpu_per_epoch'])} | {fmt(s['wall_minutes'])} |"
+        )
+    lines += ["", "Per seed (test F1 per type):", ""]
+    lines += ["| variant | seed | test F1 | LOC | MISC | ORG | PER | best epoch | dev F1 |"]
+    lines += ["|---|---|---|---|---|---|---|---|---|"]
+    for variant, block in result["variants"].items():
+        for r in block["runs"]:
+            t = r["per_type_f1"]
+            lines.append(
+                f"| {variant} | {r['seed']} | {r['test_f1']:.2f} | {t.get('LOC', 0):.2f} | "
+                f"{t.get('MISC', 0):.2f} | {t.get('ORG', 0):.2f} | {t.get('PER', 0):.2f} | "
+                f"{r['best_epoch']:g} | {r['val_f1']:.2f} |"
+            )
+    lines += ["", "Config of the `crf` variant (`softmax` sets `model.crf = false`):", "", "```"]
+    lines += [f"{section}: {values}" for section, values in BASE.items() if section != "task"]
+    lines += ["```", ""]
+    return "\n".join(lines)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--variants", nargs="+", default=list(VARIANTS), choices=list(VARIANTS))
+    parser.add_argument("--seeds", nargs="+", type=int, default=[0, 1, 2])
+    parser.add_argument("--epochs", type=int, help="override the epoch budget (quick checks)")
+    parser.add_argument("--runs", default="runs/bench-tag-conll", help="folder of the run folders")
+    parser.add_argument("--reuse", action="store_true", help="reuse finished runs of --runs")
+    parser.add_argument("--write", action="store_true", help="update benchmarks/RESULTS.md")
+    args = parser.parse_args()
+    result = {"benchmark": "tag_conll", "command": command_line(), "machine": machine()}
+    result["variants"] = {}
+    for variant in args.variants:
+        runs = []
+        for seed in args.seeds:
+            raw = config(variant, seed, args.epochs)
+            runs.append(train_run(raw, Path(args.runs) / raw["name"], reuse=args.reuse))
+        for r in runs:
+            r["wall_minutes"] = round(r["wall_seconds"] / 60, 1)
+        keys = ("test_f1", "test_precision", "test_recall", "val_f1", "wall_per_epoch")
+        keys += ("cpu_per_epoch", "wall_minutes")
+        result["variants"][variant] = {
+            "runs": runs,
+            "summary": {k: summary(runs, k) for k in keys},
+        }
+    emit(result)
+    if args.write:
+        write_section("tag_conll", to_markdown(result))
+
+
+if __name__ == "__main__":
+    main()

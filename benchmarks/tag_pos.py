@@ -1,0 +1,137 @@
+"""Part-of-speech tagging with task ``tag``: UD English EWT v2.16 UPOS (train / dev for the
+epoch / test, gold tokens, accuracy over syntactic words) and the POS column of CoNLL-2003
+(eng.train / eng.testa / eng.testb). No pretrained vectors.
+
+    python benchmarks/tag_pos.py [--variants ewt conll] [--seeds 0] [--reuse] [--write]
+"""
+
+from __future__ import annotations
+
+import argparse
+import copy
+from pathlib import Path
+
+from _common import DATASETS, command_line, emit, machine, write_section
+from _tagging import fmt, summary, train_run
+
+EWT = DATASETS / "text" / "ud_english_ewt"
+CONLL = DATASETS / "text" / "conll2003"
+
+MODEL = {
+    "cell": "lstm",
+    "hidden_size": 100,
+    "bidirectional": True,
+    "dropout": 0.5,
+    "crf": True,
+    "embedding_dim": 100,
+    "char_encoder": "lstm",
+    "char_dim": 25,
+    "char_hidden_size": 25,
+    "casing_dim": 8,
+}
+TRAIN = {
+    "epochs": 15,
+    "batch_size": 32,
+    "optimizer": "adam",
+    "lr": 0.002,
+    "schedule": "cosine",
+    "clip_grad_norm": 5.0,
+    "num_threads": 1,
+    "log_every": 100,
+    "metric": "val_accuracy",
+}
+DATA = {"lower": True, "zero_digits": True, "singleton_unk": 0.5, "scheme": "none"}
+
+VARIANTS = {
+    "ewt": {
+        "format": "conllu",
+        "tag_field": "upos",
+        "train": str(EWT / "en_ewt-ud-train.conllu"),
+        "validation": str(EWT / "en_ewt-ud-dev.conllu"),
+        "test": str(EWT / "en_ewt-ud-test.conllu"),
+    },
+    "conll": {
+        "format": "conll",
+        "tag_column": 1,
+        "train": str(CONLL / "eng.train"),
+        "validation": str(CONLL / "eng.testa"),
+        "test": str(CONLL / "eng.testb"),
+    },
+}
+TITLES = {
+    "ewt": "UD English EWT v2.16, UPOS",
+    "conll": "CoNLL-2003 English, POS column (PTB tags)",
+}
+
+
+def config(variant: str, seed: int, epochs: int | None) -> dict:
+    raw = {
+        "task": "tag",
+        "name": f"pos-{variant}-s{seed}",
+        "data": {**DATA, **VARIANTS[variant]},
+        "model": copy.deepcopy(MODEL),
+        "train": {**TRAIN, "seed": seed},
+    }
+    if epochs:
+        raw["train"]["epochs"] = epochs
+    return raw
+
+
+def to_markdown(result: dict) -> str:
+    m = result["machine"]
+    lines = [
+        "## Sequence labelling: part-of-speech tagging (issue 6)",
+        "",
+        f"Command: `{result['command']}`. Machine: {m['cpu']}, 1 torch thread, torch "
+        f"{m['torch']}, {m['date']} (commit {m['commit']}). Token accuracy in percent on the "
+        "test file with gold tokens, epoch chosen by accuracy on the dev file; no pretrained "
+        "vectors. Times as in the NER section (shared 2-core machine; CPU seconds of the "
+        "training process given too).",
+        "",
+        "| data | seeds | test accuracy | dev accuracy | epochs | s/epoch wall | "
+        "s/epoch CPU | minutes wall per seed |",
+        "|---|---|---|---|---|---|---|---|",
+    ]
+    for variant, block in result["variants"].items():
+        s = block["summary"]
+        lines.append(
+            f"| {TITLES[variant]} | {s['test_accuracy'].get('n', 0)} | "
+            f"{fmt(s['test_accuracy'])} | {fmt(s['val_accuracy'])} | "
+            f"{block['runs'][0]['epochs']} | {fmt(s['wall_per_epoch'])} | "
+            f"{fmt(s['cpu_per_epoch'])} | {fmt(s['wall_minutes'])} |"
+        )
+    lines += ["", "Config (both data sets):", "", "```"]
+    lines += [f"data: {DATA}", f"model: {MODEL}", f"train: {TRAIN}", "```", ""]
+    return "\n".join(lines)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--variants", nargs="+", default=list(VARIANTS), choices=list(VARIANTS))
+    parser.add_argument("--seeds", nargs="+", type=int, default=[0])
+    parser.add_argument("--epochs", type=int, help="override the epoch budget (quick checks)")
+    parser.add_argument("--runs", default="runs/bench-tag-pos", help="folder of the run folders")
+    parser.add_argument("--reuse", action="store_true", help="reuse finished runs of --runs")
+    parser.add_argument("--write", action="store_true", help="update benchmarks/RESULTS.md")
+    args = parser.parse_args()
+    result = {"benchmark": "tag_pos", "command": command_line(), "machine": machine()}
+    result["variants"] = {}
+    for variant in args.variants:
+        runs = []
+        for seed in args.seeds:
+            raw = config(variant, seed, args.epochs)
+            runs.append(train_run(raw, Path(args.runs) / raw["name"], reuse=args.reuse))
+        for r in runs:
+            r["wall_minutes"] = round(r["wall_seconds"] / 60, 1)
+        keys = ("test_accuracy", "val_accuracy", "wall_per_epoch", "cpu_per_epoch", "wall_minutes")
+        result["variants"][variant] = {
+            "runs": runs,
+            "summary": {k: summary(runs, k) for k in keys},
+        }
+    emit(result)
+    if args.write:
+        write_section("tag_pos", to_markdown(result))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,375 @@
+"""Task ``tag``: sequence labelling (named entities, part of speech) on CoNLL or CoNLL-U data.
+
+``[data]`` names the files (``train``, ``validation``, ``test``; without ``validation`` a
+seeded ``validation_fraction`` of the training sentences), their ``format`` (``conll`` with
+``tag_column``, or ``conllu`` with ``tag_field``) and how tags are learned: ``scheme`` is the
+scheme the model predicts (``bioes`` for span tags and ``none`` for atomic labels when
+``auto``), ``file_scheme`` the one the files use (detected from the training file when
+``auto``; CoNLL-2003 is ``iob1``). Gold and predicted entities are compared with the
+conlleval rules, so the figures do not depend on either scheme; token accuracy is measured
+on tags written in the file's scheme, as conlleval would on the written predictions.
+
+The model is :class:`~rnnkit.models.tagger.Tagger` (``[model] crf``, ``char_encoder``, ...).
+The run folder gets ``words.json``, ``chars.json``, ``tags.json`` (vocabularies) and
+``tagging.json`` (the schemes), and after training ``predictions.conll`` or
+``predictions.conllu``: the evaluated split written back with the predicted tags.
+"""
+
+from __future__ import annotations
+
+import difflib
+import json
+from dataclasses import dataclass
+from pathlib import Path
+
+import pandas as pd
+import torch
+
+from rnnkit.config import DataConfig
+from rnnkit.data import schemes
+from rnnkit.data.batching import IndexBatches, generator
+from rnnkit.data.conll import Sentence, format_conll, format_conllu, read_corpus
+from rnnkit.data.tagging import (
+    DocumentBatches,
+    EncodedSplit,
+    encode_split,
+    make_batch,
+    normalise,
+)
+from rnnkit.data.text import Vocab
+from rnnkit.errors import ConfigError, DataError
+from rnnkit.metrics.conlleval import Scores, evaluate
+from rnnkit.models.tagger import Tagger, TaggerModel, check_tagger_config
+from rnnkit.tasks.base import Task
+from rnnkit.tasks.tag_output import json_line, report_table, tag_confusion
+from rnnkit.train.checkpoint import atomic_write_text
+
+OUTPUTS = ("conll", "json")
+
+
+@dataclass
+class TagData(DataConfig):
+    format: str = "conll"  # conll (CoNLL-2003 columns) | conllu (Universal Dependencies)
+    tag_column: int = -1  # conll: the column of the tags (0-based; negative counts from the end)
+    tag_field: str = "upos"  # conllu: upos | xpos
+    scheme: str = "auto"  # learned tags: bioes | bio | iob1 | none (atomic labels) | auto
+    file_scheme: str = "auto"  # the files' scheme: iob1 | bio | bioes | none | auto (detected)
+    lower: bool = False  # lower-case words for the word vocabulary (characters keep case)
+    zero_digits: bool = False  # every digit becomes 0 for the word vocabulary (Lample et al.)
+    min_freq: int = 1  # training words seen fewer times are <unk>
+    singleton_unk: float = 0.0  # training: a word seen once in train becomes <unk> with this p
+    word_dropout: float = 0.0  # training: any word becomes <unk> with this probability
+    max_word_length: int = 40  # characters of a word seen by the character encoder
+    eval_batch_size: int = 128  # sentences per batch when evaluating and predicting
+    predict_output: str = "conll"  # rnnkit predict: conll (token TAB tag) | json (spans)
+
+
+def check_data_config(cfg: TagData) -> None:
+    """Refuse bad ``[data]`` values before reading anything."""
+    if cfg.format not in ("conll", "conllu"):
+        raise ConfigError(f"data.format must be conll or conllu, received {cfg.format!r}")
+    for key in ("scheme", "file_scheme"):
+        value, choices = getattr(cfg, key), ("auto", *schemes.SCHEMES)
+        if value not in choices:
+            close = difflib.get_close_matches(str(value), choices, n=1)
+            raise ConfigError(
+                f"data.{key} must be one of {', '.join(choices)}, received {value!r}"
+                + (f" (did you mean {close[0]!r}?)" if close else "")
+            )
+    if cfg.predict_output not in OUTPUTS:
+        raise ConfigError(
+            f"data.predict_output must be conll or json, received {cfg.predict_output!r}"
+        )
+    for key in ("singleton_unk", "word_dropout"):
+        if not 0.0 <= getattr(cfg, key) < 1.0:
+            raise ConfigError(f"data.{key} must be in [0, 1), received {getattr(cfg, key)}")
+    for key in ("min_freq", "max_word_length", "eval_batch_size"):
+        if getattr(cfg, key) < 1:
+            raise ConfigError(f"data.{key} must be positive, received {getattr(cfg, key)}")
+    if not cfg.train:
+        raise ConfigError("data.train must name a CoNLL or CoNLL-U file")
+
+
+class TagTask(Task):
+    name = "tag"
+    data_config = TagData
+    model_config = TaggerModel
+    metric = "val_f1"
+
+    def __init__(self, config) -> None:
+        super().__init__(config)
+        check_data_config(config.data)
+        check_tagger_config(config.model)
+        self.loaded = False  # True after load_artifacts: no vectors are read to build a model
+        self.sentences: dict[str, list[Sentence]] = {}
+        self.encoded: dict[str, EncodedSplit] = {}
+        self._decoded: dict[str, list[list[str]]] = {}  # split -> predictions, file scheme
+
+    # ---- data -----------------------------------------------------------------------------
+    def _read(self, path: str) -> list[Sentence]:
+        cfg = self.config.data
+        return read_corpus(path, cfg.format, cfg.tag_column, cfg.tag_field)
+
+    def setup(self) -> None:
+        cfg, seed = self.config.data, self.config.train.seed
+        train = self._read(cfg.train)
+        if cfg.validation:
+            validation = self._read(cfg.validation)
+        else:
+            order = torch.randperm(len(train), generator=generator(seed, -1)).tolist()
+            n_val = max(1, int(len(train) * cfg.validation_fraction))
+            if n_val >= len(train):
+                raise DataError(f"{cfg.train} has {len(train)} sentences: too few to hold out")
+            validation = [train[i] for i in sorted(order[:n_val])]
+            train = [train[i] for i in sorted(order[n_val:])]
+        self.sentences = {"train": train, "validation": validation}
+        if cfg.test:
+            self.sentences["test"] = self._read(cfg.test)
+        self._resolve_schemes(train, cfg.train)
+        self._build_vocabs(train)
+        for split, sentences in self.sentences.items():
+            self.encoded[split] = self._encode(sentences, split)
+        self.batches = self._batches(self.encoded["train"], self.config.train.batch_size, True)
+
+    def _batches(self, split: EncodedSplit, size: int, shuffle: bool):
+        """Sentence batches bucketed by length, or whole documents for ``repeat_context``."""
+        seed = self.config.train.seed
+        if self.config.model.repeat_context:
+            return DocumentBatches(split.documents, size, shuffle=shuffle, seed=seed)
+        return IndexBatches(len(split), size, shuffle=shuffle, seed=seed, lengths=split.lengths)
+
+    def _resolve_schemes(self, train: list[Sentence], path: str) -> None:
+        cfg = self.config.data
+        detected = schemes.detect_scheme([s.tags for s in train])
+        self.file_scheme = detected if cfg.file_scheme == "auto" else cfg.file_scheme
+        self.scheme = cfg.scheme
+        if self.scheme == "auto":
+            self.scheme = "none" if self.file_scheme == "none" else "bioes"
+        if self.scheme == "none":
+            self.file_scheme = "none"  # atomic labels are written as they are
+        elif detected == "none":
+            self._check_span_tags(train, path)
+
+    def _check_span_tags(self, sentences: list[Sentence], path: str) -> None:
+        for s in sentences:
+            for tag, number in zip(s.tags, s.line_numbers):
+                if not schemes.is_span_tag(tag):
+                    raise DataError(
+                        f"{path}, line {number}: tag {tag!r} is not O or B-/I-/E-/S- and a "
+                        f"type, as data.scheme {self.scheme!r} needs; set data.scheme = "
+                        f'"none" for atomic labels such as part-of-speech tags'
+                    )
+
+    def _model_tags(self, tags: list[str]) -> list[str]:
+        return tags if self.scheme == "none" else schemes.convert(tags, self.scheme)
+
+    def _file_tags(self, tags: list[str]) -> list[str]:
+        return tags if self.scheme == "none" else schemes.convert(tags, self.file_scheme)
+
+    def _build_vocabs(self, train: list[Sentence]) -> None:
+        cfg = self.config.data
+        forms = [[normalise(t, cfg.lower, cfg.zero_digits) for t in s.tokens] for s in train]
+        self.words = Vocab.build(forms, min_freq=cfg.min_freq)
+        counts = getattr(self.words, "counts", {})
+        self.singletons = torch.zeros(len(self.words), dtype=torch.bool)
+        for word, count in counts.items():
+            self.singletons[self.words[word]] = count == 1
+        self.chars = Vocab.build([list(t) for s in train for t in s.tokens])
+        if self.scheme == "none":
+            self.tags = Vocab.build([s.tags for s in train], specials=())
+        else:
+            types = {span.type for s in train for span in schemes.spans(s.tags)}
+            self.tags = Vocab(schemes.tag_inventory(sorted(types), self.scheme), specials=())
+
+    def _encode(self, sentences: list[Sentence], split: str | None) -> EncodedSplit:
+        """Tensors of ``sentences``; with ``split``, gold tags the model cannot produce are
+        an error naming the file and line (without, tags are not encoded)."""
+        cfg, ids = self.config.data, None
+        if split is not None:
+            ids = []
+            for s in sentences:
+                tags = self._model_tags(s.tags)
+                unknown = [i for i, t in enumerate(tags) if t not in self.tags]
+                if unknown:
+                    path = getattr(cfg, split)
+                    raise DataError(
+                        f"{path}, line {s.line_numbers[unknown[0]]}: tag {s.tags[unknown[0]]!r} "
+                        f"never occurs in the training data, so the model cannot learn it"
+                    )
+                ids.append([self.tags.stoi[t] for t in tags])
+        numbers = {d: k for k, d in enumerate(dict.fromkeys(s.document for s in sentences))}
+        return encode_split(
+            [s.tokens for s in sentences],
+            ids,
+            self.words,
+            self.chars,
+            lower=cfg.lower,
+            zero_digits=cfg.zero_digits,
+            max_word_length=cfg.max_word_length,
+            documents=[numbers[s.document] for s in sentences],
+        )
+
+    def save_artifacts(self, run_dir: Path) -> None:
+        self.words.save(run_dir / "words.json")
+        self.chars.save(run_dir / "chars.json")
+        self.tags.save(run_dir / "tags.json")
+        meta = {"scheme": self.scheme, "file_scheme": self.file_scheme}
+        atomic_write_text(run_dir / "tagging.json", json.dumps(meta, indent=2) + "\n")
+
+    def load_artifacts(self, run_dir: Path) -> None:
+        self.words = Vocab.load(run_dir / "words.json")
+        self.chars = Vocab.load(run_dir / "chars.json")
+        self.tags = Vocab.load(run_dir / "tags.json")
+        meta = json.loads((run_dir / "tagging.json").read_text(encoding="utf-8"))
+        self.scheme, self.file_scheme = meta["scheme"], meta["file_scheme"]
+        self.loaded = True
+
+    # ---- training -------------------------------------------------------------------------
+    def steps_per_epoch(self, world: int = 1) -> int:
+        return len(self.batches)
+
+    def train_batches(self, epoch: int, rank: int = 0, world: int = 1):
+        cfg, split = self.config.data, self.encoded["train"]
+        noise = generator(self.config.train.seed + 7919, epoch)  # word dropout, by (seed, epoch)
+        for index in self.batches.epoch(epoch, rank, world):
+            batch = make_batch(split, index)
+            if cfg.singleton_unk or cfg.word_dropout:
+                p = torch.where(self.singletons[batch.words], cfg.singleton_unk, cfg.word_dropout)
+                drop = (torch.rand(batch.words.shape, generator=noise) < p) & (batch.words > 1)
+                batch.words = batch.words.masked_fill(drop, self.words.unk_index)
+            yield batch.to(self.device)
+
+    def batch_examples(self, batch) -> int:
+        return len(batch.lengths)
+
+    def build_model(self) -> Tagger:
+        cfg, vectors = self.config.model, None
+        if cfg.vectors and not self.loaded:
+            vectors = self._vectors()
+        if self.scheme == "none":
+            constraints = None
+        else:
+            allowed, start, end = schemes.allowed_transitions(self.tags.itos, self.scheme)
+            constraints = (torch.tensor(allowed), torch.tensor(start), torch.tensor(end))
+        return Tagger(cfg, len(self.words), len(self.chars), len(self.tags), constraints, vectors)
+
+    def _vectors(self) -> torch.Tensor:
+        from rnnkit.data.vectors import embedding_matrix, load_vectors
+
+        cfg = self.config.model
+        found, dim = load_vectors(cfg.vectors, set(self.words.itos))
+        if dim != cfg.embedding_dim:
+            raise ConfigError(
+                f"model.embedding_dim must equal the size of the vectors in {cfg.vectors} "
+                f"({dim}), received {cfg.embedding_dim}"
+            )
+        weight, coverage = embedding_matrix(self.words, found, dim, self.config.train.seed)
+        print(f"tag: {coverage}", flush=True)
+        return weight
+
+    def training_step(self, model, batch, state):
+        _, loss = model(batch, batch.tags)
+        return loss, None
+
+    # ---- evaluation -----------------------------------------------------------------------
+    @torch.no_grad()
+    def _run(self, model, split: EncodedSplit, with_loss: bool) -> tuple[list[list[str]], float]:
+        """Predicted tags (model scheme) of every sentence, in order, and the mean loss."""
+        order = self._batches(split, self.config.data.eval_batch_size, shuffle=False)
+        predicted: list[list[str] | None] = [None] * len(split)
+        total = 0.0
+        for index in order.global_batches(0):
+            batch = make_batch(split, index).to(self.device)
+            scores, loss = model(batch, batch.tags if with_loss else None)
+            best = model.best_tags(scores, batch.mask).cpu().tolist()
+            for row, sentence, length in zip(best, index.tolist(), batch.lengths.tolist()):
+                predicted[sentence] = self.tags.decode(row[:length])
+            total += float(loss) * len(index) if with_loss else 0.0
+        return predicted, total / len(split)
+
+    def _score(self, sentences: list[Sentence], predicted: list[list[str]]) -> Scores:
+        as_file = [self._file_tags(p) for p in predicted]
+        scheme = "none" if self.scheme == "none" else "bio"
+        return evaluate([s.tags for s in sentences], as_file, scheme)
+
+    def evaluate(self, model, split: str = "validation", state=None) -> dict:
+        predicted, loss = self._run(model, self.encoded[split], with_loss=True)
+        self._decoded[split] = predicted
+        return {"loss": loss, **self._score(self.sentences[split], predicted).as_dict()}
+
+    def has_split(self, split: str) -> bool:
+        return split in self.sentences
+
+    def evaluate_path(self, model, path: str) -> dict:
+        """f1, precision, recall (entities, conlleval rules) and token accuracy, in percent."""
+        sentences = self._read(path)
+        predicted, _ = self._run(model, self._encode(sentences, None), with_loss=False)
+        return self._score(sentences, predicted).as_dict()
+
+    def _predicted(self, model, split: str) -> list[list[str]]:
+        if split not in self._decoded:
+            self._decoded[split] = self._run(model, self.encoded[split], with_loss=False)[0]
+        return self._decoded[split]
+
+    def _shown_split(self) -> str:
+        return "test" if "test" in self.sentences else "validation"
+
+    def predictions(self, model, state=None) -> pd.DataFrame:
+        split = self._shown_split()
+        rows = []
+        for i, (s, p) in enumerate(zip(self.sentences[split], self._predicted(model, split))):
+            for j, (token, gold, tag) in enumerate(zip(s.tokens, s.tags, self._file_tags(p))):
+                rows.append((i, j, token, gold, tag))
+        return pd.DataFrame(rows, columns=["sentence", "token", "word", "gold", "predicted"])
+
+    def predict_lines(self, model, lines: list[str]) -> list[str]:
+        """Each line is a sentence, tokenised by :func:`~rnnkit.data.text.word_tokenize`;
+        out comes ``token TAB tag`` lines and a blank line per sentence
+        (``predict_output = "conll"``) or one JSON object per line (``"json"``)."""
+        from rnnkit.data.text import word_tokenize
+
+        tokens = [word_tokenize(line) for line in lines]
+        kept = [i for i, t in enumerate(tokens) if t]
+        if not kept:
+            raise DataError("the input has no tokens to tag")
+        encoded = self._encode([Sentence(tokens[i], []) for i in kept], None)
+        predicted, _ = self._run(model, encoded, with_loss=False)
+        tags = {i: p for i, p in zip(kept, predicted)}
+        out = []
+        for i, line in enumerate(lines):
+            model_tags = tags.get(i, [])
+            if self.config.data.predict_output == "json":
+                spans = schemes.scheme_spans(model_tags, self.scheme)
+                out.append(json_line(line, tokens[i], self._file_tags(model_tags), spans))
+            else:
+                rows = zip(tokens[i], self._file_tags(model_tags))
+                out.append("".join(f"{w}\t{t}\n" for w, t in rows))
+        return out
+
+    # ---- report ---------------------------------------------------------------------------
+    def plots(self, model, plots_dir: Path, state=None):
+        split = self._shown_split()
+        predicted = self._predicted(model, split)
+        self._write_predictions(plots_dir.parent, split, predicted)
+        gold = [self._model_tags(s.tags) for s in self.sentences[split]]
+        path = tag_confusion(gold, predicted, self.tags.itos, plots_dir / "tag_confusion.png")
+        return [(f"Tag confusion on the {split} split ({self.scheme} tags)", path)]
+
+    def _write_predictions(self, run_dir: Path, split: str, predicted: list[list[str]]) -> None:
+        """The split written back in its own format with the predicted tags."""
+        sentences, as_file = self.sentences[split], [self._file_tags(p) for p in predicted]
+        if self.config.data.format == "conllu":
+            text = format_conllu(sentences, as_file, self.config.data.tag_field)
+            atomic_write_text(run_dir / "predictions.conllu", text)
+        else:  # conlleval's input: every column, then the predicted tag
+            atomic_write_text(run_dir / "predictions.conll", format_conll(sentences, as_file))
+
+    def scores(self, model, split: str) -> Scores:
+        """conlleval scores (overall and per type) of ``model`` on one of the run's splits."""
+        return self._score(self.sentences[split], self._predicted(model, split))
+
+    def report_sections(self, model) -> list[tuple[str, str]]:
+        split = self._shown_split()
+        scores = self.scores(model, split)
+        kind = "tag" if self.scheme == "none" else "entity type"
+        return [(f"Scores per {kind} on the {split} split (conlleval rules)", report_table(scores))]
