@@ -60,8 +60,11 @@ def test_choices_and_ranges():
 
 
 def test_unknown_task():
+    from rnnkit.tasks import TASKS
+
+    assert list(TASKS)[:3] == ["sincos", "regress", "recall"]
     with raises(
-        "task must be one of sincos, regress, recall, received 'sincoss' (did you mean 'sincos'?)"
+        f"task must be one of {', '.join(TASKS)}, received 'sincoss' (did you mean 'sincos'?)"
     ):
         config_from_dict({"task": "sincoss"})
 

@@ -23,6 +23,7 @@ COMMANDS: dict[str, str] = {
     "report": "rnnkit.cli.report",
     "demo": "rnnkit.cli.demo",
     "datasets": "rnnkit.cli.datasets",
+    "generate": "rnnkit.cli.generate",
 }
 
 USER_ERRORS = (

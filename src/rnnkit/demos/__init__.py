@@ -15,6 +15,7 @@ DEMOS: dict[str, tuple[str, str]] = {
     "fc-vs-rnn": ("rnnkit.demos.fc_vs_rnn", "seed 003: fully connected vs RNN on daily data"),
     "gradients": ("rnnkit.demos.gradients", "seed 002: vanishing/exploding gradients, clipping"),
     "elman-vs-jordan": ("rnnkit.demos.elman_vs_jordan", "seed 003: Elman vs Jordan networks"),
+    "dates": ("rnnkit.demos.dates", "seq2seq with attention: human dates -> ISO dates"),
 }
 
 

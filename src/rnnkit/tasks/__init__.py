@@ -15,6 +15,8 @@ TASKS: dict[str, str] = {
     "sincos": "rnnkit.tasks.sincos:SinCosTask",
     "regress": "rnnkit.tasks.regress:WindowRegressionTask",
     "recall": "rnnkit.tasks.recall:RecallTask",
+    "lm": "rnnkit.tasks.lm:LanguageModelTask",
+    "seq2seq": "rnnkit.tasks.seq2seq:Seq2SeqTask",
 }
 
 
