@@ -20,6 +20,7 @@ import torch
 
 from _common import DATASETS, command_line, emit, machine, write_section
 from rnnkit.config import apply_overrides, config_from_dict, tomllib
+from rnnkit.report.walltime import val_loss_by_time
 from rnnkit.tasks.lm import LanguageModelTask, nats_metrics
 from rnnkit.train import fit, read_metrics
 
@@ -46,10 +47,7 @@ def windowed_loss(task: LanguageModelTask, model, block: int = 256) -> float:
 
 def curve(run_dir: Path) -> list[tuple[int, float, float]]:
     """(step, wall seconds, validation loss) at every evaluation."""
-    log = read_metrics(run_dir / "metrics.csv")
-    seconds = dict(zip(*log.series("elapsed_s")))
-    steps, losses = log.series("val_loss")
-    return [(s, seconds[s], v) for s, v in zip(steps, losses) if s in seconds]
+    return val_loss_by_time(run_dir / "metrics.csv")
 
 
 def plot(points: list[tuple[int, float, float]], path: Path) -> None:

@@ -11,6 +11,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import torch
+
 from rnnkit.data.text import read_text_file
 from rnnkit.errors import DataError
 
@@ -35,3 +37,17 @@ def read_category_folder(
         for line in kept:
             pairs[(line, path.stem)] = None
     return list(pairs), [p.stem for p in files]
+
+
+def boundary_batch(seqs: list[list[int]], boundary: int, pad: int) -> dict[str, torch.Tensor]:
+    """Each id sequence ``s`` as ``boundary s boundary``, cut into the next-token pair
+    ``inputs = boundary s`` and ``targets = s boundary``, padded with ``pad``: ``inputs``
+    and ``targets`` ``(M, L)`` with ``L = 1 + the longest s``, ``lengths`` ``(M,)``."""
+    width = max(len(s) for s in seqs) + 1
+    inputs = torch.full((len(seqs), width), pad, dtype=torch.long)
+    targets = torch.full((len(seqs), width), pad, dtype=torch.long)
+    for i, s in enumerate(seqs):
+        inputs[i, : len(s) + 1] = torch.tensor([boundary] + s, dtype=torch.long)
+        targets[i, : len(s) + 1] = torch.tensor(s + [boundary], dtype=torch.long)
+    lengths = torch.tensor([len(s) + 1 for s in seqs])
+    return {"inputs": inputs, "targets": targets, "lengths": lengths}

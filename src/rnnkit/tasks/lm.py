@@ -18,7 +18,6 @@ Metrics: ``loss`` (= ``loss_nats``, mean cross-entropy per predicted character, 
 
 from __future__ import annotations
 
-import difflib
 import json
 import math
 from dataclasses import dataclass
@@ -30,14 +29,14 @@ import torch
 from rnnkit import datasets
 from rnnkit.config import DataConfig, ModelConfig
 from rnnkit.data.batching import IndexBatches, generator
-from rnnkit.data.categories import read_category_folder
+from rnnkit.data.categories import boundary_batch, read_category_folder
 from rnnkit.data.stream import StreamBatches
 from rnnkit.data.text import PAD, UNK, Vocab, char_tokenize, read_text_file
 from rnnkit.errors import ConfigError, DataError
 from rnnkit.models.charlm import CharLM
 from rnnkit.tasks.base import Task
+from rnnkit.tasks.lm_generation import EOS, GenerationMixin
 
-EOS = "<eos>"
 FORMATS = ("text", "folder")
 
 
@@ -70,7 +69,7 @@ def nats_metrics(total_nats: float, count: int) -> dict:
     }
 
 
-class LanguageModelTask(Task):
+class LanguageModelTask(GenerationMixin, Task):
     name = "lm"
     data_config = LMData
     model_config = LMModel
@@ -159,23 +158,13 @@ class LanguageModelTask(Task):
         )
 
     def _encode_pairs(self, pairs: list[tuple[str, str]]) -> dict[str, torch.Tensor]:
-        """``<eos> text <eos>`` as inputs (M, L) and targets (M, L), padded; lengths (M,);
-        category ids (M,)."""
-        eos, pad = self.vocab.stoi[EOS], self.vocab.pad_index
-        seqs = [[eos] + self.vocab.encode(self._tokens(text)) + [eos] for text, _ in pairs]
-        width = max(len(s) for s in seqs) - 1
-        inputs = torch.full((len(seqs), width), pad, dtype=torch.long)
-        targets = torch.full((len(seqs), width), pad, dtype=torch.long)
-        for i, s in enumerate(seqs):
-            inputs[i, : len(s) - 1] = torch.tensor(s[:-1])
-            targets[i, : len(s) - 1] = torch.tensor(s[1:])
+        """``<eos> text <eos>`` per pair as padded inputs and targets (M, L), lengths (M,),
+        category ids (M,) (:func:`~rnnkit.data.categories.boundary_batch`)."""
+        seqs = [self.vocab.encode(self._tokens(text)) for text, _ in pairs]
+        split = boundary_batch(seqs, self.vocab.stoi[EOS], self.vocab.pad_index)
         index = {c: i for i, c in enumerate(self.categories)}
-        return {
-            "inputs": inputs,
-            "targets": targets,
-            "lengths": torch.tensor([len(s) - 1 for s in seqs]),
-            "condition": torch.tensor([index[c] for _, c in pairs]),
-        }
+        split["condition"] = torch.tensor([index[c] for _, c in pairs])
+        return split
 
     def save_artifacts(self, run_dir: Path) -> None:
         from rnnkit.train.checkpoint import atomic_write_text
@@ -274,105 +263,6 @@ class LanguageModelTask(Task):
         self.check_conditions(sorted({c for _, c in pairs}))
         return nats_metrics(*self.pairs_loss(model, self._encode_pairs(pairs)))
 
-    # ---- generation ---------------------------------------------------------------------
-    def check_conditions(self, names: list[str]) -> list[int]:
-        """Category ids of ``names``; an unknown one is an error listing the known ones."""
-        if not self.categories:
-            raise ConfigError(
-                "this model is not conditional (it was trained on one text), so it takes no "
-                "condition; drop --condition"
-            )
-        ids = []
-        for name in names:
-            if name not in self.categories:
-                close = difflib.get_close_matches(name, self.categories, n=1)
-                hint = f" (did you mean {close[0]!r}?)" if close else ""
-                raise ConfigError(
-                    f"unknown condition {name!r}{hint}; known: {', '.join(self.categories)}"
-                )
-            ids.append(self.categories.index(name))
-        return ids
-
-    def encode_prime(self, prime: str) -> list[int]:
-        """Ids of a priming text; characters outside the vocabulary are an error naming them."""
-        tokens = self._tokens(prime)
-        unknown = self.vocab.unknown(tokens)
-        if unknown:
-            shown = ", ".join(repr(t) for t in unknown)
-            raise DataError(
-                f"prime has characters outside the vocabulary: {shown} (the model knows "
-                f"{len(self.vocab) - len(self.vocab.specials)} characters)"
-            )
-        return self.vocab.encode(tokens)
-
-    def generate(
-        self,
-        model,
-        *,
-        prime: str = "",
-        length: int = 500,
-        temperature: float = 1.0,
-        top_k: int = 0,
-        top_p: float = 1.0,
-        seed: int = 0,
-        condition: str | None = None,
-        n: int = 1,
-    ) -> list[str]:
-        """``n`` samples, each the prime followed by its continuation.
-
-        A text model continues ``prime`` (``"\\n"`` when empty) by ``length`` characters. A
-        conditional model needs ``condition`` and writes whole lines (``prime`` is their
-        beginning), stopping at ``<eos>`` or after ``length`` characters.
-        """
-        if length < 0 or n < 1:
-            raise ValueError(f"length must be >= 0 and n >= 1, received {length} and {n}")
-        ids = self.encode_prime(prime)
-        cond, stop = None, None
-        if self.categories:
-            if condition is None:
-                raise ConfigError(
-                    "this model is conditional: pass --condition, one of "
-                    + ", ".join(self.categories)
-                )
-            cond = torch.tensor(self.check_conditions([condition]) * n, device=self.device)
-            ids, stop = [self.vocab.stoi[EOS]] + ids, self.vocab.stoi[EOS]
-        elif condition is not None:
-            self.check_conditions([condition])
-        elif not ids:
-            ids = self.encode_prime("\n") if "\n" in self.vocab else [len(self.vocab.specials)]
-            prime = self.vocab.itos[ids[0]]
-        gen = torch.Generator().manual_seed(seed)
-        prime_ids = torch.tensor([ids] * n, dtype=torch.long, device=self.device)
-        rows = model.generate(
-            prime_ids,
-            length,
-            temperature=temperature,
-            top_k=top_k,
-            top_p=top_p,
-            generator=gen,
-            condition=cond,
-            stop_id=stop,
-            banned_ids=tuple(
-                i for i in (self.vocab.pad_index, self.vocab.unk_index) if i is not None
-            ),
-        )
-        return [prime + "".join(self.vocab.decode(r)) for r in rows]
-
-    def samples(self, model, per_condition: int = 5, length: int = 400) -> pd.DataFrame:
-        """Samples at temperature 0.8 (seeded by train.seed): a few per category, or one
-        ``length``-character text."""
-        seed = self.config.train.seed
-        if not self.categories:
-            text = self.generate(model, length=length, temperature=0.8, seed=seed)[0]
-            return pd.DataFrame({"condition": [""], "sample": [text]})
-        rows = []
-        for i, c in enumerate(self.categories):
-            for s in self.generate(
-                model, condition=c, n=per_condition, length=30, temperature=0.8, seed=seed + i
-            ):
-                rows.append((c, s))
-        return pd.DataFrame(rows, columns=["condition", "sample"])
-
     def predictions(self, model, state=None) -> pd.DataFrame:
         return self.samples(model)
 
@@ -384,23 +274,13 @@ class LanguageModelTask(Task):
 
     # ---- report -------------------------------------------------------------------------
     def plots(self, model, plots_dir: Path, state=None):
-        from rnnkit.report.plots import loss_curves
-        from rnnkit.train.run import read_metrics
+        from rnnkit.report.walltime import plot_val_loss_by_time
 
-        log = read_metrics(plots_dir.parent / "metrics.csv")
-        seconds = dict(zip(*log.series("elapsed_s")))
-        steps, losses = log.series("val_loss")
-        timed = [(seconds[s] / 60, v) for s, v in zip(steps, losses) if s in seconds]
-        if not timed:
-            return []
-        minutes, values = zip(*timed)
-        path = loss_curves(
-            {"validation": (list(minutes), list(values))},
-            plots_dir / "val_loss_time.png",
-            "validation loss (nats/char)",
-            xlabel="training wall time (minutes)",
+        metrics = plots_dir.parent / "metrics.csv"
+        path = plot_val_loss_by_time(
+            metrics, plots_dir / "val_loss_time.png", "validation loss (nats/char)"
         )
-        return [("Validation loss against training time", path)]
+        return [("Validation loss against training time", path)] if path else []
 
     def report_sections(self, model) -> list[tuple[str, str]]:
         import html
