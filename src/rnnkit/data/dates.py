@@ -111,7 +111,11 @@ FORMATS: dict[str, tuple[Callable[[date], str], bool]] = {
 
 
 def render(d: date, fmt: str) -> str:
-    """Write ``d`` in the format named ``fmt`` (a key of :data:`FORMATS`)."""
+    """Write ``d`` in the format named ``fmt`` (a key of :data:`FORMATS`).
+
+    >>> render(date(1987, 3, 3), "en_the_ord_of_month_y")
+    'the 3rd of March, 1987'
+    """
     if fmt not in FORMATS:
         raise ValueError(f"fmt must be one of {', '.join(FORMATS)}, received {fmt!r}")
     writer, two_digit = FORMATS[fmt]
@@ -126,7 +130,11 @@ def random_date(rng: random.Random) -> date:
 
 
 def sample_pairs(n: int, seed: int = 0, exclude: set[str] | None = None) -> list[tuple[str, str]]:
-    """``n`` (human date, ISO date) pairs with distinct sources, none of them in ``exclude``."""
+    """``n`` (human date, ISO date) pairs with distinct sources, none of them in ``exclude``.
+
+    >>> sample_pairs(2, seed=1)
+    [('1948/03/21', '1948-03-21'), ('19420426', '1942-04-26')]
+    """
     if n < 0:
         raise ValueError(f"n must be >= 0, received {n}")
     rng, seen, pairs = random.Random(seed), set(exclude or ()), []

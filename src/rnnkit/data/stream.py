@@ -37,6 +37,12 @@ class StreamBatches:
 
     Each batch is ``(inputs, targets)``, both ``(N, L)`` int64, ``targets`` being ``inputs``
     shifted by one token along the text.
+
+    Example::
+
+        >>> stream = StreamBatches(torch.arange(17), rows=2, bptt=3)
+        >>> [x.tolist() for x, _ in stream.batches()]
+        [[[0, 1, 2], [8, 9, 10]], [[3, 4, 5], [11, 12, 13]], [[6, 7], [14, 15]]]
     """
 
     def __init__(self, ids: Tensor, rows: int, bptt: int) -> None:

@@ -28,7 +28,12 @@ def check_sampling(temperature: float, top_k: int, top_p: float) -> None:
 
 
 def filter_logits(logits: Tensor, top_k: int = 0, top_p: float = 1.0) -> Tensor:
-    """``(N, V)`` logits with the tokens outside top-k / top-p set to ``-inf``."""
+    """``(N, V)`` logits with the tokens outside top-k / top-p set to ``-inf``.
+
+    >>> probs = torch.tensor([[0.5, 0.3, 0.15, 0.05]])
+    >>> filter_logits(probs.log(), top_p=0.6).isfinite().tolist()  # 0.5 < 0.6 <= 0.5 + 0.3
+    [[True, True, False, False]]
+    """
     logits = logits.clone()
     if 0 < top_k < logits.size(-1):
         kth = torch.topk(logits, top_k, dim=-1).values[:, -1:]  # (N, 1)
@@ -50,7 +55,12 @@ def sample_next(
     top_p: float = 1.0,
     generator: torch.Generator | None = None,
 ) -> Tensor:
-    """One token per row of ``(N, V)`` logits: ``(N,)`` int64. ``temperature = 0`` is argmax."""
+    """One token per row of ``(N, V)`` logits: ``(N,)`` int64. ``temperature = 0`` is argmax.
+
+    >>> logits = torch.tensor([[2.0, 1.0, 0.5, -1.0]])
+    >>> sample_next(logits, temperature=0).tolist(), sample_next(logits, top_k=1).tolist()
+    ([0], [0])
+    """
     check_sampling(temperature, top_k, top_p)
     logits = logits.float()
     if temperature == 0:
