@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import argparse
 import math
+import os
 import shutil
 import time
 from pathlib import Path
@@ -74,9 +75,10 @@ def run(overrides: list[str], out: Path) -> dict:
     torch.set_num_threads(config.train.num_threads or 1)
     task = LanguageModelTask(config)
     shutil.rmtree(out, ignore_errors=True)
-    cpu = time.process_time()
+    cpu, load = time.process_time(), os.getloadavg()[0]
     result = fit(task, config, out, quiet=False)
     cpu = time.process_time() - cpu  # this process's CPU time: the wall time without contention
+    load = (load + os.getloadavg()[0]) / 2  # runnable processes on the 2 cores, start and end
     model = result.model.eval()
     points = curve(out)
     log = read_metrics(out / "metrics.csv")
@@ -95,6 +97,7 @@ def run(overrides: list[str], out: Path) -> dict:
         "steps": result.state.step,
         "train_seconds": seconds,
         "cpu_seconds": cpu,
+        "load_average": load,
         "tokens": tokens,
         "tokens_per_s": tokens / seconds,
         "epochs": tokens / task.stream.tokens,
@@ -141,7 +144,8 @@ def to_markdown(r: dict) -> str:
         f"Result: {hit}. Final validation loss **{r['final_val_loss']:.4f} nats/char** "
         f"({r['final_val_bpc']:.3f} bits/char, perplexity {r['final_val_perplexity']:.2f}) "
         f"after {r['train_seconds'] / 60:.1f} min of training wall time, evaluations included "
-        f"({r['cpu_seconds'] / 60:.1f} min of CPU time for the whole run, report included); "
+        f"({r['cpu_seconds'] / 60:.1f} min of CPU time for the whole run, report included, "
+        f"with a load average of {r['load_average']:.1f} on the 2 cores); "
         f"{r['tokens_per_s']:,.0f} training characters/s.",
         f"Scored nanoGPT's way (256-character windows from a zero state, every window once) "
         f"the same model gets {r['windowed_val_loss_256']:.4f}: the stream protocol gives each "

@@ -114,7 +114,7 @@ class LanguageModelTask(GenerationMixin, Task):
             raise ConfigError('data.train must name a text file for format "text"')
         text = self._read_text(Path(cfg.train).expanduser(), "data.train")
         if cfg.validation:
-            train, val = text, self._read_text(Path(cfg.validation).expanduser(), "validation")
+            train, val = text, self._read_text(Path(cfg.validation).expanduser(), "data.validation")
         else:
             if not 0 < cfg.validation_fraction < 1:
                 raise ConfigError(
