@@ -104,10 +104,10 @@ def to_markdown(r: dict) -> str:
         "",
         "| decoding | exact match | char accuracy | BLEU | seconds for the test set |",
         "|---|---|---|---|---|",
-        f"| greedy | {g['exact_match']:.2%} | {g['char_accuracy']:.2%} | {g['bleu']:.2f} | "
+        f"| greedy | {g['exact_match']:.2%} | {g['char_accuracy']:.3%} | {g['bleu']:.2f} | "
         f"{g['seconds']:.1f} |",
         f"| beam {b['width']} (length penalty {mc['length_penalty']}) | {b['exact_match']:.2%} | "
-        f"{b['char_accuracy']:.2%} | {b['bleu']:.2f} | {b['seconds']:.1f} |",
+        f"{b['char_accuracy']:.3%} | {b['bleu']:.2f} | {b['seconds']:.1f} |",
         "",
         f"Target: exact match >= 99% on the held-out test set: **{verdict}** "
         f"({g['exact_match']:.2%} greedy).",
