@@ -25,6 +25,7 @@ COMMANDS: dict[str, str] = {
     "demo": "rnnkit.cli.demo",
     "datasets": "rnnkit.cli.datasets",
     "forecast": "rnnkit.cli.forecast",
+    "generate": "rnnkit.cli.generate",
 }
 
 USER_ERRORS = (

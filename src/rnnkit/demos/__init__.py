@@ -16,6 +16,7 @@ DEMOS: dict[str, tuple[str, str]] = {
     "gradients": ("rnnkit.demos.gradients", "seed 002: vanishing/exploding gradients, clipping"),
     "elman-vs-jordan": ("rnnkit.demos.elman_vs_jordan", "seed 003: Elman vs Jordan networks"),
     "names": ("rnnkit.demos.names", "seed 003: from-scratch char RNN vs LSTM, name -> language"),
+    "dates": ("rnnkit.demos.dates", "seq2seq with attention: human dates -> ISO dates"),
 }
 
 

@@ -18,6 +18,8 @@ TASKS: dict[str, str] = {
     "forecast": "rnnkit.tasks.forecast:ForecastTask",
     "classify": "rnnkit.tasks.classify:ClassifyTask",
     "tag": "rnnkit.tasks.tag:TagTask",
+    "lm": "rnnkit.tasks.lm:LanguageModelTask",
+    "seq2seq": "rnnkit.tasks.seq2seq:Seq2SeqTask",
 }
 
 

@@ -1,0 +1,186 @@
+r"""A character-level language model, optionally conditioned on a category (one-to-many).
+
+At every step the model reads a token and predicts the next one:
+
+.. math::
+
+    e_t = E[x_t] \;(\text{or the one-hot } x_t), \qquad
+    h_t = \mathrm{RNN}([e_t; C[c]], h_{t-1}), \qquad
+    p(x_{t+1} \mid x_{\le t}, c) = \mathrm{softmax}(W_o\, P h_t + b_o)
+
+where ``C[c]`` is the embedding of the category ``c`` (present only in a conditional model),
+``P`` is a projection to the embedding size used when the output weights are tied to the
+input embedding (``W_o = E``, Press & Wolf 2017), else the identity. Dropout (``p =
+dropout``) is applied to ``e_t``, between stacked layers and to ``h_t``.
+
+Contract: ``forward(x, targets=None, state=None, condition=None) -> (logits, loss, state)``
+
+- x: ``(N, L)`` int64 token ids; targets: ``(N, L)`` int64 or None;
+- state: the recurrent state carried from the previous call (``(D*layers, N, H)``, or a
+  tuple of such for LSTM/Jordan), None for zeros;
+- condition: ``(N,)`` int64 category ids (conditional models only);
+- logits: ``(N, L, V)``; loss: mean cross-entropy in nats over the targets that are not
+  ``ignore_index`` (None without targets).
+"""
+
+from __future__ import annotations
+
+import torch
+import torch.nn.functional as F
+from torch import Tensor, nn
+
+from rnnkit.config import ModelConfig
+from rnnkit.errors import ConfigError
+from rnnkit.models.common import recurrent_from_config
+
+INPUTS = ("embedding", "onehot")
+
+
+class OneHot(nn.Module):
+    """``(N, L)`` ids -> ``(N, L, V)`` float one-hot vectors (no parameters)."""
+
+    def __init__(self, num_classes: int) -> None:
+        super().__init__()
+        self.num_classes = num_classes
+
+    def forward(self, ids: Tensor) -> Tensor:
+        return F.one_hot(ids, self.num_classes).float()
+
+
+def cast_state(state, dtype: torch.dtype):
+    """A carried state in ``dtype``: a state left by a bf16 autocast step comes back in
+    bf16, while the layer's weights (and checks) are float32."""
+    if state is None or isinstance(state, Tensor):
+        return None if state is None else state.to(dtype)
+    return type(state)(s.to(dtype) for s in state)
+
+
+class CharLM(nn.Module):
+    """Embedding (or one-hot) -> recurrent layers -> Linear over the vocabulary.
+
+    Args:
+        cfg: the ``[model]`` section: ``cell``, ``backend``, ``hidden_size``, ``num_layers``,
+            ``dropout``, and ``input`` (embedding | onehot), ``embedding_dim``,
+            ``tie_weights``, ``condition_dim``.
+        vocab_size: ``V``.
+        num_conditions: number of categories (0 = unconditional).
+        ignore_index: target id left out of the loss (padding), or None.
+    """
+
+    def __init__(
+        self,
+        cfg: ModelConfig,
+        vocab_size: int,
+        num_conditions: int = 0,
+        ignore_index: int | None = None,
+    ) -> None:
+        super().__init__()
+        if cfg.input not in INPUTS:
+            raise ConfigError(f"model.input must be embedding or onehot, received {cfg.input!r}")
+        if cfg.bidirectional:
+            raise ConfigError(
+                "model.bidirectional must be false for a language model (the backward "
+                "direction would read the characters it has to predict), received true"
+            )
+        if cfg.tie_weights and cfg.input == "onehot":
+            raise ConfigError(
+                "model.tie_weights needs model.input = 'embedding' (one-hot input has no "
+                "embedding to share), received input = 'onehot'"
+            )
+        self.vocab_size, self.ignore_index = vocab_size, ignore_index
+        if cfg.input == "embedding":
+            self.embed: nn.Module = nn.Embedding(vocab_size, cfg.embedding_dim)
+            width = cfg.embedding_dim
+        else:
+            self.embed = OneHot(vocab_size)
+            width = vocab_size
+        self.condition = nn.Embedding(num_conditions, cfg.condition_dim) if num_conditions else None
+        width += cfg.condition_dim if num_conditions else 0
+        self.drop = nn.Dropout(cfg.dropout)
+        self.rnn = recurrent_from_config(cfg, width)
+        out = self.rnn.out_features
+        self.tied = cfg.tie_weights
+        if self.tied:  # the output layer reads E (V, E) itself: one matrix, one state-dict entry
+            dim = cfg.embedding_dim
+            self.project: nn.Module = nn.Identity() if out == dim else nn.Linear(out, dim)
+            self.decoder_bias = nn.Parameter(torch.zeros(vocab_size))
+        else:
+            self.project = nn.Identity()
+            self.decoder = nn.Linear(out, vocab_size)
+
+    def forward(
+        self,
+        x: Tensor,
+        targets: Tensor | None = None,
+        state=None,
+        condition: Tensor | None = None,
+    ):
+        inputs = self.drop(self.embed(x))  # (N, L, E) or (N, L, V)
+        if self.condition is not None:
+            if condition is None:
+                raise ValueError("this model is conditional: pass condition, (N,) category ids")
+            cond = self.condition(condition)  # (N, C)
+            inputs = torch.cat([inputs, cond[:, None, :].expand(-1, x.size(1), -1)], dim=-1)
+        hidden, state = self.rnn(inputs, cast_state(state, inputs.dtype))  # (N, L, H)
+        features = self.project(self.drop(hidden))  # (N, L, H), or (N, L, E) when tied
+        if self.tied:
+            logits = F.linear(features, self.embed.weight, self.decoder_bias)  # (N, L, V)
+        else:
+            logits = self.decoder(features)  # (N, L, V)
+        loss = None
+        if targets is not None:
+            loss = F.cross_entropy(
+                logits.reshape(-1, self.vocab_size).float(),
+                targets.reshape(-1),
+                ignore_index=-100 if self.ignore_index is None else self.ignore_index,
+            )
+        return logits, loss, state
+
+    @torch.no_grad()
+    def generate(
+        self,
+        prime: Tensor,
+        length: int,
+        *,
+        temperature: float = 1.0,
+        top_k: int = 0,
+        top_p: float = 1.0,
+        generator: torch.Generator | None = None,
+        condition: Tensor | None = None,
+        stop_id: int | None = None,
+        banned_ids: tuple[int, ...] = (),
+    ) -> list[list[int]]:
+        """Continue each row of ``prime`` ``(N, P)`` (P >= 1) by up to ``length`` sampled ids.
+
+        The prime runs through the network in one call; then one token is sampled per step
+        (:func:`~rnnkit.models.sampling.sample_next`) and fed back. A row stops after
+        ``stop_id`` (not included in its output); ``banned_ids`` (padding, ``<unk>``) are
+        never sampled. Dropout is off while sampling.
+        """
+        from rnnkit.models.sampling import check_sampling, sample_next
+
+        check_sampling(temperature, top_k, top_p)
+        if prime.dim() != 2 or prime.size(1) < 1:
+            raise ValueError(f"prime must be (N, P) with P >= 1, received {tuple(prime.shape)}")
+        was_training = self.training
+        self.eval()
+        logits, _, state = self(prime, state=None, condition=condition)
+        rows = [[] for _ in range(prime.size(0))]
+        alive = torch.ones(prime.size(0), dtype=torch.bool)
+        for _ in range(length):
+            last = logits[:, -1].float()  # (N, V)
+            last[:, list(banned_ids)] = float("-inf")
+            token = sample_next(last, temperature, top_k, top_p, generator)  # (N,)
+            for i in alive.nonzero().flatten().tolist():
+                if stop_id is not None and int(token[i]) == stop_id:
+                    alive[i] = False
+                else:
+                    rows[i].append(int(token[i]))
+            if not alive.any():
+                break
+            logits, _, state = self(token[:, None], state=state, condition=condition)
+        self.train(was_training)
+        return rows
+
+
+__all__ = ["CharLM", "OneHot", "INPUTS", "cast_state"]
