@@ -43,7 +43,8 @@ BASE = {
         "char_dim": 25,
         "char_hidden_size": 25,
         "casing_dim": 8,
-        "document_dim": 0,
+        "document_dim": 32,
+        "repeat_context": True,
     },
     "train": {
         "epochs": 20,
