@@ -87,7 +87,7 @@ class DirectRNN(_Base):
 
     def forward(self, x, targets=None, ids=None, past=None, future=None):
         z, stats = self.revin.normalise(x)  # (N, L)
-        e = self._id_vec(ids, len(x), x)
+        e = self._id_vec(ids, x.size(0), x)
         steps = [z.unsqueeze(-1)]
         if self.F:
             steps.append(past)
@@ -99,7 +99,7 @@ class DirectRNN(_Base):
             parts.append(e)
         if self.F:
             parts.append(future.flatten(1))
-        y = self.head(self.drop(torch.cat(parts, -1))).view(len(x), self.H, self.Q)
+        y = self.head(self.drop(torch.cat(parts, -1))).view(x.size(0), self.H, self.Q)
         return self._finish(y, stats, targets)
 
 
@@ -135,7 +135,7 @@ class AutoregressiveRNN(_Base):
 
     def forward(self, x, targets=None, ids=None, past=None, future=None):
         z, stats = self.revin.normalise(x)
-        e = self._id_vec(ids, len(x), x)
+        e = self._id_vec(ids, x.size(0), x)
         out, state = self.rnn(self._inputs(z[:, :-1], past[:, :-1] if self.F else None, e))
         last = z[:, -1:]  # (N, 1): the value that enters the first decoding step
         feats = torch.cat([past[:, -1:], future[:, :-1]], 1) if self.F else None  # (N, H, F)
@@ -196,7 +196,7 @@ class SegRNN(_Base):
         self.head = nn.Linear(self.rnn.out_features, W * self.Q)
 
     def forward(self, x, targets=None, ids=None, past=None, future=None):
-        N, W, P = len(x), self.W, self.P
+        N, W, P = x.size(0), self.W, self.P
         z, stats = self.revin.normalise(x)
         seg = z.view(N, self.L // W, W)
         if self.F:
@@ -240,7 +240,7 @@ class MLP(_Base):
 
     def forward(self, x, targets=None, ids=None, past=None, future=None):
         z, stats = self.revin.normalise(x)
-        y = self.net(z).view(len(x), self.H, self.Q)
+        y = self.net(z).view(x.size(0), self.H, self.Q)
         return self._finish(y, stats, targets)
 
 
@@ -272,7 +272,7 @@ class LinearForecaster(_Base):
     def forward(self, x, targets=None, ids=None, past=None, future=None):
         z, stats = self.revin.normalise(x)
         trend = moving_average(z, self.kernel)
-        y = (self.trend(trend) + self.remainder(z - trend)).view(len(x), self.H, self.Q)
+        y = (self.trend(trend) + self.remainder(z - trend)).view(x.size(0), self.H, self.Q)
         return self._finish(y, stats, targets)
 
 

@@ -21,7 +21,7 @@ from pathlib import Path
 
 import torch
 import torch.nn.functional as F
-from torch import Tensor
+from torch import Tensor, nn
 
 from rnnkit import datasets
 from rnnkit.config import DataConfig
@@ -271,6 +271,37 @@ class ClassifyTask(ReportMixin, Task):
         x, lengths, targets = batch
         _, loss = model(x, lengths, targets)
         return loss, None
+
+    def export_spec(self, model):
+        """Token ids ``x (N, L)`` (``(N, L, K)`` with n-grams) and ``lengths (N,)`` in, logits
+        ``(N, C)`` out (labels in ``labels.json``). Recurrent layers are exported with the
+        native kernels (the same weights), so any batch size and length works."""
+        from rnnkit.errors import RnnkitError
+        from rnnkit.export import ExportSpec
+
+        if not hasattr(model, "rnn"):
+            raise RnnkitError(
+                f"export of model.kind {self.config.model.kind!r} is not supported; "
+                "export a model with kind = 'rnn'"
+            )
+        model = model.eval()
+        for module in model.modules():
+            if hasattr(module, "backend") and module.backend != "native":
+                module.backend = "native"
+
+        class Logits(nn.Module):
+            def __init__(self, inner):
+                super().__init__()
+                self.inner = inner
+
+            def forward(self, x, lengths):
+                return self.inner(x, lengths)[0]
+
+        x, lengths = self.encoder.encode(["an example text to trace", "short"]).batch(
+            torch.arange(2)
+        )
+        axes = {"x": {0: "N", 1: "L"}, "lengths": {0: "N"}, "logits": {0: "N"}}
+        return ExportSpec(Logits(model), (x, lengths), ["x", "lengths"], ["logits"], axes)
 
     # ---- evaluation ---------------------------------------------------------------------
     def log_probs(self, model, encoded: Encoded) -> Tensor:

@@ -18,9 +18,10 @@ import json
 from pathlib import Path
 
 import pandas as pd
+from torch import nn
 
 from rnnkit.data.batching import IndexBatches
-from rnnkit.errors import ConfigError
+from rnnkit.errors import ConfigError, RnnkitError
 from rnnkit.forecast.config import BASELINE_KINDS, ForecastData, ForecastModel
 from rnnkit.tasks.base import Task
 from rnnkit.train.checkpoint import atomic_write_text
@@ -106,6 +107,37 @@ class ForecastTask(Task):
             batch["x"], batch["y"], batch["ids"], batch.get("past"), batch.get("future")
         )
         return loss, None
+
+    def export_spec(self, model):
+        """Scaled windows ``x (N, L)`` and series indices ``ids (N,)`` in, the scaled forecast
+        ``(N, H, Q)`` out. The per-series scaler in ``forecast.json`` maps values to and from
+        data units; the network itself (RevIN included) is what is exported."""
+        from rnnkit.export import ExportSpec
+
+        p = self.forecaster.prepared
+        if self.config.model.kind == "stateful":
+            raise RnnkitError(
+                "export of the stateful forecaster is not supported: its carried state lives "
+                "in the Forecaster; export a direct, autoregressive or segrnn model"
+            )
+        if p.n_features:
+            raise RnnkitError(
+                "export of forecasters with calendar features or covariates is not "
+                "supported yet; train without them to export"
+            )
+
+        class Network(nn.Module):
+            def __init__(self, inner):
+                super().__init__()
+                self.inner = inner
+
+            def forward(self, x, ids):
+                return self.inner(x, None, ids)[0]
+
+        last = p.last_windows(None)
+        x, ids = last["x"][:1].repeat(2, 1), last["ids"][:1].repeat(2)
+        axes = {"x": {0: "N"}, "ids": {0: "N"}, "forecast": {0: "N"}}
+        return ExportSpec(Network(model.eval()), (x, ids), ["x", "ids"], ["forecast"], axes)
 
     def has_split(self, split: str) -> bool:
         if self.forecaster is None or not self.forecaster.prepared.windows:
