@@ -107,3 +107,16 @@ def test_user_errors_are_named(seasonal_frame):
         fc.predict(9)
     with pytest.raises(RuntimeError, match="call fit"):
         Forecaster("naive", horizon=4).predict()
+
+
+def test_forecasting_after_a_history_shorter_than_the_input_is_refused(seasonal_frame):
+    fc = Forecaster("mlp", horizon=6, input_length=24, hidden_size=8, epochs=1)
+    fc.fit(seasonal_frame)
+    long = seasonal_frame.head(30).melt(id_vars="date", var_name="id", value_name="value")
+    short = long[(long["id"] != "b") | (long["date"] < long["date"].iloc[20])]
+    with pytest.raises(
+        DataError,
+        match=r"^1 series shorter than input_length = 24: 'b' \(20\); shorten input_length",
+    ):
+        fc.predict(data=short)
+    assert len(fc.predict(data=long)) == 3 * 6

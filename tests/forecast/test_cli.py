@@ -53,9 +53,12 @@ def test_train_predict_evaluate_end_to_end(tiny_csv, tmp_path):
         "--quiet",
         "--quantiles",
         "0.1,0.5,0.9",
+        "--model",
+        "lstm",  # a cell name: the default network with that cell
     )
     assert out.returncode == 0, out.stderr
     assert "segrnn: test smape" in out.stdout
+    assert 'cell = "lstm"' in (run / "config.toml").read_text()
     for name in (
         "config.toml",
         "forecast.json",
@@ -70,6 +73,9 @@ def test_train_predict_evaluate_end_to_end(tiny_csv, tmp_path):
     lines = pred.stdout.strip().splitlines()
     assert lines[0] == "id,timestamp,step,value,q0.1,q0.5,q0.9" and len(lines) == 1 + 2 * 6
     assert lines[1].startswith("sales,2008-01-01,1,")
+    again = run_cli("forecast", "predict", run, "--data", tiny_csv)  # the same history
+    assert again.returncode == 0, again.stderr
+    assert again.stdout == pred.stdout
     ev = run_cli("evaluate", run, "--data", tiny_csv, "--json")
     assert ev.returncode == 0, ev.stderr
     assert set(json.loads(ev.stdout)) >= {"smape", "mase", "mae", "rmse", "owa"}

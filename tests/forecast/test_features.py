@@ -90,3 +90,21 @@ def test_id_embedding_model_trains_on_many_series():
     )
     fc.fit(long_frame())
     assert fc.model.embed.weight.shape == (2, 4)
+
+
+@pytest.mark.parametrize(
+    "freq, names",
+    [
+        ("h", ["hour", "weekday"]),
+        ("15min", ["hour", "weekday"]),
+        ("D", ["weekday", "yearday"]),
+        ("W-SUN", ["month"]),
+        ("MS", ["month"]),
+        ("QS-OCT", ["month"]),
+        ("YS", []),
+    ],
+)
+def test_calendar_features_of_sub_daily_to_yearly_frequencies(freq, names):
+    from rnnkit.forecast.features import calendar_names
+
+    assert calendar_names(freq) == [f"{n}_{f}" for n in names for f in ("sin", "cos")]

@@ -13,6 +13,8 @@ from pathlib import Path
 
 from rnnkit.forecast.config import BASELINE_KINDS, KINDS
 
+CELLS = ("rnn", "lstm", "gru", "jordan")
+
 
 def _common(p) -> None:
     p.add_argument("--data", required=True, help="the series: a CSV (long, wide, M4 or ETT)")
@@ -38,7 +40,7 @@ def _common(p) -> None:
     p.add_argument(
         "--cell",
         default="gru",
-        choices=["rnn", "lstm", "gru", "jordan"],
+        choices=CELLS,
         help="recurrent cell (default gru)",
     )
     p.add_argument("--hidden-size", type=int, default=128, help="hidden size (default 128)")
@@ -72,8 +74,9 @@ def register(sub) -> None:
     t.add_argument(
         "--model",
         default="segrnn",
-        choices=KINDS + BASELINE_KINDS,
-        help="network kind or baseline (default segrnn)",
+        choices=KINDS + BASELINE_KINDS + CELLS,
+        help="network kind or baseline (default segrnn); a cell name (rnn, lstm, gru, "
+        "jordan) means segrnn with that cell",
     )
     t.add_argument(
         "--quantiles", default="", help="comma-separated quantiles for intervals, e.g. 0.1,0.5,0.9"
@@ -182,6 +185,8 @@ def _fit_one(args, kind: str, out: Path, quantiles=(), overrides=(), quiet=False
 
 
 def run_train(args: argparse.Namespace) -> int:
+    if args.model in CELLS:  # `--model lstm`: the default network with that cell
+        args.cell, args.model = args.model, "segrnn"
     out = Path(args.out or f"runs/forecast-{args.model}")
     metrics = _fit_one(
         args, args.model, out, _quantiles(args.quantiles), args.overrides, args.quiet

@@ -29,7 +29,7 @@ import torch
 from rnnkit.errors import DataError
 from rnnkit.forecast import baselines
 from rnnkit.forecast.config import BASELINE_KINDS, KINDS, ForecastData, ForecastModel
-from rnnkit.forecast.data import SeriesSet, read, read_frame
+from rnnkit.forecast.data import SeriesSet, check_lengths, read, read_frame
 from rnnkit.forecast.models import build_model
 from rnnkit.forecast.prepare import Prepared, resolve
 from rnnkit.forecast.training import FitSettings, train_windows
@@ -377,6 +377,8 @@ class Forecaster:
     def _view(self, series: SeriesSet) -> Forecaster:
         """This trained forecaster looking at other history (same weights; the fitted
         scaling when the series are the training ones, else refit on the new rows)."""
+        if not self.is_baseline and self.net.kind != "stateful":
+            check_lengths(series, self.data.input_length, what="input_length")
         other = Forecaster.__new__(Forecaster)
         other.__dict__.update(self.__dict__)
         other.data = dataclasses.replace(

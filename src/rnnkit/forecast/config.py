@@ -21,7 +21,7 @@ BASELINE_KINDS = ("naive", "seasonal_naive", "drift", "mean", "naive2")
 class ForecastData(DataConfig):
     format: str = "auto"  # auto: long, wide (date + numeric columns), M4 or ETT, see forecast.data
     horizon: int = 24  # H, steps forecast at once
-    input_length: int = 0  # L, steps the model reads (0 = 3 * max(H, season))
+    input_length: int = 0  # L, steps the model reads (0 = 2 * max(H, season), whole segments)
     stride: int = 1  # step between consecutive training windows
     season: int = 0  # seasonal period m for MASE and seasonal baselines (0 = from frequency)
     test_size: int = -1  # points held out at the end of each series (-1 = horizon, 0 = none)

@@ -12,21 +12,25 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
+from pandas.tseries.frequencies import to_offset
 
 
 def calendar_names(freq: str | None) -> list[str]:
     """The calendar feature names used for a frequency (empty when there is none)."""
     if not freq:
         return []
-    f = freq.lower()
+    offset = to_offset(freq)
+    base = offset.name.split("-")[0].upper()  # H, MIN, S, D, B, W, MS, ME, QS, YS, ...
+    sub_daily = isinstance(offset, pd.offsets.Tick) and offset.nanos < 86_400 * 10**9
+    daily = base in ("D", "B", "C")
     names = []
-    if any(f.endswith(u) or f.startswith(u) for u in ("h", "min", "t", "s")) and "ms" not in f:
+    if sub_daily:
         names += ["hour_sin", "hour_cos"]
-    if f[0] in "hdbts" or f.endswith("h") or f.endswith("min"):
+    if sub_daily or daily:
         names += ["weekday_sin", "weekday_cos"]
-    if f.startswith("d") or f.startswith("b"):
+    if daily:
         names += ["yearday_sin", "yearday_cos"]
-    if f[0] in "mw" or f.startswith("q"):
+    if base[0] in "MWQ" and base != "MIN":
         names += ["month_sin", "month_cos"]
     return names
 
