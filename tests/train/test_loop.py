@@ -34,7 +34,7 @@ def test_every_optimizer_and_schedule_runs(tmp_path, make, tiny, optimizer, sche
         tiny(optimizer=optimizer, schedule=schedule, warmup_steps=2, weight_decay=0.01, epochs=2)
     )
     result = fit(task, config, tmp_path / "run", quiet=True, report=False)
-    assert result.state.step == 8
+    assert (result.state.step, result.state.epoch, result.state.epoch_step) == (8, 2, 0)
     lrs = [float(r["lr"]) for r in rows(tmp_path / "run") if r["lr"]]
     if schedule == "cosine":
         assert lrs[0] == pytest.approx(0.01)  # the second warm-up step reaches the peak

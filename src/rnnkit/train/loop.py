@@ -130,6 +130,8 @@ class Trainer:
                 if eval_due:
                     stop = self._evaluate_and_checkpoint()
                 if stop or st.step >= self.total_steps:
+                    if st.epoch_step >= self.steps_per_epoch:  # it was the epoch's last batch
+                        st.epoch, st.epoch_step = st.epoch + 1, 0
                     stop = True
                     break
             else:  # the epoch ran out of batches
