@@ -19,6 +19,7 @@ Run: ``python benchmarks/classify_imdb.py [--write] [--only NAME ...]``.
 from __future__ import annotations
 
 import argparse
+import json
 import sys
 from pathlib import Path
 
@@ -146,6 +147,13 @@ def markdown(results: dict, info: dict) -> str:
             f"{r['padding_fraction']:.3f} | {r['train_cpu_s']:.0f} | {r['train_wall_s']:.0f} | "
             f"{r['recurrent']['share']:.0%} of {r['recurrent']['step_cpu_ms']:.0f} ms |"
         )
+    lines += [
+        "",
+        "Target: >= 90% test accuracy with a recurrent model and no pretrained vectors, trained "
+        "in under 20 minutes on this 2-core CPU. Published recurrent figures: 2-layer BiLSTM "
+        "with GloVe 86.2% and 85.28%; Keras BiLSTM examples 81-85%; a 1-layer vanilla RNN on "
+        "whole reviews 47.87%.",
+    ]
     if "packed_backends" in info:
         lines += [
             "",
@@ -174,12 +182,16 @@ def main() -> int:
     parser.add_argument("--out", default="runs/bench-imdb", help="run folders go here")
     args = parser.parse_args()
     torch.set_num_threads(1)
-    results = {}
+    saved = Path(args.out) / "results.json"  # earlier results, so that --only adds rows
+    results = json.loads(saved.read_text()) if args.only and saved.exists() else {}
     for name in args.only or MODELS:
         r = train(config(name), Path(args.out) / name)
         r["recurrent"] = recurrent_share(r["_task"], r["_model"])
         results[name] = {k: v for k, v in r.items() if not k.startswith("_")}
         print(name, results[name], file=sys.stderr, flush=True)
+        saved.parent.mkdir(parents=True, exist_ok=True)
+        saved.write_text(json.dumps(results, indent=1))
+    results = {name: results[name] for name in MODELS if name in results}
     info = machine()
     info["packed_backends"] = packed_backends()
     emit({"benchmark": "classify_imdb", "machine": info, "results": results})
