@@ -37,13 +37,15 @@ def formats_of(source: str, target: str) -> list[str]:
     return [f for f, (_, yy) in FORMATS.items() if (ok or not yy) and render(d, f) == source]
 
 
-def decode_metrics(task: Seq2SeqTask, model, beam: int) -> tuple[dict, float, list]:
-    """Test metrics with beam width ``beam`` (1 = greedy), seconds, and the outputs."""
+def decode_metrics(
+    task: Seq2SeqTask, model, beam: int, split: str = "test"
+) -> tuple[dict, float, list]:
+    """Metrics of ``split`` with beam width ``beam`` (1 = greedy), seconds, and the outputs."""
     task.config.model = replace(task.config.model, beam_size=beam)
     start = time.perf_counter()
-    metrics = task.evaluate(model, "test")
+    metrics = task.evaluate(model, split)
     seconds = time.perf_counter() - start
-    outputs = task.predict_lines(model, [s for s, _ in task.pairs["test"]])
+    outputs = task.predict_lines(model, [s for s, _ in task.pairs[split]])
     return metrics, seconds, outputs
 
 
@@ -52,14 +54,16 @@ def run(overrides: list[str], out: Path, beam: int) -> dict:
     torch.set_num_threads(config.train.num_threads or 1)
     task = Seq2SeqTask(config)
     shutil.rmtree(out, ignore_errors=True)
-    result = fit(task, config, out, quiet=False)
+    result = fit(task, config, out, quiet=True)
     model = result.model.eval()
-    greedy, greedy_s, outputs = decode_metrics(task, model, 1)
-    beamed, beam_s, _ = decode_metrics(task, model, beam)
-    per_format: dict[str, list[int]] = {f: [0, 0] for f in FORMATS}
+    split = "test" if task.has_split("test") else "validation"
+    greedy, greedy_s, outputs = decode_metrics(task, model, 1, split)
+    beamed, beam_s, _ = decode_metrics(task, model, beam, split)
+    dates = config.data.format == "dates"
+    per_format: dict[str, list[int]] = {f: [0, 0] for f in FORMATS} if dates else {}
     errors = []
-    for (source, target), output in zip(task.pairs["test"], outputs):
-        for f in formats_of(source, target):
+    for (source, target), output in zip(task.pairs[split], outputs):
+        for f in formats_of(source, target) if dates else []:
             per_format[f][0] += output == target
             per_format[f][1] += 1
         if output != target:
@@ -77,6 +81,7 @@ def run(overrides: list[str], out: Path, beam: int) -> dict:
         "meets_target": greedy["exact_match"] >= TARGET,
         "per_format": {f: {"right": r, "total": n} for f, (r, n) in per_format.items()},
         "errors": errors,
+        "scored_split": split,
         "run_dir": str(out),
     }
 
@@ -132,7 +137,16 @@ def main() -> None:
     parser.add_argument("--beam", type=int, default=5, help="beam width to compare (default 5)")
     parser.add_argument("--out", default=str(ROOT / "runs" / "bench-dates"))
     parser.add_argument("--write", action="store_true")
+    parser.add_argument(
+        "--tsv", help="train on this source<TAB>target file instead of the dates corpus (JSON only)"
+    )
+    parser.add_argument("--test", help="with --tsv: the test file (else the validation part)")
     args = parser.parse_args()
+    if args.tsv:
+        if args.write:
+            parser.error("--write records the dates benchmark; --tsv prints JSON only")
+        args.overrides += ["data.format=tsv", f"data.train={args.tsv}"]
+        args.overrides += [f"data.test={args.test}"] if args.test else []
     torch.set_num_threads(1)
     result = {"benchmark": "generate_dates", "command": command_line(), "machine": machine()}
     result.update(run(args.overrides, Path(args.out), args.beam))

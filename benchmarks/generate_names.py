@@ -56,7 +56,7 @@ def run(overrides: list[str], out: Path) -> dict:
     torch.set_num_threads(config.train.num_threads or 1)
     task = LanguageModelTask(config)
     shutil.rmtree(out, ignore_errors=True)
-    result = fit(task, config, out, quiet=False)
+    result = fit(task, config, out, quiet=True)
     model = result.model.eval()
     samples = {  # one seed per language, else every language draws the same random numbers
         c: task.generate(model, condition=c, n=6, length=30, temperature=0.8, seed=i)

@@ -76,7 +76,7 @@ def run(overrides: list[str], out: Path) -> dict:
     task = LanguageModelTask(config)
     shutil.rmtree(out, ignore_errors=True)
     cpu, load = time.process_time(), os.getloadavg()[0]
-    result = fit(task, config, out, quiet=False)
+    result = fit(task, config, out, quiet=True)
     cpu = time.process_time() - cpu  # this process's CPU time: the wall time without contention
     load = (load + os.getloadavg()[0]) / 2  # runnable processes on the 2 cores, start and end
     model = result.model.eval()
