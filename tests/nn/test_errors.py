@@ -75,6 +75,24 @@ def test_dtype_and_device_mismatch(backend):
         RNN(4, 3, backend=backend)(torch.randn(5, 2, 4), torch.zeros(1, 2, 3, dtype=torch.float64))
 
 
+@pytest.mark.parametrize("kind", ["rnn", "lstm", "gru"])
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_lower_precision_input_is_accepted_under_autocast(kind, backend):
+    """Under autocast a Linear before the layer hands it bf16: accepted, as torch.nn does."""
+    layer = recurrent(kind, backend=backend, input_size=4, hidden_size=3, batch_first=True)
+    x = torch.randn(2, 5, 4)
+    with torch.autocast("cpu", dtype=torch.bfloat16):
+        out, _ = layer(x.to(torch.bfloat16))
+    want, _ = layer(x)
+    torch.testing.assert_close(out.float(), want, atol=0.05, rtol=0.05)
+    with raises(
+        TypeError,
+        "input has dtype torch.bfloat16 but the weights have dtype "
+        "torch.float32; convert one of them, e.g. input.to(torch.float32)",
+    ):
+        layer(x.to(torch.bfloat16))  # outside autocast the mismatch is still an error
+
+
 def test_input_rank():
     with raises(
         ValueError,

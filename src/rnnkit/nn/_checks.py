@@ -41,9 +41,18 @@ def check_choice(name: str, value: object, choices: tuple[str, ...]) -> str:
     return value  # type: ignore[return-value]
 
 
+def _autocast_on(device_type: str) -> bool:
+    try:
+        return torch.is_autocast_enabled(device_type)
+    except TypeError:  # torch < 2.4 has no device argument
+        cpu = device_type == "cpu"
+        return torch.is_autocast_cpu_enabled() if cpu else torch.is_autocast_enabled()
+
+
 def check_same_dtype_device(name: str, tensor: torch.Tensor, weight: torch.Tensor) -> None:
-    """The input and the weights must share dtype and device (no silent casts)."""
-    if tensor.dtype != weight.dtype:
+    """The input and the weights must share dtype and device (no silent casts), except that
+    under autocast the input may come in the lower precision, as torch.nn allows."""
+    if tensor.dtype != weight.dtype and not _autocast_on(tensor.device.type):
         raise TypeError(
             f"{name} has dtype {tensor.dtype} but the weights have dtype {weight.dtype}; "
             f"convert one of them, e.g. {name}.to({weight.dtype})"

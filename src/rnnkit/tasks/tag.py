@@ -257,7 +257,7 @@ class TagTask(Task):
         from rnnkit.data.vectors import embedding_matrix, load_vectors
 
         cfg = self.config.model
-        found, dim = load_vectors(cfg.vectors, set(self.words.itos))
+        found, dim = load_vectors(Path(cfg.vectors).expanduser(), set(self.words.itos))
         if dim != cfg.embedding_dim:
             raise ConfigError(
                 f"model.embedding_dim must equal the size of the vectors in {cfg.vectors} "
