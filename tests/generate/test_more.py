@@ -101,6 +101,10 @@ def test_teacher_forcing_ratio_mixes_gold_and_own_tokens(tmp_path, make, monkeyp
     rows_gold = ((fed == gold) & differ).any(1)
     rows_own = ((fed == own) & differ).any(1)
     assert (rows_gold & rows_own).any()
+    # and not once for the whole batch: at every step some examples get each kind
+    cols_gold = ((fed == gold) & differ).any(0)
+    cols_own = ((fed == own) & differ).any(0)
+    assert (cols_gold & cols_own)[1:].all()
     # the same seed repeats the same choices; another seed makes other ones
     _, again, _ = _decoder_inputs(task, model, monkeypatch, seed=0)
     _, other, _ = _decoder_inputs(task, model, monkeypatch, seed=1)
