@@ -174,9 +174,7 @@ def test_lm_empty_validation_file_is_a_clear_error(tmp_path, text_file, lm_confi
 # ---- 3. the conditional names model through a run folder ----------------------------------
 
 
-def test_conditional_names_run_reloads_identically(
-    tmp_path, names_folder, lm_config, make, capsys
-):
+def test_conditional_names_run_reloads_identically(tmp_path, names_folder, lm_config, make, capsys):
     raw = lm_config(
         str(names_folder), fmt="folder", cell="lstm", num_layers=2, condition_dim=4, dropout=0.2
     )
