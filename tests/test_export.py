@@ -13,19 +13,23 @@ from rnnkit.export import export_model, run_exported
 from rnnkit.tasks import get_task_class
 
 
-@pytest.fixture(scope="module")
-def regress_run(tmp_path_factory):
+def trained(raw: dict, out):
+    """A short training run of ``raw`` in the folder ``out``."""
     from rnnkit.train import fit
 
+    config = config_from_dict(raw)
+    fit(get_task_class(raw["task"])(config), config, out, quiet=True, report=False)
+    return out
+
+
+@pytest.fixture(scope="module")
+def regress_run(tmp_path_factory):
     raw = {
         "task": "regress",
         "model": {"cell": "lstm", "hidden_size": 8},
         "train": {"epochs": 1, "max_steps": 5, "batch_size": 16},
     }
-    config = config_from_dict(raw)
-    out = tmp_path_factory.mktemp("export") / "run"
-    fit(get_task_class("regress")(config), config, out, quiet=True, report=False)
-    return out
+    return trained(raw, tmp_path_factory.mktemp("export") / "run")
 
 
 @pytest.mark.parametrize("fmt", ["torchscript", "onnx"])
@@ -61,18 +65,13 @@ def test_unknown_format_and_unsupported_task(tmp_path):
 
 @pytest.fixture(scope="module", params=["direct", "segrnn", "autoregressive"])
 def forecast_run(tmp_path_factory, request):
-    from rnnkit.train import fit
-
     raw = {
         "task": "forecast",
         "data": {"horizon": 12, "input_length": 24},
         "model": {"kind": request.param, "cell": "lstm", "hidden_size": 8, "id_embedding": 2},
         "train": {"epochs": 1, "max_steps": 3, "batch_size": 16},
     }
-    config = config_from_dict(raw)
-    out = tmp_path_factory.mktemp("export") / "forecast"
-    fit(get_task_class("forecast")(config), config, out, quiet=True, report=False)
-    return out
+    return trained(raw, tmp_path_factory.mktemp("export") / "forecast")
 
 
 @pytest.mark.parametrize("fmt", ["torchscript", "onnx"])
@@ -109,8 +108,6 @@ def test_stateful_forecaster_export_is_refused(tmp_path):
 
 @pytest.fixture(scope="module", params=[1, 2])
 def classify_run(tmp_path_factory, request):
-    from rnnkit.train import fit
-
     folder = tmp_path_factory.mktemp("export-classify")
     rows = ["great film,pos", "awful plot,neg", "loved the story very much,pos", "boring,neg"]
     (folder / "train.csv").write_text("text,label\n" + "\n".join(rows * 6) + "\n")
@@ -121,10 +118,7 @@ def classify_run(tmp_path_factory, request):
                   "bidirectional": True, "pooling": "max+mean"},
         "train": {"epochs": 1, "max_steps": 2, "batch_size": 8},
     }  # fmt: skip
-    config = config_from_dict(raw)
-    out = folder / "run"
-    fit(get_task_class("classify")(config), config, out, quiet=True, report=False)
-    return out
+    return trained(raw, folder / "run")
 
 
 @pytest.mark.parametrize("fmt", ["torchscript", "onnx"])

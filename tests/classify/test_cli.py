@@ -3,39 +3,24 @@
 from __future__ import annotations
 
 import json
-import os
-import subprocess
-import sys
 
 import tomli_w
 
 
-def run_cli(*args, stdin: str | None = None):
-    env = {**os.environ, "OMP_NUM_THREADS": "1"}
-    return subprocess.run(
-        [sys.executable, "-m", "rnnkit.cli.main", *map(str, args)],
-        input=stdin,
-        capture_output=True,
-        text=True,
-        env=env,
-        timeout=300,
-    )
-
-
-def test_train_evaluate_predict_end_to_end(sentiment_files, sentiment, tmp_path):
+def test_train_evaluate_predict_end_to_end(cli, sentiment_files, sentiment, tmp_path):
     train, test = sentiment_files
     config = tmp_path / "sentiment.toml"
     config.write_text(tomli_w.dumps(sentiment(train, test)))
     run = tmp_path / "run"
-    done = run_cli("train", config, "--out", run, "--quiet")
+    done = cli("train", config, "--out", run, "--quiet")
     assert done.returncode == 0, done.stderr
 
-    ev = run_cli("evaluate", run, "--data", test, "--json")
+    ev = cli("evaluate", run, "--data", test, "--json")
     assert ev.returncode == 0, ev.stderr
     metrics = json.loads(ev.stdout)
     assert metrics["accuracy"] == 1.0 and metrics["macro_f1"] == 1.0
 
-    pred = run_cli("predict", run, "--input", "-", stdin="a great plot\nboring and awful\n")
+    pred = cli("predict", run, "--input", "-", stdin="a great plot\nboring and awful\n")
     assert pred.returncode == 0, pred.stderr
     first, second = pred.stdout.splitlines()
     assert first.startswith("a great plot  pos ") and ", neg 0." in first
@@ -43,7 +28,7 @@ def test_train_evaluate_predict_end_to_end(sentiment_files, sentiment, tmp_path)
 
     bad = tmp_path / "bad.csv"
     bad.write_text("text,label\ngreat,pos\nfine,neutral\n")
-    ev = run_cli("evaluate", run, "--data", bad, "--json")
+    ev = cli("evaluate", run, "--data", bad, "--json")
     assert ev.returncode == 2 and ev.stdout == ""
     assert ev.stderr == (
         f"rnnkit evaluate: error: {bad}, line 3: label 'neutral' was not seen in the "
@@ -51,6 +36,6 @@ def test_train_evaluate_predict_end_to_end(sentiment_files, sentiment, tmp_path)
     )
     latin1 = tmp_path / "latin1.txt"
     latin1.write_bytes(b"fine\ncaf\xe9\n")
-    pred = run_cli("predict", run, "--input", latin1)
+    pred = cli("predict", run, "--input", latin1)
     assert pred.returncode == 2
     assert pred.stderr == f"rnnkit predict: error: {latin1} is not UTF-8 text (line 2)\n"

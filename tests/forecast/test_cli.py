@@ -1,23 +1,8 @@
 import json
-import os
-import subprocess
-import sys
 
 import numpy as np
 import pandas as pd
 import pytest
-
-
-def run_cli(*args, cwd=None):
-    env = {**os.environ, "OMP_NUM_THREADS": "1"}
-    return subprocess.run(
-        [sys.executable, "-m", "rnnkit.cli.main", *map(str, args)],
-        capture_output=True,
-        text=True,
-        cwd=cwd,
-        env=env,
-        timeout=300,
-    )
 
 
 @pytest.fixture
@@ -35,9 +20,9 @@ def tiny_csv(tmp_path):
     return path
 
 
-def test_train_predict_evaluate_end_to_end(tiny_csv, tmp_path):
+def test_train_predict_evaluate_end_to_end(cli, tiny_csv, tmp_path):
     run = tmp_path / "run"
-    out = run_cli(
+    out = cli(
         "forecast",
         "train",
         "--data",
@@ -68,21 +53,21 @@ def test_train_predict_evaluate_end_to_end(tiny_csv, tmp_path):
         "plots/forecasts.png",
     ):
         assert (run / name).exists(), name
-    pred = run_cli("forecast", "predict", run)
+    pred = cli("forecast", "predict", run)
     assert pred.returncode == 0, pred.stderr
     lines = pred.stdout.strip().splitlines()
     assert lines[0] == "id,timestamp,step,value,q0.1,q0.5,q0.9" and len(lines) == 1 + 2 * 6
     assert lines[1].startswith("sales,2008-01-01,1,")
-    again = run_cli("forecast", "predict", run, "--data", tiny_csv)  # the same history
+    again = cli("forecast", "predict", run, "--data", tiny_csv)  # the same history
     assert again.returncode == 0, again.stderr
     assert again.stdout == pred.stdout
-    ev = run_cli("evaluate", run, "--data", tiny_csv, "--json")
+    ev = cli("evaluate", run, "--data", tiny_csv, "--json")
     assert ev.returncode == 0, ev.stderr
     assert set(json.loads(ev.stdout)) >= {"smape", "mase", "mae", "rmse", "owa"}
 
 
-def test_compare_writes_one_table(tiny_csv, tmp_path):
-    out = run_cli(
+def test_compare_writes_one_table(cli, tiny_csv, tmp_path):
+    out = cli(
         "forecast",
         "compare",
         "--data",
@@ -104,10 +89,10 @@ def test_compare_writes_one_table(tiny_csv, tmp_path):
     assert (tmp_path / "cmp" / "report.html").exists()
 
 
-def test_nan_in_the_data_is_one_line_and_exit_2(tmp_path):
+def test_nan_in_the_data_is_one_line_and_exit_2(cli, tmp_path):
     path = tmp_path / "gap.csv"
     path.write_text("date,y1\n2024-01-01,1\n2024-01-02,\n2024-01-03,3\n2024-01-04,4\n")
-    out = run_cli(
+    out = cli(
         "forecast",
         "train",
         "--data",
@@ -126,7 +111,7 @@ def test_nan_in_the_data_is_one_line_and_exit_2(tmp_path):
     )
 
 
-def test_m4_style_train_and_test_files(tmp_path):
+def test_m4_style_train_and_test_files(cli, tmp_path):
     rng = np.random.default_rng(0)
     t = np.arange(100)
     rows = [50 + 10 * np.sin(2 * np.pi * t / 12 + k) + rng.normal(size=100) for k in range(4)]
@@ -137,7 +122,7 @@ def test_m4_style_train_and_test_files(tmp_path):
     theader = ",".join(f'"V{i}"' for i in range(1, 14))
     (tmp_path / "test.csv").write_text(theader + "\n" + "\n".join(test) + "\n")
     run = tmp_path / "m4"
-    out = run_cli(
+    out = cli(
         "forecast",
         "train",
         "--data",
@@ -158,7 +143,7 @@ def test_m4_style_train_and_test_files(tmp_path):
     )
     assert out.returncode == 0, out.stderr
     saved = json.loads((run / "test_metrics.json").read_text())
-    ev = run_cli("evaluate", run, "--data", tmp_path / "test.csv", "--json")
+    ev = cli("evaluate", run, "--data", tmp_path / "test.csv", "--json")
     assert ev.returncode == 0, ev.stderr
     scores = json.loads(ev.stdout)
     for key in ("smape", "mase", "owa"):

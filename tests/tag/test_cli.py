@@ -3,21 +3,6 @@
 from __future__ import annotations
 
 import json
-import os
-import subprocess
-import sys
-
-
-def cli(*args, stdin: str | None = None):
-    env = {**os.environ, "OMP_NUM_THREADS": "1"}
-    return subprocess.run(
-        [sys.executable, "-m", "rnnkit.cli.main", *map(str, args)],
-        input=stdin,
-        capture_output=True,
-        text=True,
-        env=env,
-        timeout=300,
-    )
 
 
 def write_config(tmp_path, ner_file, extra: str = "") -> str:
@@ -44,7 +29,7 @@ lr = 0.02
     return str(path)
 
 
-def test_train_evaluate_predict(tmp_path, ner_file):
+def test_train_evaluate_predict(cli, tmp_path, ner_file):
     run = tmp_path / "run"
     done = cli("train", write_config(tmp_path, ner_file), "--out", run, "--quiet")
     assert done.returncode == 0, done.stderr
