@@ -16,18 +16,20 @@ Models (recurrent, comparable sizes; each library's own data handling and scalin
 
 Needs a virtual environment with darts and neuralforecast (``make bench-peers`` makes one).
 
-    python benchmarks/peers.py [--datasets air m4] [--seeds 0 1 2] [--write]
+    python benchmarks/peers.py [--datasets air m4] [--seeds 0 1 2] [--reuse] [--write]
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 import logging
 import os
 import statistics
 import sys
 import time
 import warnings
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -95,7 +97,8 @@ def run_rnnkit(kind: str, history, ids, setup: dict, seed: int):
     fc.fit(frame)
     fit_s = time.perf_counter() - start
     forecast, predict_s = timed_predict(fc.forecast_array)
-    return forecast[..., 0], fit_s, predict_s
+    order = [fc.prepared.series.ids.index(sid) for sid in ids]  # long frames come sorted by id
+    return forecast[order, :, 0], fit_s, predict_s
 
 
 def run_darts(history, setup: dict, seed: int):
@@ -169,6 +172,8 @@ def main() -> int:
     parser.add_argument("--seeds", nargs="+", type=int, default=[0, 1, 2])
     parser.add_argument("--m4-seeds", nargs="+", type=int, default=[0])
     parser.add_argument("--write", action="store_true", help="update benchmarks/RESULTS.md")
+    parser.add_argument("--runs", default="runs/bench-peers", help="one JSON per finished run")
+    parser.add_argument("--reuse", action="store_true", help="reuse the finished runs' JSON")
     args = parser.parse_args()
     torch.set_num_threads(1)
     warnings.filterwarnings("ignore")
@@ -189,10 +194,16 @@ def main() -> int:
         for label, (runner, inputs) in runners.items():
             runs = []
             for seed in seeds:
+                cache = Path(args.runs) / f"{name}-{label.split(' (')[0]}-s{seed}.json"
+                if args.reuse and cache.exists():
+                    runs.append(json.loads(cache.read_text()))
+                    continue
                 forecast, fit_s, predict_s = runner(*inputs, seed)
                 r = score(forecast, actual, history, setup["m"])
                 r.update(fit_s=round(fit_s, 2), predict_ms=round(1e3 * predict_s, 2), seed=seed)
                 print(name, label, r, file=sys.stderr, flush=True)
+                cache.parent.mkdir(parents=True, exist_ok=True)
+                cache.write_text(json.dumps(r))
                 runs.append(r)
             rows[label] = {
                 key: round(statistics.median(r[key] for r in runs), 3)
