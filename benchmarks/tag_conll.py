@@ -112,8 +112,17 @@ def to_markdown(result: dict) -> str:
                 f"{r['best_epoch']:g} | {r['val_f1']:.2f} |"
             )
     lines += ["", "Config of the `crf` variant (`softmax` sets `model.crf = false`):", "", "```"]
-    lines += [f"{section}: {values}" for section, values in BASE.items() if section != "task"]
-    lines += ["```", ""]
+    ran = config("crf", 0, result.get("epochs"))
+    lines += [f"{section}: {ran[section]}" for section in ("data", "model", "train")]
+    lines += [
+        "```",
+        "",
+        "Target: >= 88.0 test F1 without pretrained vectors, mean of 3 seeds, under 30 minutes "
+        "per seed on this 2-core CPU. Published without pretrained embeddings: Lample et al. "
+        "LSTM-CRF about 83.6, Huang et al. BiLSTM-CRF 84.26; with them: Lample et al. 90.94, "
+        "Ma & Hovy 91.21, NCRF++ 91.35.",
+        "",
+    ]
     return "\n".join(lines)
 
 
@@ -130,6 +139,7 @@ def main() -> None:
     parser.add_argument("--write", action="store_true", help="update benchmarks/RESULTS.md")
     args = parser.parse_args()
     result = {"benchmark": "tag_conll", "command": command_line(), "machine": machine()}
+    result["epochs"] = args.epochs
     result["variants"] = {}
     for variant in args.variants:
         runs = []

@@ -104,6 +104,11 @@ def to_markdown(result: dict) -> str:
     raw = result["config"]
     lines += ["", "Config (the data paths aside, the same for both data sets):", "", "```"]
     lines += [f"data: {DATA}", f"model: {raw['model']}", f"train: {raw['train']}", "```", ""]
+    lines += [
+        "Target: >= 95.5% UPOS accuracy on the EWT test set with an rnnkit BiLSTM. Published: "
+        "UDPipe 1 94.4%, a spaCy transformer 96.94%.",
+        "",
+    ]
     return "\n".join(lines)
 
 
