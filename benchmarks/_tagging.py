@@ -5,6 +5,7 @@ invocation at a time and summed up at the end."""
 
 from __future__ import annotations
 
+import csv
 import json
 import statistics
 import time
@@ -21,7 +22,7 @@ def train_run(raw: dict, run_dir: Path, reuse: bool = False) -> dict:
     """Figures of one training run (``bench.json`` in the run folder)."""
     figures_path = run_dir / "bench.json"
     if reuse and figures_path.exists():
-        return json.loads(figures_path.read_text())
+        return with_epochs(json.loads(figures_path.read_text()), run_dir)
     torch.set_num_threads(1)
     config = config_from_dict(raw)
     task = TagTask(config)
@@ -51,8 +52,22 @@ def train_run(raw: dict, run_dir: Path, reuse: bool = False) -> dict:
         "parameters": sum(p.numel() for p in result.model.parameters()),
         "run": str(run_dir),
     }
+    figures = with_epochs(figures, run_dir)
     figures_path.write_text(json.dumps(figures, indent=2) + "\n")
     return figures
+
+
+def with_epochs(figures: dict, run_dir: Path) -> dict:
+    """Epochs done, read from the run's metrics.csv (its ``epoch`` column counts an epoch
+    whose last batch ended the run), and the per-epoch times from it."""
+    with open(run_dir / "metrics.csv", newline="") as f:
+        epochs = max(int(row["epoch"]) for row in csv.DictReader(f))
+    per = max(1, epochs)
+    return figures | {
+        "epochs": epochs,
+        "wall_per_epoch": round(figures["train_seconds"] / per, 1),
+        "cpu_per_epoch": round(figures["cpu_seconds"] / per, 1),
+    }
 
 
 def summary(runs: list[dict], key: str) -> dict:
