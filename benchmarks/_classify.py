@@ -41,7 +41,7 @@ def train(raw: dict, out: Path) -> dict:
     m = result.metrics
     return {
         **{k: round(v, 4) for k, v in m.items() if k.startswith(("test_", "val_"))},
-        "epochs": result.state.epoch,
+        "epochs": round(result.state.step / task.steps_per_epoch(), 1),  # passes over train
         "best_step": m["best_step"],
         "train_wall_s": round(m["train_seconds"], 1),
         "train_cpu_s": round(task.cpu_seconds, 1),
