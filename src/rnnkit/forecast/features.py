@@ -20,7 +20,7 @@ def calendar_names(freq: str | None) -> list[str]:
     if not freq:
         return []
     offset = to_offset(freq)
-    base = offset.name.split("-")[0].upper()  # H, MIN, S, D, B, W, MS, ME, QS, YS, ...
+    base = offset.rule_code.split("-")[0].upper()  # H, MIN, S, D, B, W, MS, ME, QS, YS, ...
     sub_daily = isinstance(offset, pd.offsets.Tick) and offset.nanos < 86_400 * 10**9
     daily = base in ("D", "B", "C")
     names = []
