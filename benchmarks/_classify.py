@@ -8,6 +8,8 @@ so it stays meaningful when other jobs share the CPU.
 
 from __future__ import annotations
 
+import json
+import sys
 import time
 from pathlib import Path
 
@@ -83,3 +85,21 @@ def recurrent_share(task: ClassifyTask, model, batches: int = 12) -> dict:
         out.sum().backward()
         rnn_s += time.process_time() - start
     return {"step_cpu_ms": round(1e3 * step_s / batches, 1), "share": round(rnn_s / step_s, 3)}
+
+
+def train_models(models: dict, only: list[str] | None, out: str, config, extra=None) -> dict:
+    """Train ``only`` (default all of ``models``) with ``config(name)`` into ``out/<name>``;
+    ``extra(figures)`` may add figures from the trained task and model. The figures of every
+    model go to ``out/results.json``; with ``only``, the earlier figures of the others are
+    kept from it, so that one model can be re-run without losing the table's other rows."""
+    saved = Path(out) / "results.json"
+    results = json.loads(saved.read_text()) if only and saved.exists() else {}
+    for name in only or models:
+        r = train(config(name), Path(out) / name)
+        if extra is not None:
+            extra(r)
+        results[name] = {k: v for k, v in r.items() if not k.startswith("_")}
+        print(name, results[name], file=sys.stderr, flush=True)
+        saved.parent.mkdir(parents=True, exist_ok=True)
+        saved.write_text(json.dumps(results, indent=1))
+    return {name: results[name] for name in models if name in results}

@@ -19,14 +19,13 @@ Run: ``python benchmarks/classify_imdb.py [--write] [--only NAME ...]``.
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 from pathlib import Path
 
 import torch
 
 sys.path.insert(0, str(Path(__file__).parent))
-from _classify import recurrent_share, train  # noqa: E402
+from _classify import recurrent_share, train_models  # noqa: E402
 from _common import DATASETS, command_line, emit, machine, write_section  # noqa: E402
 
 IMDB = DATASETS / "text" / "imdb"
@@ -182,16 +181,10 @@ def main() -> int:
     parser.add_argument("--out", default="runs/bench-imdb", help="run folders go here")
     args = parser.parse_args()
     torch.set_num_threads(1)
-    saved = Path(args.out) / "results.json"  # earlier results, so that --only adds rows
-    results = json.loads(saved.read_text()) if args.only and saved.exists() else {}
-    for name in args.only or MODELS:
-        r = train(config(name), Path(args.out) / name)
+    def share(r):
         r["recurrent"] = recurrent_share(r["_task"], r["_model"])
-        results[name] = {k: v for k, v in r.items() if not k.startswith("_")}
-        print(name, results[name], file=sys.stderr, flush=True)
-        saved.parent.mkdir(parents=True, exist_ok=True)
-        saved.write_text(json.dumps(results, indent=1))
-    results = {name: results[name] for name in MODELS if name in results}
+
+    results = train_models(MODELS, args.only, args.out, config, share)
     info = machine()
     info["packed_backends"] = packed_backends()
     emit({"benchmark": "classify_imdb", "machine": info, "results": results})

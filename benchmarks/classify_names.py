@@ -23,14 +23,13 @@ the other rows from ``runs/bench-names/results.json``).
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 from pathlib import Path
 
 import torch
 
 sys.path.insert(0, str(Path(__file__).parent))
-from _classify import train  # noqa: E402
+from _classify import train_models  # noqa: E402
 from _common import DATASETS, command_line, emit, machine, write_section  # noqa: E402
 
 NAMES = DATASETS / "text" / "names"
@@ -144,15 +143,7 @@ def main() -> int:
     parser.add_argument("--out", default="runs/bench-names", help="run folders go here")
     args = parser.parse_args()
     torch.set_num_threads(1)
-    saved = Path(args.out) / "results.json"  # earlier results, so that --only adds rows
-    results = json.loads(saved.read_text()) if args.only and saved.exists() else {}
-    for name in args.only or MODELS:
-        r = train(config(name), Path(args.out) / name)
-        results[name] = {k: v for k, v in r.items() if not k.startswith("_")}
-        print(name, results[name], file=sys.stderr, flush=True)
-        saved.parent.mkdir(parents=True, exist_ok=True)
-        saved.write_text(json.dumps(results, indent=1))
-    results = {name: results[name] for name in MODELS if name in results}
+    results = train_models(MODELS, args.only, args.out, config)
     info = machine()
     emit({"benchmark": "classify_names", "machine": info, "results": results})
     if args.write:
