@@ -108,17 +108,10 @@ def main() -> int:
     layer.backend = "native"
     scratch_diff = float((scratch_out - reference).abs().max())
 
-    from rnnkit.export import ExportSpec
+    from rnnkit.export import ExportSpec, FirstOutput
 
-    class Point(torch.nn.Module):
-        def __init__(self, inner):
-            super().__init__()
-            self.inner = inner
-
-        def forward(self, window):
-            return self.inner(window)[0]
-
-    spec = ExportSpec(Point(model), (x,), ["x"], ["y"], {"x": {0: "N"}, "y": {0: "N"}})
+    axes = {"x": {0: "N"}, "y": {0: "N"}}
+    spec = ExportSpec(FirstOutput(model, ("x",)), (x,), ["x"], ["y"], axes)
     diffs = {"scratch": scratch_diff}
     with tempfile.TemporaryDirectory() as tmp:
         ts = torch.jit.load(str(export_torchscript(spec, Path(tmp) / "m.pt"))).eval()

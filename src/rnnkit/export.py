@@ -33,6 +33,18 @@ class ExportSpec:
     dynamic_axes: dict[str, dict[int, str]] = field(default_factory=dict)
 
 
+class FirstOutput(nn.Module):
+    """``inner(**dict(zip(names, inputs)))[0]``: the first output of a task model that returns
+    ``(prediction, loss)``, called with the named inputs only, for tracing and export."""
+
+    def __init__(self, inner: nn.Module, names: tuple[str, ...]) -> None:
+        super().__init__()
+        self.inner, self.names = inner, names
+
+    def forward(self, *inputs: torch.Tensor) -> torch.Tensor:
+        return self.inner(**dict(zip(self.names, inputs)))[0]
+
+
 def _as_tuple(out) -> tuple[torch.Tensor, ...]:
     return out if isinstance(out, tuple) else (out,)
 

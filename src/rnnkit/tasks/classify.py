@@ -21,7 +21,7 @@ from pathlib import Path
 
 import torch
 import torch.nn.functional as F
-from torch import Tensor, nn
+from torch import Tensor
 
 from rnnkit import datasets
 from rnnkit.config import DataConfig
@@ -277,7 +277,7 @@ class ClassifyTask(ReportMixin, Task):
         ``(N, C)`` out (labels in ``labels.json``). Recurrent layers are exported with the
         native kernels (the same weights), so any batch size and length works."""
         from rnnkit.errors import RnnkitError
-        from rnnkit.export import ExportSpec
+        from rnnkit.export import ExportSpec, FirstOutput
 
         if not hasattr(model, "rnn"):
             raise RnnkitError(
@@ -289,19 +289,12 @@ class ClassifyTask(ReportMixin, Task):
             if hasattr(module, "backend") and module.backend != "native":
                 module.backend = "native"
 
-        class Logits(nn.Module):
-            def __init__(self, inner):
-                super().__init__()
-                self.inner = inner
-
-            def forward(self, x, lengths):
-                return self.inner(x, lengths)[0]
-
         x, lengths = self.encoder.encode(["an example text to trace", "short"]).batch(
             torch.arange(2)
         )
         axes = {"x": {0: "N", 1: "L"}, "lengths": {0: "N"}, "logits": {0: "N"}}
-        return ExportSpec(Logits(model), (x, lengths), ["x", "lengths"], ["logits"], axes)
+        logits = FirstOutput(model, ("x", "lengths"))
+        return ExportSpec(logits, (x, lengths), ["x", "lengths"], ["logits"], axes)
 
     # ---- evaluation ---------------------------------------------------------------------
     def log_probs(self, model, encoded: Encoded) -> Tensor:

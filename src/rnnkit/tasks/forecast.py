@@ -18,7 +18,6 @@ import json
 from pathlib import Path
 
 import pandas as pd
-from torch import nn
 
 from rnnkit.data.batching import IndexBatches
 from rnnkit.errors import ConfigError, RnnkitError
@@ -112,7 +111,7 @@ class ForecastTask(Task):
         """Scaled windows ``x (N, L)`` and series indices ``ids (N,)`` in, the scaled forecast
         ``(N, H, Q)`` out. The per-series scaler in ``forecast.json`` maps values to and from
         data units; the network itself (RevIN included) is what is exported."""
-        from rnnkit.export import ExportSpec
+        from rnnkit.export import ExportSpec, FirstOutput
 
         p = self.forecaster.prepared
         if self.config.model.kind == "stateful":
@@ -126,18 +125,11 @@ class ForecastTask(Task):
                 "supported yet; train without them to export"
             )
 
-        class Network(nn.Module):
-            def __init__(self, inner):
-                super().__init__()
-                self.inner = inner
-
-            def forward(self, x, ids):
-                return self.inner(x, None, ids)[0]
-
         last = p.last_windows(None)
         x, ids = last["x"][:1].repeat(2, 1), last["ids"][:1].repeat(2)
         axes = {"x": {0: "N"}, "ids": {0: "N"}, "forecast": {0: "N"}}
-        return ExportSpec(Network(model.eval()), (x, ids), ["x", "ids"], ["forecast"], axes)
+        network = FirstOutput(model.eval(), ("x", "ids"))
+        return ExportSpec(network, (x, ids), ["x", "ids"], ["forecast"], axes)
 
     def has_split(self, split: str) -> bool:
         if self.forecaster is None or not self.forecaster.prepared.windows:

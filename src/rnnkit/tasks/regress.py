@@ -101,20 +101,11 @@ class WindowRegressionTask(Task):
 
     def export_spec(self, model):
         """Windows ``x (N, W, 1)`` in (scaled), per-step predictions ``(N, W, 1)`` out."""
-        from rnnkit.export import ExportSpec
-
-        class Windows(torch.nn.Module):
-            def __init__(self, inner):
-                super().__init__()
-                self.inner = inner
-
-            def forward(self, x):
-                return self.inner(x)[0]
+        from rnnkit.export import ExportSpec, FirstOutput
 
         x = torch.randn(2, self.config.data.window, 1)
-        return ExportSpec(
-            Windows(model), (x,), ["x"], ["y"], {"x": {0: "N", 1: "L"}, "y": {0: "N", 1: "L"}}
-        )
+        axes = {"x": {0: "N", 1: "L"}, "y": {0: "N", 1: "L"}}
+        return ExportSpec(FirstOutput(model, ("x",)), (x,), ["x"], ["y"], axes)
 
     def predict_lines(self, model, lines: list[str]) -> list[str]:
         """Each line holds the last ``window`` values (comma or space separated); the output
