@@ -140,13 +140,13 @@ def to_markdown(r: dict) -> str:
 
 def main() -> None:
     p = argparse.ArgumentParser(description=__doc__)
-    p.add_argument("--seeds", type=int, default=3)
-    p.add_argument("--epochs", type=int, default=3)
+    p.add_argument("--seeds", type=int, default=4)
+    p.add_argument("--epochs", type=int, default=2)
     p.add_argument("--input-length", type=int, default=168)
     p.add_argument("--hidden-size", type=int, default=256)
     p.add_argument("--cell", default="gru")
     p.add_argument("--dropout", type=float, default=0.0)
-    p.add_argument("--batch-size", type=int, default=256)
+    p.add_argument("--batch-size", type=int, default=64)
     p.add_argument("--lr", type=float, default=1e-3)
     p.add_argument("--stride", type=int, default=1)
     p.add_argument("--validation-size", type=int, default=48)

@@ -20,18 +20,18 @@ CONLL = DATASETS / "text" / "conll2003"
 
 MODEL = {
     "cell": "lstm",
-    "hidden_size": 100,
+    "hidden_size": 200,
     "bidirectional": True,
     "dropout": 0.5,
     "crf": True,
     "embedding_dim": 100,
     "char_encoder": "lstm",
     "char_dim": 25,
-    "char_hidden_size": 25,
+    "char_hidden_size": 50,
     "casing_dim": 8,
 }
 TRAIN = {
-    "epochs": 15,
+    "epochs": 25,
     "batch_size": 32,
     "optimizer": "adam",
     "lr": 0.002,
