@@ -186,8 +186,8 @@ def markdown(result: dict, command: str) -> str:
         f"{m['date']} (commit {m['commit']}). Model: `direct` forecaster, LSTM "
         f"H_out={HIDDEN}, L={L}, H={H}; each figure is the mean time of one call over "
         f"{result['calls']} calls (fewer for the DataFrame rows), median (min-max) over "
-        f"{result['repeats']} repetitions; load average {result['load_average']} (other "
-        "benchmark jobs shared the 2 cores).",
+        f"{result['repeats']} repetitions; load average {result['load_average']} on the "
+        f"{result['machine']['cores']} cores.",
         "",
         "| path | ms per call |",
         "|---|---|",
