@@ -5,7 +5,7 @@ import torch
 
 from rnnkit.errors import DataError
 from rnnkit.forecast import Forecaster
-from rnnkit.forecast.training import FitSettings
+from rnnkit.forecast import ForecastTrain
 
 
 def test_five_line_workflow_and_save_load_identity(seasonal_frame, tmp_path):
@@ -37,7 +37,7 @@ def test_every_network_saves_and_loads_to_identical_forecasts(seasonal_frame, tm
 
 def test_network_learns_a_seasonal_pattern_better_than_naive(seasonal_frame):
     net = Forecaster(
-        "segrnn", horizon=24, hidden_size=32, epochs=15, train=FitSettings(batch_size=32, lr=3e-3)
+        "segrnn", horizon=24, hidden_size=32, epochs=15, train=ForecastTrain(batch_size=32, lr=3e-3)
     ).fit(seasonal_frame)
     naive = Forecaster("naive", horizon=24).fit(seasonal_frame)
     assert net.metrics["mase"] < 0.5 * naive.metrics["mase"]

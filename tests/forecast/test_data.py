@@ -3,7 +3,7 @@ import pandas as pd
 import pytest
 
 from rnnkit.errors import DataError
-from rnnkit.forecast.data import check_lengths, read, read_frame
+from rnnkit.data.series import check_lengths, read, read_frame
 
 
 def wide(n=30, freq="h"):

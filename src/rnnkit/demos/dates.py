@@ -85,7 +85,7 @@ def run(args: argparse.Namespace) -> int:
         f"{m['test_char_accuracy']:.2%}, BLEU {m['test_bleu']:.1f} "
         f"({result.state.train_seconds:.0f} s of training)"
     )
-    from rnnkit.train.run import load_run
+    from rnnkit.tasks.runs import load_run
 
     loaded = load_run(out)
     sources = ["the 3rd of March, 1987", "03/03/87", "Dienstag, 3. März 1987", "1er mai 2024"]
