@@ -120,3 +120,15 @@ def test_forecasting_after_a_history_shorter_than_the_input_is_refused(seasonal_
     ):
         fc.predict(data=short)
     assert len(fc.predict(data=long)) == 3 * 6
+
+
+def test_batched_backtest_equals_reforecasting_each_origin(seasonal_frame):
+    fc = Forecaster("direct", horizon=6, input_length=24, hidden_size=8, epochs=1)
+    fc.fit(seasonal_frame)
+    fast = fc.backtest(n_windows=5, step=1)  # one batch from the prepared tensors
+    slow = fc.backtest(data=seasonal_frame, n_windows=5, step=1)  # a history per origin
+    cols = ["window", "id", "origin", "smape", "mase", "mae", "rmse"]
+    pd.testing.assert_frame_equal(fast[cols], slow[cols], rtol=1e-6)
+    assert fast["in_sample"].tolist() == [False] * 15  # all five inside the held-out parts
+    with pytest.raises(DataError, match="leaves less history than input_length = 24"):
+        fc.backtest(n_windows=300, step=1)

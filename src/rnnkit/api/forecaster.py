@@ -15,6 +15,7 @@ on the same settings train the same model to the last digit.
 
 from __future__ import annotations
 
+import copy
 import dataclasses
 import json
 import shutil
@@ -80,10 +81,10 @@ class Forecaster:
         }
         if quantiles:
             raw["model"].update(quantiles=list(quantiles), loss="quantile")
-        self.config: Config = config_from_dict(raw)
+        self.config: Config = config_from_dict(raw)  # resolved by fit (L, m, held-out sizes)
+        self._settings = copy.deepcopy(self.config)  # as given, for every fit
         self.run_dir: Path | None = None
         self.metrics: dict[str, float] = {}
-        self._task: ForecastTask | None = None
         self._predictor = None
 
     # ---- training -----------------------------------------------------------------------
@@ -99,7 +100,7 @@ class Forecaster:
         """Train on ``data`` (DataFrame, CSV path, ``rnnkit:NAME`` or SeriesSet) and score the
         test part (or ``test``, a separate test set as in M4: the next H values of each
         series). The run folder is ``out`` (default a temporary folder; see :meth:`save`)."""
-        config = dataclasses.replace(self.config)
+        config = copy.deepcopy(self._settings)
         config.data = dataclasses.replace(config.data, train=_source(data), test=_source(test))
         series, test_series = to_series(data, config.data.fill), None
         if test is not None:
@@ -113,7 +114,7 @@ class Forecaster:
         return self
 
     def _attach(self, run_dir, config, task, model, final: dict) -> None:
-        self.run_dir, self.config, self._task = Path(run_dir), config, task
+        self.run_dir, self.config = Path(run_dir), config
         self._predictor = task.predictor(model)
         self.metrics = {k[5:]: v for k, v in final.items() if k.startswith("test_")}
 
@@ -183,6 +184,7 @@ class Forecaster:
         """The forecaster of a run folder (any door's); it predicts what the saved one did."""
         loaded = load_run(path)
         fc = cls.__new__(cls)
+        fc._settings = copy.deepcopy(loaded.config)
         fc._attach(loaded.path, loaded.config, loaded.task, loaded.model, {})
         metrics = loaded.path / "metrics.json"
         if metrics.exists():

@@ -40,7 +40,10 @@ class ForecastPredictor:
 
     @property
     def quantiles(self) -> list[float]:
-        return list(self.net.quantiles) if self.net.loss == "quantile" else []
+        """The quantile levels of the outputs (none for a baseline: one point forecast)."""
+        if self.net.loss != "quantile" or self.net.is_baseline:
+            return []
+        return list(self.net.quantiles)
 
     @property
     def point_index(self) -> int:

@@ -40,11 +40,16 @@ class Schedule:
         self, cfg: TrainConfig, optimizer: torch.optim.Optimizer | None, total_steps: int
     ) -> None:
         self.cfg, self.optimizer, self.total = cfg, optimizer, max(1, total_steps)
-        self.groups = optimizer.param_groups if optimizer is not None else []
         self.scale = 1.0  # current multiplier of the peak lr
         self.bad_evals = 0
         self.step_count = 0
         self._apply()
+
+    @property
+    def groups(self) -> list[dict]:
+        """The optimizer's parameter groups, read each time (``load_state_dict`` replaces
+        them); none for a model without parameters."""
+        return self.optimizer.param_groups if self.optimizer is not None else []
 
     def _apply(self) -> None:
         if self.cfg.schedule == "cosine":
