@@ -4,8 +4,7 @@ import pytest
 import torch
 
 from rnnkit.errors import DataError
-from rnnkit.forecast import Forecaster
-from rnnkit.forecast import ForecastTrain
+from rnnkit.forecast import Forecaster, ForecastTrain
 
 
 def test_five_line_workflow_and_save_load_identity(seasonal_frame, tmp_path):

@@ -2,8 +2,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from rnnkit.errors import DataError
 from rnnkit.data.series import check_lengths, read, read_frame
+from rnnkit.errors import DataError
 
 
 def wide(n=30, freq="h"):

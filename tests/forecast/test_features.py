@@ -3,9 +3,9 @@ import pandas as pd
 import pytest
 import torch
 
+from rnnkit.data.calendar import calendar, calendar_names
 from rnnkit.errors import DataError
 from rnnkit.forecast import ForecastData, Forecaster
-from rnnkit.data.calendar import calendar, calendar_names
 
 
 def test_calendar_features_follow_the_frequency():

@@ -1,10 +1,9 @@
 import pytest
 import torch
 
-from rnnkit.models.forecasting import ForecastModel
-from rnnkit.models.forecasting import AutoregressiveRNN
-from rnnkit.models.forecasting.base import step_inputs
+from rnnkit.models.forecasting import AutoregressiveRNN, ForecastModel
 from rnnkit.models.forecasting import build_forecaster as build_model
+from rnnkit.models.forecasting.base import step_inputs
 
 KINDS = ["direct", "autoregressive", "segrnn", "stateful", "mlp", "linear"]
 
