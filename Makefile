@@ -20,8 +20,9 @@ demo: $(VENV)/.installed  ## install, then run the seed experiments on the data 
 	$(BIN)/rnnkit demo fc-vs-rnn --out runs/demo-fc-vs-rnn
 	@echo "reports: runs/demo-sincos/report.html runs/demo-fc-vs-rnn/report.html"
 
-test: $(VENV)/.installed  ## install with the dev extras, lint, run the whole suite
+test: $(VENV)/.installed  ## install with the dev extras, lint, check the layers, run the suite
 	$(BIN)/ruff check src tests benchmarks examples
+	$(BIN)/lint-imports
 	$(BIN)/python -m pytest
 
 lint: $(VENV)/.installed

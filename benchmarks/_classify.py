@@ -15,9 +15,9 @@ from pathlib import Path
 
 import torch
 
+from rnnkit.api import train_run
 from rnnkit.config import config_from_dict
 from rnnkit.tasks.classify import ClassifyTask
-from rnnkit.train import fit
 
 
 class TimedClassifyTask(ClassifyTask):
@@ -39,7 +39,7 @@ def train(raw: dict, out: Path) -> dict:
     config = config_from_dict(raw)
     task = TimedClassifyTask(config)
     setup_cpu = time.process_time()
-    result = fit(task, config, out, quiet=True, overwrite=True)
+    result = train_run(config, out, task=task, quiet=True, overwrite=True)
     m = result.metrics
     return {
         **{k: round(v, 4) for k, v in m.items() if k.startswith(("test_", "val_"))},

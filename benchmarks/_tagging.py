@@ -13,9 +13,9 @@ from pathlib import Path
 
 import torch
 
+from rnnkit import api
 from rnnkit.config import config_from_dict
 from rnnkit.tasks.tag import TagTask
-from rnnkit.train import fit
 
 
 def train_run(raw: dict, run_dir: Path, reuse: bool = False) -> dict:
@@ -27,7 +27,7 @@ def train_run(raw: dict, run_dir: Path, reuse: bool = False) -> dict:
     config = config_from_dict(raw)
     task = TagTask(config)
     cpu, wall = time.process_time(), time.perf_counter()
-    result = fit(task, config, run_dir, quiet=True, report=True, overwrite=True)
+    result = api.train_run(config, run_dir, task=task, quiet=True, overwrite=True)
     cpu, wall = time.process_time() - cpu, time.perf_counter() - wall
     epochs = result.state.epoch
     split = "test" if task.has_split("test") else "validation"

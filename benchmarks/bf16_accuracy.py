@@ -59,7 +59,7 @@ def run(precision: str, seed: int, epochs: int) -> dict:
     task = get_task_class("forecast")(cfg)
     with tempfile.TemporaryDirectory() as tmp:
         wall, cpu = time.perf_counter(), time.process_time()
-        result = fit(task, cfg, Path(tmp) / raw["name"], quiet=True, report=False)
+        result = fit(task, cfg, Path(tmp) / raw["name"], quiet=True)
         wall, cpu = time.perf_counter() - wall, time.process_time() - cpu
     m = result.metrics
     return {

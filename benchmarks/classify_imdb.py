@@ -181,6 +181,7 @@ def main() -> int:
     parser.add_argument("--out", default="runs/bench-imdb", help="run folders go here")
     args = parser.parse_args()
     torch.set_num_threads(1)
+
     def share(r):
         r["recurrent"] = recurrent_share(r["_task"], r["_model"])
 

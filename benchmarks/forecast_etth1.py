@@ -5,6 +5,8 @@ train rows [0, 8640), validation [8640 - L, 11520), test [11520 - L, 14400); a s
 scaler per variable fit on the train rows; MSE and MAE on the scaled values over every
 test window (stride 1, none dropped) and every variable. The model is global and
 channel-independent (each variable is a series with its own id embedding), as SegRNN.
+It trains through the public door (``Forecaster``, i.e. the engine of ``rnnkit forecast
+train``) with the test and validation parts as ``data.test_size`` / ``data.validation_size``.
 
     python benchmarks/forecast_etth1.py [--input-length 720] [--epochs 10] [--write]
 """
@@ -15,78 +17,55 @@ import argparse
 import time
 
 import numpy as np
+import pandas as pd
 import torch
 
 from _common import DATASETS, command_line, emit, machine, write_section
-from rnnkit.forecast.config import ForecastModel
-from rnnkit.forecast.data import read
-from rnnkit.forecast.models import build_model
-from rnnkit.forecast.scaling import SeriesScaler
-from rnnkit.forecast.training import FitSettings, train_windows
-from rnnkit.forecast.windows import FlatSeries, WindowIndex
+from rnnkit.forecast import ForecastData, Forecaster, ForecastModel, ForecastTrain
 
 TRAIN_END, VAL_END, TEST_END = 8640, 11520, 14400
+H = 96
 
 
-def windows(n_series: int, first: int, last: int) -> WindowIndex:
-    """Every window start in [first, last] for every series (stride 1)."""
-    starts = np.arange(first, last + 1, dtype=np.int64)
-    return WindowIndex(np.repeat(np.arange(n_series), len(starts)), np.tile(starts, n_series))
-
-
-def test_scores(model, flat, index, L, H, batch=2048) -> tuple[float, float]:
-    se = ae = count = 0.0
-    model.eval()
-    with torch.inference_mode():
-        for lo in range(0, len(index), batch):
-            b = flat.gather(index, slice(lo, lo + batch), L, H)
-            out, _ = model(b["x"], None, b["ids"])
-            err = (out[..., 0] - b["y"]).double()
-            se += float(err.pow(2).sum())
-            ae += float(err.abs().sum())
-            count += err.numel()
-    return se / count, ae / count
-
-
-def run_one(args, flat: FlatSeries, S: int, L: int) -> dict:
-    """Train and score one model reading ``L`` steps."""
-    H = 96
-    split = {
-        "train": windows(S, 0, TRAIN_END - L - H),
-        "validation": windows(S, TRAIN_END - L, VAL_END - L - H),
-    }
-    test = windows(S, VAL_END - L, TEST_END - L - H)
-    cfg = ForecastModel(
-        kind="segrnn",
-        cell=args.cell,
+def run_one(args, frame: pd.DataFrame, L: int) -> dict:
+    """Train through the public door and score every test window (stride 1) of every variable
+    on the scaled values: ``Forecaster.backtest(step=1)`` over the test part."""
+    fc = Forecaster(
+        "segrnn",
+        horizon=H,
+        input_length=L,
         hidden_size=args.hidden_size,
-        segment_length=args.segment_length,
-        dropout=args.dropout,
-        id_embedding=args.hidden_size // 2,
-        loss="mae",
-        revin="last",
-    )
-    settings = FitSettings(
-        epochs=args.epochs,
-        batch_size=args.batch_size,
-        lr=args.lr,
-        patience=args.patience,
         seed=args.seed,
+        data=ForecastData(test_size=TEST_END - VAL_END, validation_size=VAL_END - TRAIN_END),
+        net=ForecastModel(
+            cell=args.cell,
+            segment_length=args.segment_length,
+            dropout=args.dropout,
+            id_embedding=args.hidden_size // 2,
+        ),
+        train=ForecastTrain(
+            epochs=args.epochs,
+            batch_size=args.batch_size,
+            lr=args.lr,
+            early_stopping=args.patience,
+        ),
     )
-    torch.manual_seed(args.seed)
-    model = build_model(cfg, L, H, n_series=S)
     start, cpu = time.perf_counter(), time.process_time()
-    history = train_windows(model, flat, split, L, H, settings, log=None if args.quiet else print)
+    fc.fit(frame, quiet=args.quiet)
     seconds, cpu_seconds = time.perf_counter() - start, time.process_time() - cpu
-    mse, mae = test_scores(model, flat, test, L, H)
+    back = fc.backtest(n_windows=TEST_END - VAL_END - H + 1, step=1)
+    assert not back["in_sample"].any() and back["origin"].min() == VAL_END
+    ids = list(fc.predictor.prepared.series.ids)
+    scale = fc.predictor.prepared.scaler.scale[[ids.index(s) for s in back["id"]]]
+    history = [r for r in fc.history if r.get("val_loss") not in (None, "")]
     return {
         "model": f"SegRNN-style {args.cell.upper()} d={args.hidden_size} W={args.segment_length}",
         "input_length": L,
-        "test_windows": len(test) // S,
-        "mse": round(mse, 4),
-        "mae": round(mae, 4),
-        "epochs_run": len(history),
-        "best_val_loss": round(min(h["val_loss"] for h in history), 4),
+        "test_windows": int(back["window"].max()),
+        "mse": round(float(np.mean((back["rmse"].to_numpy() / scale) ** 2)), 4),
+        "mae": round(float(np.mean(back["mae"].to_numpy() / scale)), 4),
+        "epochs_run": int(max(r["epoch"] for r in history)),
+        "best_val_loss": round(min(float(r["val_loss"]) for r in history), 4),
         "train_seconds": round(seconds, 1),
         "train_cpu_seconds": round(cpu_seconds, 1),
     }
@@ -94,12 +73,9 @@ def run_one(args, flat: FlatSeries, S: int, L: int) -> dict:
 
 def run(args) -> dict:
     torch.set_num_threads(1)
-    series = read(DATASETS / "forecast" / "ETTh1.csv")
-    values = [v[:TEST_END] for v in series.values]
-    scaler = SeriesScaler("standard").fit([v[:TRAIN_END] for v in values])
-    flat = FlatSeries([scaler.transform(v, i) for i, v in enumerate(values)])
+    frame = pd.read_csv(DATASETS / "forecast" / "ETTh1.csv").head(TEST_END)
     lengths = [int(x) for x in str(args.input_length).split(",")]
-    rows = [run_one(args, flat, len(values), L) for L in lengths]
+    rows = [run_one(args, frame, L) for L in lengths]
     return {
         "benchmark": "forecast_etth1",
         "setting": "multivariate 7->7 (channel-independent), H=96",

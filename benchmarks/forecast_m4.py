@@ -6,7 +6,8 @@ The model sees only the training file; the test file is read for scoring only. E
 is forecast once from the end of its training part. The recurrent model is one global
 SegRNN-style network over all series (scaled per series, on the log scale or
 standardised; last-value instance normalisation; MAE loss), an ensemble of ``--seeds`` runs
-(median forecast).
+(median forecast). Every run goes through the public door: ``Forecaster(...).fit(train,
+test=test)``, which is ``rnnkit forecast train --data ... --test ...`` with the same flags.
 
     python benchmarks/forecast_m4.py [--seeds 3] [--epochs 3] [--write]
 """
@@ -20,7 +21,7 @@ import numpy as np
 import torch
 
 from _common import DATASETS, command_line, emit, machine, write_section
-from rnnkit.forecast import FitSettings, ForecastData, Forecaster, ForecastModel, read
+from rnnkit.forecast import ForecastData, Forecaster, ForecastModel, ForecastTrain, read
 from rnnkit.metrics import forecasting as fm
 
 PUBLISHED = [  # Evaluation and Ranks.xlsx (M4-methods @6c1067e), Hourly
@@ -42,7 +43,8 @@ def scores(actual, forecast, insample, naive2) -> dict:
 def run(args) -> dict:
     torch.set_num_threads(1)
     root = DATASETS / "forecast"
-    train, test = read(root / "M4-Hourly-train.csv"), read(root / "M4-Hourly-test.csv")
+    train_csv, test_csv = root / "M4-Hourly-train.csv", root / "M4-Hourly-test.csv"
+    train, test = read(train_csv), read(test_csv)
     actual = np.stack([v[:48] for v in test.values])
     insample = train.values
     rows = {}
@@ -69,12 +71,12 @@ def run(args) -> dict:
             validation_size=args.validation_size,
             stride=args.stride,
         )
-        settings = FitSettings(
+        settings = ForecastTrain(
             epochs=args.epochs, batch_size=args.batch_size, lr=args.lr, seed=seed
         )
         start, c0 = time.perf_counter(), time.process_time()
         fc = Forecaster("segrnn", horizon=48, season=24, data=data, net=net, train=settings)
-        fc.fit(train, test=test, log=None if args.quiet else print)
+        fc.fit(train_csv, test=test_csv, quiet=args.quiet)
         seconds += time.perf_counter() - start
         cpu += time.process_time() - c0
         forecasts.append(fc.forecast_array()[..., 0])

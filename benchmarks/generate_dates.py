@@ -20,10 +20,10 @@ from pathlib import Path
 import torch
 
 from _common import command_line, emit, machine, write_section
+from rnnkit.api import train_run
 from rnnkit.config import apply_overrides, config_from_dict, tomllib
 from rnnkit.data.dates import FORMATS, render
 from rnnkit.tasks.seq2seq import Seq2SeqTask
-from rnnkit.train import fit
 
 ROOT = Path(__file__).resolve().parents[1]
 CONFIG = ROOT / "examples" / "dates.toml"
@@ -54,7 +54,7 @@ def run(overrides: list[str], out: Path, beam: int) -> dict:
     torch.set_num_threads(config.train.num_threads or 1)
     task = Seq2SeqTask(config)
     shutil.rmtree(out, ignore_errors=True)
-    result = fit(task, config, out, quiet=True)
+    result = train_run(config, out, task=task, quiet=True)
     model = result.model.eval()
     split = "test" if task.has_split("test") else "validation"
     greedy, greedy_s, outputs = decode_metrics(task, model, 1, split)

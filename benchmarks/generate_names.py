@@ -19,9 +19,9 @@ from pathlib import Path
 import torch
 
 from _common import DATASETS, command_line, emit, machine, write_section
+from rnnkit.api import train_run
 from rnnkit.config import apply_overrides, config_from_dict, tomllib
 from rnnkit.tasks.lm import LanguageModelTask, nats_metrics
-from rnnkit.train import fit
 
 ROOT = Path(__file__).resolve().parents[1]
 CONFIG = ROOT / "examples" / "names.toml"
@@ -56,7 +56,7 @@ def run(overrides: list[str], out: Path) -> dict:
     torch.set_num_threads(config.train.num_threads or 1)
     task = LanguageModelTask(config)
     shutil.rmtree(out, ignore_errors=True)
-    result = fit(task, config, out, quiet=True)
+    result = train_run(config, out, task=task, quiet=True)
     model = result.model.eval()
     samples = {  # one seed per language, else every language draws the same random numbers
         c: task.generate(model, condition=c, n=6, length=30, temperature=0.8, seed=i)

@@ -21,10 +21,11 @@ from pathlib import Path
 import torch
 
 from _common import DATASETS, command_line, emit, machine, write_section
+from rnnkit.api import train_run
 from rnnkit.config import apply_overrides, config_from_dict, tomllib
 from rnnkit.report.walltime import val_loss_by_time
 from rnnkit.tasks.lm import LanguageModelTask, nats_metrics
-from rnnkit.train import fit, read_metrics
+from rnnkit.train import read_metrics
 
 ROOT = Path(__file__).resolve().parents[1]
 CONFIG = ROOT / "examples" / "shakespeare.toml"
@@ -76,7 +77,7 @@ def run(overrides: list[str], out: Path) -> dict:
     task = LanguageModelTask(config)
     shutil.rmtree(out, ignore_errors=True)
     cpu, load = time.process_time(), os.getloadavg()[0]
-    result = fit(task, config, out, quiet=True)
+    result = train_run(config, out, task=task, quiet=True)
     cpu = time.process_time() - cpu  # this process's CPU time: the wall time without contention
     load = (load + os.getloadavg()[0]) / 2  # runnable processes on the 2 cores, start and end
     model = result.model.eval()

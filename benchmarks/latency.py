@@ -65,8 +65,7 @@ def series(n: int = 2000) -> pd.DataFrame:
 
 
 def forecaster(kind: str):
-    from rnnkit.forecast import Forecaster
-    from rnnkit.forecast.training import FitSettings
+    from rnnkit.forecast import Forecaster, ForecastTrain
 
     fc = Forecaster(
         kind,
@@ -74,7 +73,7 @@ def forecaster(kind: str):
         input_length=L,
         cell="lstm",
         hidden_size=HIDDEN,
-        train=FitSettings(epochs=1, max_steps=30, batch_size=64),
+        train=ForecastTrain(epochs=1, max_steps=30, batch_size=64),
     )
     return fc.fit(series())
 
@@ -91,7 +90,7 @@ def main() -> int:
 
     fc = forecaster("direct")
     model = fc.model.eval()
-    x = fc.prepared.last_windows(None)["x"][:1].clone()  # (1, L), scaled
+    x = fc.predictor.prepared.last_windows(None)["x"][:1].clone()  # (1, L), scaled
     rows: dict[str, dict] = {}
 
     def network():
@@ -152,7 +151,7 @@ def main() -> int:
     one = torch.zeros(1, 1)
 
     def advance():
-        st._advance(one, st._stream_state[0], ids, None)
+        st.predictor.advance(one, st.predictor.stream_state[0], ids, None)
 
     rows["stateful: network step over one new value"] = per_call(advance, args.calls, args.repeats)
     value = float(series()["value"].iloc[-1])

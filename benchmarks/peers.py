@@ -36,9 +36,7 @@ import pandas as pd
 import torch
 
 from _common import DATASETS, command_line, emit, machine, write_section
-from rnnkit.forecast import Forecaster
-from rnnkit.forecast.data import read
-from rnnkit.forecast.training import FitSettings
+from rnnkit.forecast import ForecastData, Forecaster, ForecastTrain, read
 from rnnkit.metrics import forecasting as fm
 
 QUIET = {"enable_progress_bar": False, "enable_model_summary": False, "logger": False}
@@ -89,15 +87,16 @@ def run_rnnkit(kind: str, history, ids, setup: dict, seed: int):
         input_length=setup["L"],
         season=setup["m"],
         seed=seed,
-        train=FitSettings(epochs=setup["epochs"], batch_size=setup["batch"], lr=3e-3),
+        data=ForecastData(test_size=0),  # the held-out part is scored below, as for the peers
+        train=ForecastTrain(epochs=setup["epochs"], batch_size=setup["batch"], lr=3e-3),
         **options,
     )
-    fc.data.test_size = 0  # the held-out part is scored below, as for the peers
     start = time.perf_counter()
     fc.fit(frame)
     fit_s = time.perf_counter() - start
     forecast, predict_s = timed_predict(fc.forecast_array)
-    order = [fc.prepared.series.ids.index(sid) for sid in ids]  # long frames come sorted by id
+    fitted = fc.predictor.prepared.series.ids
+    order = [fitted.index(sid) for sid in ids]  # long frames come sorted by id
     return forecast[order, :, 0], fit_s, predict_s
 
 

@@ -1,6 +1,6 @@
 """Share of a training step spent inside the recurrent layers, M4 Hourly forecasters (issue 8).
 
-A training step is what :func:`rnnkit.forecast.training.train_windows` does for one batch:
+A training step is what the engine (`rnnkit.train`) does for one batch of forecast windows:
 gather the windows from the prepared tensors, forward, loss, backward, clip, Adam. The
 recurrent layer's calls in that step are recorded (inputs and states); each is then replayed
 alone, forward and backward with the same-shaped gradient, and timed. Share = recurrent time /
@@ -22,10 +22,7 @@ import torch
 from torch import nn
 
 from _common import DATASETS, command_line, emit, machine, write_section
-from rnnkit.forecast import Forecaster
-from rnnkit.forecast.config import ForecastData, ForecastModel
-from rnnkit.forecast.data import read
-from rnnkit.forecast.training import FitSettings
+from rnnkit.forecast import ForecastData, Forecaster, ForecastModel, ForecastTrain, read
 
 SETUPS = {
     "segrnn GRU d=256, L=168 (the M4 benchmark's model)": (
@@ -49,10 +46,11 @@ def replay(rnn: nn.Module, calls: list) -> float:
 
 
 def share(fc: Forecaster, batches: int, batch_size: int, backend: str) -> dict:
-    model, flat, train = fc.model, fc.prepared.flat, fc.prepared.windows["train"]
+    prepared = fc.predictor.prepared
+    model, flat, train = fc.model, prepared.flat, prepared.windows["train"]
     rnn = model.rnn
     rnn.backend = backend
-    L, H = fc.data.input_length, fc.horizon
+    L, H = fc.config.data.input_length, fc.config.data.horizon
     opt = torch.optim.Adam(model.parameters(), lr=1e-4)
     rng = np.random.default_rng(0)
     calls: list = []
@@ -97,7 +95,7 @@ def main() -> int:
             season=24,
             net=net,
             data=ForecastData(input_length=L, test_size=0),
-            train=FitSettings(epochs=1, max_steps=1),
+            train=ForecastTrain(epochs=1, max_steps=1),
         ).fit(train)
         for backend in ("native", "scratch"):
             r = share(fc, args.batches, args.batch_size, backend)

@@ -56,7 +56,11 @@ def test_choices_and_ranges():
         "model.backend must be 'scratch' for cell 'jordan' (torch.nn has no Jordan "
         "network), received 'native'"
     ):
-        config_from_dict({"task": "recall", "model": {"cell": "jordan"}})
+        config_from_dict({"task": "recall", "model": {"cell": "jordan", "backend": "native"}})
+    # without a backend, a Jordan network runs on the only one that has it
+    assert config_from_dict({"task": "recall", "model": {"cell": "jordan"}}).model.backend == (
+        "scratch"
+    )
 
 
 def test_unknown_task():

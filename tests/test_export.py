@@ -18,7 +18,7 @@ def trained(raw: dict, out):
     from rnnkit.train import fit
 
     config = config_from_dict(raw)
-    fit(get_task_class(raw["task"])(config), config, out, quiet=True, report=False)
+    fit(get_task_class(raw["task"])(config), config, out, quiet=True)
     return out
 
 
@@ -39,7 +39,7 @@ def test_export_equals_eager_for_any_length(regress_run, fmt, capsys):
     assert main(["export", str(regress_run), "--format", fmt, "--out", str(out)]) == 0
     report = json.loads(capsys.readouterr().out)
     assert report["path"] == str(out)
-    from rnnkit.train.run import load_run
+    from rnnkit.tasks.runs import load_run
 
     loaded = load_run(regress_run)
     spec = loaded.task.export_spec(loaded.model)
@@ -79,7 +79,7 @@ def test_forecaster_export_equals_eager(forecast_run, fmt, capsys):
     pytest.importorskip("onnx") if fmt == "onnx" else None
     out = forecast_run / f"m.{fmt}"
     assert main(["export", str(forecast_run), "--format", fmt, "--out", str(out)]) == 0
-    from rnnkit.train.run import load_run
+    from rnnkit.tasks.runs import load_run
 
     loaded = load_run(forecast_run)
     spec = loaded.task.export_spec(loaded.model)
@@ -126,7 +126,7 @@ def test_classifier_export_equals_eager_on_other_lengths(classify_run, fmt):
     pytest.importorskip("onnx") if fmt == "onnx" else None
     out = classify_run / f"m.{fmt}"
     assert main(["export", str(classify_run), "--format", fmt, "--out", str(out)]) == 0
-    from rnnkit.train.run import load_run
+    from rnnkit.tasks.runs import load_run
 
     loaded = load_run(classify_run)
     x, lengths = loaded.task.encoder.encode(

@@ -1,3 +1,5 @@
 """rnnkit: recurrent neural networks from scratch and native, with a training engine and CLI."""
 
-__version__ = "0.1.0"
+from rnnkit.version import __version__
+
+__all__ = ["__version__"]

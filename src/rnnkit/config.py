@@ -28,9 +28,10 @@ import json
 import sys
 import types
 import typing
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
 from rnnkit.errors import ConfigError
 
@@ -51,25 +52,34 @@ class DataConfig:
     validation_fraction: float = 0.1  # share of train held out when `validation` is empty
 
 
+CELLS = ("rnn", "lstm", "gru", "jordan")  # the recurrent cells every task can use
+BACKENDS = ("auto", "native", "scratch")
+
+
 @dataclass
 class ModelConfig:
     """The recurrent network. Tasks add heads, embeddings and the like."""
 
     cell: str = "lstm"  # rnn | lstm | gru | jordan
-    backend: str = "native"  # native (torch.nn kernels) | scratch (rnnkit's loop)
+    backend: str = "auto"  # auto (native, or scratch for jordan) | native | scratch
     hidden_size: int = 64  # H_out of every recurrent layer
     num_layers: int = 1  # stacked layers
     bidirectional: bool = False  # run a second layer right to left and concatenate
     dropout: float = 0.0  # between stacked layers (and before the head, where a task says)
     nonlinearity: str = "tanh"  # for cell = "rnn": tanh | relu
 
+    def __post_init__(self) -> None:
+        if self.backend == "auto":  # torch.nn has no Jordan network: only rnnkit's loop runs it
+            self.backend = "scratch" if self.cell == "jordan" else "native"
+
 
 @dataclass
 class TrainConfig:
     """The training loop: budget, optimizer, schedule, evaluation, reproducibility."""
 
-    epochs: int = 10  # passes over the training data
+    epochs: int | None = None  # passes over the data (unset: max_steps alone if set, else 10)
     max_steps: int = 0  # stop after this many optimizer steps (0 = no step budget)
+    time_budget: float = 0.0  # stop after this many seconds of training (0 = no time budget)
     batch_size: int = 32  # global batch size (split across processes under torchrun)
     optimizer: str = "adam"  # sgd | adam | adamw
     lr: float = 1e-3  # peak learning rate
@@ -84,12 +94,20 @@ class TrainConfig:
     eval_every: int = 0  # evaluate every N steps (0 = at the end of each epoch)
     log_every: int = 10  # write a metrics row every N steps
     metric: str = ""  # validation metric for best checkpoint / early stopping ("" = task's)
-    early_stopping: int = 0  # stop after N evaluations without improvement (0 = off)
+    early_stopping: int = 0  # stop after N evaluations without improvement (0 = off); the
+    # final model is always the best one on validation
     seed: int = 0  # seeds python, numpy and torch; data order depends on it too
     deterministic: bool = False  # torch.use_deterministic_algorithms
     device: str = "auto"  # auto (cuda, then mps, then cpu) | cpu | cuda | cuda:1 | mps
     precision: str = "fp32"  # fp32 | bf16 (autocast) | fp16 (autocast + scaler, GPU)
     num_threads: int = 0  # torch.set_num_threads (0 = torch's default)
+
+    default_epochs: ClassVar[int] = 10  # the budget when neither epochs nor max_steps is set
+
+    def __post_init__(self) -> None:
+        # Lightning's and Keras' convention: max_steps alone bounds training
+        if self.epochs is None:
+            self.epochs = 0 if self.max_steps else self.default_epochs
 
 
 @dataclass
@@ -203,28 +221,49 @@ def apply_overrides(raw: dict[str, Any], overrides: list[str]) -> dict[str, Any]
     return raw
 
 
-def config_from_dict(raw: dict[str, Any]) -> Config:
-    """Build a :class:`Config`; the task decides the data and model section classes."""
-    from rnnkit.tasks import get_task_class
+@dataclass(frozen=True)
+class TaskSections:
+    """The section classes a task reads: its ``[data]``, ``[model]`` and ``[train]``."""
 
+    data: type[DataConfig] = DataConfig
+    model: type[ModelConfig] = ModelConfig
+    train: type[TrainConfig] = TrainConfig
+
+
+# task name -> a function that returns its sections (tasks load lazily); filled by
+# rnnkit.tasks, so this module never imports the tasks
+_TASKS: dict[str, Callable[[], TaskSections]] = {}
+
+
+def register_task(name: str, sections: Callable[[], TaskSections]) -> None:
+    """Make ``task = "<name>"`` known to :func:`config_from_dict` (called by rnnkit.tasks)."""
+    _TASKS[name] = sections
+
+
+def task_sections(task: Any) -> TaskSections:
+    """The sections of a registered task; a ConfigError lists the known tasks."""
+    if not isinstance(task, str) or not task:
+        raise ConfigError('task must be set, e.g. task = "sincos" at the top of the config')
+    if task not in _TASKS:
+        known = ", ".join(_TASKS) or "none registered (import rnnkit.tasks first)"
+        raise ConfigError(f"task must be one of {known}, received {task!r}{_suggest(task, _TASKS)}")
+    return _TASKS[task]()
+
+
+def config_from_dict(raw: dict[str, Any]) -> Config:
+    """Build a :class:`Config`; the task decides the section classes (see :func:`register_task`)."""
     for key in raw:
         if key not in SECTIONS + TOP_LEVEL:
             raise ConfigError(f"unknown key {key}{_suggest(key, SECTIONS + TOP_LEVEL)}")
     task = raw.get("task")
-    if not isinstance(task, str) or not task:
-        raise ConfigError('task must be set, e.g. task = "sincos" at the top of the config')
-    task_cls = get_task_class(task)
+    classes = task_sections(task)
     name = _coerce("name", raw.get("name", ""), str)
     sections = {}
-    for section, cls in (
-        ("data", task_cls.data_config),
-        ("model", task_cls.model_config),
-        ("train", TrainConfig),
-    ):
+    for section in SECTIONS:
         values = raw.get(section, {})
         if not isinstance(values, dict):
             raise ConfigError(f"{section} must be a table [{section}], received {values!r}")
-        sections[section] = build_section(cls, values, section)
+        sections[section] = build_section(getattr(classes, section), values, section)
     config = Config(task=task, name=name, **sections)
     validate(config)
     return config
@@ -243,8 +282,8 @@ def load_config(path: str | Path, overrides: list[str] | None = None) -> Config:
 
 
 CHOICES = {
-    "model.cell": ("rnn", "lstm", "gru", "jordan"),
-    "model.backend": ("native", "scratch"),
+    "model.cell": CELLS,
+    "model.backend": BACKENDS[1:],
     "model.nonlinearity": ("tanh", "relu"),
     "train.optimizer": ("sgd", "adam", "adamw"),
     "train.schedule": ("constant", "cosine", "plateau"),
@@ -255,6 +294,7 @@ POSITIVE = ("model.hidden_size", "model.num_layers", "train.batch_size", "train.
 NON_NEGATIVE = (
     "train.epochs",
     "train.max_steps",
+    "train.time_budget",
     "train.eval_every",
     "train.warmup_steps",
     "train.early_stopping",

@@ -7,11 +7,11 @@ import json
 import pytest
 import torch
 
+from rnnkit.api import train_run
 from rnnkit.config import config_from_dict
 from rnnkit.errors import ConfigError, DataError
 from rnnkit.tasks import get_task_class
-from rnnkit.train import fit
-from rnnkit.train.run import load_run
+from rnnkit.tasks.runs import load_run
 
 
 def make_task(raw: dict):
@@ -24,7 +24,7 @@ def test_separable_data_is_learned_to_100_percent_and_reloads_identically(
 ):
     train, test = sentiment_files
     config, task = make_task(sentiment(train, test))
-    result = fit(task, config, tmp_path / "run", quiet=True)
+    result = train_run(config, tmp_path / "run", task=task, quiet=True)
     assert result.metrics["test_accuracy"] == 1.0
     assert task.evaluate(result.model, "train")["accuracy"] == 1.0
     assert result.metrics["test_macro_f1"] == 1.0

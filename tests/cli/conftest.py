@@ -19,8 +19,6 @@ log_every = 5
 """
 
 
-
-
 @pytest.fixture
 def tiny_config(tmp_path):
     path = tmp_path / "tiny.toml"

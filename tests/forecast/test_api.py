@@ -4,8 +4,7 @@ import pytest
 import torch
 
 from rnnkit.errors import DataError
-from rnnkit.forecast import Forecaster
-from rnnkit.forecast.training import FitSettings
+from rnnkit.forecast import Forecaster, ForecastTrain
 
 
 def test_five_line_workflow_and_save_load_identity(seasonal_frame, tmp_path):
@@ -37,7 +36,7 @@ def test_every_network_saves_and_loads_to_identical_forecasts(seasonal_frame, tm
 
 def test_network_learns_a_seasonal_pattern_better_than_naive(seasonal_frame):
     net = Forecaster(
-        "segrnn", horizon=24, hidden_size=32, epochs=15, train=FitSettings(batch_size=32, lr=3e-3)
+        "segrnn", horizon=24, hidden_size=32, epochs=15, train=ForecastTrain(batch_size=32, lr=3e-3)
     ).fit(seasonal_frame)
     naive = Forecaster("naive", horizon=24).fit(seasonal_frame)
     assert net.metrics["mase"] < 0.5 * naive.metrics["mase"]
@@ -120,3 +119,15 @@ def test_forecasting_after_a_history_shorter_than_the_input_is_refused(seasonal_
     ):
         fc.predict(data=short)
     assert len(fc.predict(data=long)) == 3 * 6
+
+
+def test_batched_backtest_equals_reforecasting_each_origin(seasonal_frame):
+    fc = Forecaster("direct", horizon=6, input_length=24, hidden_size=8, epochs=1)
+    fc.fit(seasonal_frame)
+    fast = fc.backtest(n_windows=5, step=1)  # one batch from the prepared tensors
+    slow = fc.backtest(data=seasonal_frame, n_windows=5, step=1)  # a history per origin
+    cols = ["window", "id", "origin", "smape", "mase", "mae", "rmse"]
+    pd.testing.assert_frame_equal(fast[cols], slow[cols], rtol=1e-6)
+    assert fast["in_sample"].tolist() == [False] * 15  # all five inside the held-out parts
+    with pytest.raises(DataError, match="leaves less history than input_length = 24"):
+        fc.backtest(n_windows=300, step=1)

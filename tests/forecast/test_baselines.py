@@ -1,7 +1,7 @@
 import numpy as np
 import pytest
 
-from rnnkit.forecast import baselines
+from rnnkit.models.forecasting import baselines
 
 
 def test_seasonal_naive_forecasts_a_pure_seasonal_series_exactly():

@@ -142,7 +142,8 @@ def test_m4_style_train_and_test_files(cli, tmp_path):
         "--quiet",
     )
     assert out.returncode == 0, out.stderr
-    saved = json.loads((run / "test_metrics.json").read_text())
+    saved = json.loads((run / "metrics.json").read_text())
+    saved = {k[5:]: v for k, v in saved.items() if k.startswith("test_")}
     ev = cli("evaluate", run, "--data", tmp_path / "test.csv", "--json")
     assert ev.returncode == 0, ev.stderr
     scores = json.loads(ev.stdout)

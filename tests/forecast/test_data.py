@@ -2,8 +2,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from rnnkit.data.series import check_lengths, read, read_frame
 from rnnkit.errors import DataError
-from rnnkit.forecast.data import check_lengths, read, read_frame
 
 
 def wide(n=30, freq="h"):

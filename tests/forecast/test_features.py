@@ -3,9 +3,9 @@ import pandas as pd
 import pytest
 import torch
 
+from rnnkit.data.calendar import calendar, calendar_names
 from rnnkit.errors import DataError
 from rnnkit.forecast import ForecastData, Forecaster
-from rnnkit.forecast.features import calendar, calendar_names
 
 
 def test_calendar_features_follow_the_frequency():
@@ -40,7 +40,7 @@ def test_known_and_past_covariates_reach_the_model_and_the_future_of_past_ones_n
     data = ForecastData(calendar=True, known_covariates=["promo"], past_covariates=["visits"])
     fc = Forecaster("direct", horizon=7, input_length=14, hidden_size=8, epochs=1, data=data)
     fc.fit(frame)
-    p = fc.prepared
+    p = fc.predictor.prepared
     assert p.feature_names == [
         "weekday_sin",
         "weekday_cos",
@@ -105,6 +105,6 @@ def test_id_embedding_model_trains_on_many_series():
     ],
 )
 def test_calendar_features_of_sub_daily_to_yearly_frequencies(freq, names):
-    from rnnkit.forecast.features import calendar_names
+    from rnnkit.data.calendar import calendar_names
 
     assert calendar_names(freq) == [f"{n}_{f}" for n in names for f in ("sin", "cos")]

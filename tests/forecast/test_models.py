@@ -1,8 +1,9 @@
 import pytest
 import torch
 
-from rnnkit.forecast.config import ForecastModel
-from rnnkit.forecast.models import AutoregressiveRNN, build_model
+from rnnkit.models.forecasting import AutoregressiveRNN, ForecastModel
+from rnnkit.models.forecasting import build_forecaster as build_model
+from rnnkit.models.forecasting.base import step_inputs
 
 KINDS = ["direct", "autoregressive", "segrnn", "stateful", "mlp", "linear"]
 
@@ -44,7 +45,7 @@ def test_autoregressive_teacher_forcing_pass_equals_feeding_true_values_step_by_
     # the same thing by hand: the true previous value enters each step
     for h in range(4):
         seen = torch.cat([x, y[:, :h]], 1) - x[:, -1:]  # RevIN "last" subtracts x_L
-        out, _ = model.rnn(model._inputs(seen, None, None))
+        out, _ = model.rnn(step_inputs(seen, None, None))
         step = model.head(out[:, -1])[:, 0] + x[:, -1]
         torch.testing.assert_close(forced[:, h, 0], step)
 
@@ -58,7 +59,8 @@ def test_segrnn_needs_whole_segments_and_unknown_kinds_are_named():
     with pytest.raises(
         ValueError,
         match="model.kind must be one of direct, autoregressive, "
-        "segrnn, stateful, mlp, linear, received 'tcn'",
+        "segrnn, stateful, mlp, linear, naive, seasonal_naive, drift, mean, naive2, "
+        "received 'tcn'",
     ):
         build_model(ForecastModel(kind="tcn"), 12, 4)
 

@@ -2,11 +2,12 @@ import numpy as np
 import pytest
 import torch
 
-from rnnkit.forecast.config import ForecastData, ForecastModel
-from rnnkit.forecast.data import SeriesSet
-from rnnkit.forecast.prepare import Prepared, resolve
-from rnnkit.forecast.scaling import RevIN, SeriesScaler
-from rnnkit.forecast.windows import FlatSeries, split_windows
+from rnnkit.data.scaling import SeriesScaler
+from rnnkit.data.series import SeriesSet
+from rnnkit.data.windows import FlatSeries, split_windows
+from rnnkit.models.forecasting import ForecastModel
+from rnnkit.models.forecasting.revin import RevIN
+from rnnkit.tasks.forecast_data import ForecastData, Prepared, resolve
 
 
 def test_split_windows_keep_targets_in_their_own_part():

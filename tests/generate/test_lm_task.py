@@ -9,8 +9,8 @@ import torch
 
 from rnnkit.errors import ConfigError, DataError
 from rnnkit.tasks.lm import nats_metrics
+from rnnkit.tasks.runs import load_run
 from rnnkit.train import fit
-from rnnkit.train.run import load_run
 
 
 def test_validation_is_the_end_of_the_text(text_file, lm_config, make):
@@ -43,7 +43,7 @@ def test_an_empty_text_is_a_clear_error(tmp_path, lm_config, make):
 
 def test_text_run_saves_loads_and_generates_the_same(tmp_path, text_file, lm_config, make):
     config, task = make(lm_config(str(text_file), tie_weights=True))
-    result = fit(task, config, tmp_path / "run", quiet=True, report=False)
+    result = fit(task, config, tmp_path / "run", quiet=True)
     assert result.metrics["val_bpc"] == pytest.approx(result.metrics["val_loss"] / math.log(2))
     loaded = load_run(tmp_path / "run", setup=True)
     for a, b in zip(result.model.state_dict().values(), loaded.model.state_dict().values()):
@@ -70,7 +70,7 @@ def test_conditional_names(tmp_path, names_folder, lm_config, make):
     raw = lm_config(str(names_folder), fmt="folder")
     raw["data"]["validation_fraction"] = 0.2
     config, task = make(raw)
-    result = fit(task, config, tmp_path / "run", quiet=True, report=False)
+    result = fit(task, config, tmp_path / "run", quiet=True)
     assert not task.stateful and task.categories == ["Italian", "Japanese", "Russian"]
     assert len(task.splits["validation"]["lengths"]) == 3  # 20% of 18 unique names
     assert result.metrics["val_loss"] > 0

@@ -12,8 +12,8 @@ import torch.nn.functional as F
 
 from rnnkit.cli.main import main
 from rnnkit.errors import DataError
+from rnnkit.tasks.runs import load_run
 from rnnkit.train import fit
-from rnnkit.train.run import load_run
 
 # ---- 1. seq2seq: teacher forcing between 0 and 1 ------------------------------------------
 
@@ -149,7 +149,7 @@ def test_lm_validation_file_is_what_validation_scores(tmp_path, text_file, lm_co
     assert on_file != pytest.approx(split.evaluate(model)["loss"], abs=1e-3)
 
     # training reports the loss of that file too
-    result = fit(task, config, tmp_path / "run", quiet=True, report=False)
+    result = fit(task, config, tmp_path / "run", quiet=True)
     by_hand = _stream_loss_by_hand(result.model.eval(), task.val_ids, rows=4)
     assert result.metrics["val_loss"] == pytest.approx(by_hand, abs=1e-5)
 
@@ -180,7 +180,7 @@ def test_conditional_names_run_reloads_identically(tmp_path, names_folder, lm_co
     )
     raw["data"]["validation_fraction"] = 0.2
     config, task = make(raw)
-    result = fit(task, config, tmp_path / "names", quiet=True, report=False)
+    result = fit(task, config, tmp_path / "names", quiet=True)
     loaded = load_run(tmp_path / "names")
 
     assert loaded.task.categories == task.categories == ["Italian", "Japanese", "Russian"]

@@ -10,9 +10,9 @@ import torch
 from rnnkit.errors import ConfigError, DataError
 from rnnkit.models.attention import Attention
 from rnnkit.models.seq2seq import Memory, Seq2Seq
+from rnnkit.tasks.runs import load_run
 from rnnkit.tasks.seq2seq import Seq2SeqModel, read_tsv
 from rnnkit.train import fit
-from rnnkit.train.run import load_run
 
 SRC = torch.tensor([[4, 5, 6, 7, 8], [9, 4, 0, 0, 0], [5, 6, 7, 0, 0]])  # 0 = <pad>
 LENGTHS = torch.tensor([5, 2, 3])
@@ -158,7 +158,7 @@ def test_dates_run_trains_saves_and_loads(tmp_path, make):
         "train": {"epochs": 1, "batch_size": 32, "lr": 0.01},
     }
     config, task = make(raw)
-    result = fit(task, config, tmp_path / "run", quiet=True, report=False)
+    result = fit(task, config, tmp_path / "run", quiet=True)
     assert {"val_exact_match", "val_char_accuracy", "val_bleu", "test_exact_match"} <= set(
         result.metrics
     )

@@ -6,17 +6,17 @@ from __future__ import annotations
 import pytest
 import torch
 
+from rnnkit.api import train_run
 from rnnkit.config import config_from_dict
 from rnnkit.data.conll import read_conll, read_conllu
 from rnnkit.errors import ConfigError, DataError
 from rnnkit.tasks import get_task_class
-from rnnkit.train import fit
-from rnnkit.train.run import load_run
+from rnnkit.tasks.runs import load_run
 
 
 def train(raw: dict, run_dir, report: bool = False):
     config = config_from_dict(raw)
-    return fit(get_task_class("tag")(config), config, run_dir, quiet=True, report=report)
+    return train_run(config, run_dir, quiet=True, report=report)
 
 
 @pytest.mark.parametrize(

@@ -22,7 +22,7 @@ def test_overfits_a_tiny_batch(tmp_path, make, tiny):
     raw = tiny(epochs=0, max_steps=150, clip_grad_norm=0.0)
     raw["data"]["examples"] = 16
     config, task = make(raw)
-    result = fit(task, config, tmp_path / "run", quiet=True, report=False)
+    result = fit(task, config, tmp_path / "run", quiet=True)
     assert result.metrics["val_loss"] < 0.05  # validation: other sequences, same rule
     assert float(rows(tmp_path / "run")[-2]["train_loss"]) < 1e-3
 
@@ -33,7 +33,7 @@ def test_every_optimizer_and_schedule_runs(tmp_path, make, tiny, optimizer, sche
     config, task = make(
         tiny(optimizer=optimizer, schedule=schedule, warmup_steps=2, weight_decay=0.01, epochs=2)
     )
-    result = fit(task, config, tmp_path / "run", quiet=True, report=False)
+    result = fit(task, config, tmp_path / "run", quiet=True)
     assert (result.state.step, result.state.epoch, result.state.epoch_step) == (8, 2, 0)
     lrs = [float(r["lr"]) for r in rows(tmp_path / "run") if r["lr"]]
     if schedule == "cosine":
@@ -59,7 +59,7 @@ def test_plateau_halves_the_lr(tmp_path, make, tiny, monkeypatch):
         "evaluate",
         lambda self, m, split="validation", state=None: {"loss": 1.0, "accuracy": 0.5},
     )
-    fit(task, config, tmp_path / "run", quiet=True, report=False)
+    fit(task, config, tmp_path / "run", quiet=True)
     lrs = [float(r["lr"]) for r in rows(tmp_path / "run") if r["lr"]]
     assert lrs[0] == pytest.approx(0.01)
     # no improvement at evals 2 and 3 (epoch ends 2, 3): halved twice before epoch 4's steps
@@ -77,7 +77,7 @@ def test_clipping_bounds_the_gradient_norm(tmp_path, make, tiny, monkeypatch):
         return original(self, closure)
 
     monkeypatch.setattr(torch.optim.SGD, "step", step)
-    fit(task, config, tmp_path / "run", quiet=True, report=False)
+    fit(task, config, tmp_path / "run", quiet=True)
     logged = [float(r["grad_norm"]) for r in rows(tmp_path / "run") if r["grad_norm"]]
     assert max(logged) > 0.01  # the norm before clipping is logged...
     assert max(seen) <= 0.01 * (1 + 1e-4)  # ...and the optimizer sees the clipped gradient
@@ -96,7 +96,7 @@ def test_nan_loss_stops_and_keeps_the_checkpoint(tmp_path, make, tiny, monkeypat
     monkeypatch.setattr(RecallTask, "training_step", poisoned)
     run = tmp_path / "run"
     with pytest.raises(NonFiniteLossError) as err:
-        fit(task, config, run, quiet=True, report=False)
+        fit(task, config, run, quiet=True)
     assert str(err.value) == (
         f"training loss is nan at step 5 (epoch 2); the run stopped and the last good "
         f"checkpoint is {run / 'checkpoints' / 'last.safetensors'} (step 3). Lower train.lr or "
@@ -109,7 +109,7 @@ def test_nan_loss_stops_and_keeps_the_checkpoint(tmp_path, make, tiny, monkeypat
 
 def test_checkpoint_round_trip_gives_identical_predictions(tmp_path, make, tiny):
     config, task = make(tiny())
-    result = fit(task, config, tmp_path / "run", quiet=True, report=False)
+    result = fit(task, config, tmp_path / "run", quiet=True)
     x = task.splits["validation"][0]
     fresh = task.build_model().eval()
     load_weights(fresh, tmp_path / "run" / "checkpoints" / "last.safetensors")
@@ -124,7 +124,7 @@ def test_kill_and_resume_reproduces_the_uninterrupted_run(tmp_path, make, tiny, 
     train = dict(eval_every=5, epochs=3, log_every=2, schedule="cosine", warmup_steps=3)
     config, task = make(tiny(**train))
     config.model.dropout = 0.0
-    fit(task, config, tmp_path / "full", quiet=True, report=False)
+    fit(task, config, tmp_path / "full", quiet=True)
 
     calls = {"n": 0}
     original = RecallTask.training_step
@@ -138,10 +138,10 @@ def test_kill_and_resume_reproduces_the_uninterrupted_run(tmp_path, make, tiny, 
     monkeypatch.setattr(RecallTask, "training_step", dies_at_step_8)
     config2, task2 = make(tiny(**train))
     with pytest.raises(KeyboardInterrupt):
-        fit(task2, config2, tmp_path / "killed", quiet=True, report=False)
+        fit(task2, config2, tmp_path / "killed", quiet=True)
     monkeypatch.setattr(RecallTask, "training_step", original)
     config3, task3 = make(tiny(**train))
-    fit(task3, config3, tmp_path / "killed", resume=True, quiet=True, report=False)
+    fit(task3, config3, tmp_path / "killed", resume=True, quiet=True)
 
     cols = ["step", "epoch", "train_loss", "grad_norm", "lr", "val_loss", "val_accuracy"]
     full = [[r[c] for c in cols] for r in rows(tmp_path / "full")]
@@ -151,11 +151,11 @@ def test_kill_and_resume_reproduces_the_uninterrupted_run(tmp_path, make, tiny, 
 
 def test_existing_run_folder_is_not_overwritten(tmp_path, make, tiny):
     config, task = make(tiny(epochs=1))
-    fit(task, config, tmp_path / "run", quiet=True, report=False)
+    fit(task, config, tmp_path / "run", quiet=True)
     from rnnkit.errors import ConfigError
 
     with pytest.raises(ConfigError, match="already holds a run; continue it with --resume"):
-        fit(make(tiny(epochs=1))[1], config, tmp_path / "run", quiet=True, report=False)
+        fit(make(tiny(epochs=1))[1], config, tmp_path / "run", quiet=True)
 
 
 def test_early_stopping(tmp_path, make, tiny, monkeypatch):
@@ -165,6 +165,6 @@ def test_early_stopping(tmp_path, make, tiny, monkeypatch):
         "evaluate",
         lambda self, m, split="validation", state=None: {"loss": 1.0, "accuracy": 0.5},
     )
-    result = fit(task, config, tmp_path / "run", quiet=True, report=False)
+    result = fit(task, config, tmp_path / "run", quiet=True)
     assert result.stopped_early
     assert result.state.epoch == 3  # best at epoch 1, no improvement at 2 and 3

@@ -30,7 +30,7 @@ def run(args: argparse.Namespace) -> int:
     import torch
 
     from rnnkit.errors import RnnkitError
-    from rnnkit.train.run import load_run
+    from rnnkit.tasks.runs import load_run
 
     loaded = load_run(args.run, setup=args.data is None)
     task, model = loaded.task, loaded.model

@@ -27,7 +27,7 @@ def register(sub) -> None:
 
 def run(args: argparse.Namespace) -> int:
     from rnnkit.export import export_model
-    from rnnkit.train.run import load_run
+    from rnnkit.tasks.runs import load_run
 
     loaded = load_run(args.run)
     spec = loaded.task.export_spec(loaded.model)

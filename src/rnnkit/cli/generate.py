@@ -51,7 +51,7 @@ def register(sub) -> None:
 
 def run(args: argparse.Namespace) -> int:
     from rnnkit.errors import ConfigError
-    from rnnkit.train.run import load_run
+    from rnnkit.tasks.runs import load_run
 
     loaded = load_run(args.run)
     task = loaded.task

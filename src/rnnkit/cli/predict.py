@@ -46,8 +46,8 @@ def read_lines(source: str) -> list[str]:
 def run(args: argparse.Namespace) -> int:
     import torch
 
-    from rnnkit.train.checkpoint import atomic_write_text
-    from rnnkit.train.run import load_run
+    from rnnkit.io import atomic_write_text
+    from rnnkit.tasks.runs import load_run
 
     loaded = load_run(args.run)
     with torch.no_grad():

@@ -17,6 +17,8 @@ def register(sub) -> None:
 
 def run(args: argparse.Namespace) -> int:
     from rnnkit.report import write_report
+    from rnnkit.tasks.runs import load_run
 
-    print(write_report(args.run))
+    loaded = load_run(args.run, setup=True)
+    print(write_report(loaded.path, loaded.task, loaded.model, loaded.carry))
     return 0

@@ -33,9 +33,8 @@ def register(sub) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    from rnnkit.api import train_run
     from rnnkit.config import load_config
-    from rnnkit.tasks import get_task_class
-    from rnnkit.train import fit
     from rnnkit.train.run import default_run_dir
 
     if args.resume:
@@ -51,6 +50,5 @@ def run(args: argparse.Namespace) -> int:
     if not args.resume:
         run_dir = Path(args.out) if args.out else default_run_dir(config)
     args.error_log = run_dir / "error.log"
-    task = get_task_class(config.task)(config)
-    fit(task, config, run_dir, resume=bool(args.resume), quiet=args.quiet)
+    train_run(config, run_dir, resume=bool(args.resume), quiet=args.quiet)
     return 0

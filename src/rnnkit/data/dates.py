@@ -164,7 +164,7 @@ def corpus(sizes: dict[str, int], seed: int = 0) -> dict[str, list[tuple[str, st
 
 def write_tsv(path: str | Path, pairs: list[tuple[str, str]]) -> Path:
     """``source<TAB>target`` per line, UTF-8, written atomically."""
-    from rnnkit.train.checkpoint import atomic_write_text
+    from rnnkit.io import atomic_write_text
 
     path = Path(path)
     atomic_write_text(path, "".join(f"{s}\t{t}\n" for s, t in pairs))

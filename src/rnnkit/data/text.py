@@ -141,7 +141,7 @@ class Vocab:
         return cls(data["itos"][len(specials) :], specials)
 
     def save(self, path: str | Path) -> None:
-        from rnnkit.train.checkpoint import atomic_write_text
+        from rnnkit.io import atomic_write_text
 
         atomic_write_text(Path(path), json.dumps(self.to_dict(), ensure_ascii=False) + "\n")
 

@@ -6,11 +6,11 @@ import argparse
 import html
 from pathlib import Path
 
+from rnnkit.api import train_run
 from rnnkit.config import Config, config_from_dict
 from rnnkit.report import image_tag, table, write_html
 from rnnkit.report.plots import loss_curves
-from rnnkit.tasks import get_task_class
-from rnnkit.train import FitResult, fit, read_metrics
+from rnnkit.train import FitResult, read_metrics
 
 
 def add_common(parser: argparse.ArgumentParser, out: str) -> None:
@@ -22,8 +22,7 @@ def add_common(parser: argparse.ArgumentParser, out: str) -> None:
 def train(raw: dict, out: Path, quiet: bool = True) -> tuple[Config, FitResult]:
     """Build the config, train into ``out``, write its report; return both."""
     config = config_from_dict(raw)
-    task = get_task_class(config.task)(config)
-    result = fit(task, config, out, quiet=quiet, overwrite=True)  # a demo owns its folder
+    result = train_run(config, out, quiet=quiet, overwrite=True)  # a demo owns its folder
     return config, result
 
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
+from rnnkit.config import CELLS
 from rnnkit.demos.common import add_common, train
 
 
@@ -19,9 +20,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "--examples", type=int, default=10000, help="training pairs (default 10000)"
     )
     parser.add_argument("--epochs", type=int, default=6, help="training epochs (default 6)")
-    parser.add_argument(
-        "--cell", choices=["rnn", "lstm", "gru"], default="gru", help="recurrent cell (gru)"
-    )
+    parser.add_argument("--cell", choices=CELLS, default="gru", help="recurrent cell (default gru)")
     parser.add_argument(
         "--attention",
         choices=["additive", "multiplicative", "dot"],
@@ -85,7 +84,7 @@ def run(args: argparse.Namespace) -> int:
         f"{m['test_char_accuracy']:.2%}, BLEU {m['test_bleu']:.1f} "
         f"({result.state.train_seconds:.0f} s of training)"
     )
-    from rnnkit.train.run import load_run
+    from rnnkit.tasks.runs import load_run
 
     loaded = load_run(out)
     sources = ["the 3rd of March, 1987", "03/03/87", "Dienstag, 3. März 1987", "1er mai 2024"]

@@ -59,41 +59,41 @@ def config(kind: str, setting: dict, args) -> dict:
     }
 
 
+def _train_pair(name: str, setting: dict, args: argparse.Namespace, out: Path, rows: list):
+    """Train the FC net and the RNN of one setting; add a row each; return their folders."""
+    from rnnkit.tasks import get_task_class
+
+    pair = {}
+    for kind in ("fc", "rnn"):
+        run_dir = out / f"{kind}-h{setting['hidden']}"
+        cfg, result = train(config(kind, setting, args), run_dir, quiet=True)
+        task = get_task_class("regress")(cfg)
+        task.setup()
+        with torch.no_grad():
+            train_mse = task.evaluate(result.model.eval(), "train")["loss"]
+        m = result.metrics
+        optimizer = f"{setting['optimizer']} {setting['lr']}"
+        rows.append(
+            (name, kind, setting["hidden"], optimizer, train_mse)
+            + (m["test_loss"], m["test_rmse_next"], m["train_seconds"])
+        )
+        pair[kind] = run_dir
+        print(
+            f"{name:<7} {kind:<4} h={setting['hidden']:<3} train window MSE {train_mse:.4f}  "
+            f"test window MSE {m['test_loss']:.4f}  "
+            f"next-day RMSE {m['test_rmse_next']:.2f} degC",
+            flush=True,
+        )
+    return pair
+
+
 def run(args: argparse.Namespace) -> int:
     out = Path(args.out)
     rows, runs, figures = [], {}, []
     for name, setting in SETTINGS.items():
-        pair = {}
-        for kind in ("fc", "rnn"):
-            run_dir = out / f"{kind}-h{setting['hidden']}"
-            cfg, result = train(config(kind, setting, args), run_dir, quiet=True)
-            from rnnkit.tasks import get_task_class
-
-            task = get_task_class("regress")(cfg)
-            task.setup()
-            with torch.no_grad():
-                train_mse = task.evaluate(result.model.eval(), "train")["loss"]
-            m = result.metrics
-            rows.append(
-                (
-                    name,
-                    kind,
-                    setting["hidden"],
-                    f"{setting['optimizer']} {setting['lr']}",
-                    train_mse,
-                    m["test_loss"],
-                    m["test_rmse_next"],
-                    m["train_seconds"],
-                )
-            )
-            pair[f"{kind} train"] = run_dir
-            runs[f"{name}: {kind}"] = run_dir
-            print(
-                f"{name:<7} {kind:<4} h={setting['hidden']:<3} train window MSE {train_mse:.4f}  "
-                f"test window MSE {m['test_loss']:.4f}  "
-                f"next-day RMSE {m['test_rmse_next']:.2f} degC",
-                flush=True,
-            )
+        pair = _train_pair(name, setting, args, out, rows)
+        runs.update({f"{name}: {kind}": run_dir for kind, run_dir in pair.items()})
+        pair = {f"{kind} train": run_dir for kind, run_dir in pair.items()}
         figures.append(
             (
                 f"Training loss, {name} setting (h={setting['hidden']})",

@@ -114,6 +114,25 @@ def recall_config(clip: float, args) -> dict:
     }
 
 
+def _clipping_runs(args: argparse.Namespace, out: Path, rows: list) -> dict[str, Path]:
+    """The recall task without and with clipping; adds a row each, returns the run folders."""
+    runs = {}
+    for clip in (0.0, 1.0):
+        run_dir = out / f"recall-clip{clip:g}"
+        runs[f"clip {clip:g}" if clip else "no clipping"] = run_dir
+        case = f"recall after 50 steps, clip {clip:g}"
+        try:
+            _, result = train(recall_config(clip, args), run_dir, quiet=True)
+            m = result.metrics
+            outcome = f"validation MSE {m['val_loss']:.3f}, accuracy {m['val_accuracy']:.3f}"
+            rows.append((case, float("nan"), float("nan"), m["val_loss"], m["val_accuracy"]))
+        except NonFiniteLossError as err:  # the point of the experiment: it can blow up
+            outcome = f"diverged: {str(err).split(';')[0]}"
+            rows.append((case, "-", "-", outcome, "-"))
+        print(f"recall task, clip_grad_norm={clip:g}: {outcome}")
+    return runs
+
+
 def run(args: argparse.Namespace) -> int:
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
@@ -127,27 +146,7 @@ def run(args: argparse.Namespace) -> int:
             f"max rel. diff NumPy vs autograd {rel:.1e}"
         )
     figures = [("Gradient norm through time", plot_norms(norms, out / "grad_norms.png"))]
-    runs = {}
-    for clip in (0.0, 1.0):
-        run_dir = out / f"recall-clip{clip:g}"
-        runs[f"clip {clip:g}" if clip else "no clipping"] = run_dir
-        try:
-            _, result = train(recall_config(clip, args), run_dir, quiet=True)
-            m = result.metrics
-            outcome = f"validation MSE {m['val_loss']:.3f}, accuracy {m['val_accuracy']:.3f}"
-            rows.append(
-                (
-                    f"recall after 50 steps, clip {clip:g}",
-                    float("nan"),
-                    float("nan"),
-                    m["val_loss"],
-                    m["val_accuracy"],
-                )
-            )
-        except NonFiniteLossError as err:  # the point of the experiment: it can blow up
-            outcome = f"diverged: {str(err).split(';')[0]}"
-            rows.append((f"recall after 50 steps, clip {clip:g}", "-", "-", outcome, "-"))
-        print(f"recall task, clip_grad_norm={clip:g}: {outcome}")
+    runs = _clipping_runs(args, out, rows)
     figures.append(
         (
             "Recall after 50 steps: training loss with and without clipping",

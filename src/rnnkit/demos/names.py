@@ -69,7 +69,7 @@ def run(args: argparse.Namespace) -> int:
         )
         runs[name] = run_dir
         figures.append((f"{name}: test confusion matrix", run_dir / "plots" / "confusion.png"))
-        from rnnkit.train.run import load_run
+        from rnnkit.tasks.runs import load_run
 
         loaded = load_run(run_dir)
         with torch.no_grad():

@@ -10,6 +10,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
+from rnnkit.config import CELLS
 from rnnkit.demos.common import add_common, train
 from rnnkit.train import read_metrics
 
@@ -21,7 +22,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.set_defaults(seed=2)  # see benchmarks/RESULTS.md for the spread over seeds 0-9
     parser.add_argument(
         "--cell",
-        choices=["rnn", "lstm", "gru", "jordan"],
+        choices=CELLS,
         default="rnn",
         help="recurrent cell (default rnn, the seed's)",
     )
@@ -41,11 +42,7 @@ def config(args: argparse.Namespace) -> dict:
         "task": "sincos",
         "name": "demo-sincos",
         "data": {"segments": args.steps, "points": 10},
-        "model": {
-            "cell": args.cell,
-            "hidden_size": args.hidden,
-            "backend": "scratch" if args.cell == "jordan" else "native",
-        },
+        "model": {"cell": args.cell, "hidden_size": args.hidden},  # backend auto
         "train": {
             "epochs": 1,
             "batch_size": 1,

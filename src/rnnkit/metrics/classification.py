@@ -1,7 +1,7 @@
 """Classification metrics from a confusion matrix.
 
 ``counts[i, j]`` is the number of examples of true class i predicted as class j (see
-:func:`rnnkit.report.confusion.confusion_counts`). For class c:
+:func:`confusion_counts`). For class c:
 
 - precision_c = counts[c, c] / (column c sum), recall_c = counts[c, c] / (row c sum),
   F1_c = 2 P R / (P + R); a 0/0 is 0 (as scikit-learn's ``zero_division=0``).
@@ -17,7 +17,12 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from rnnkit.report.confusion import confusion_counts
+
+def confusion_counts(gold: list[int], pred: list[int], n: int) -> np.ndarray:
+    """``counts[i, j]`` = number of examples of true class i predicted as class j, ``(n, n)``."""
+    counts = np.zeros((n, n), dtype=np.int64)
+    np.add.at(counts, (np.asarray(gold, dtype=np.int64), np.asarray(pred, dtype=np.int64)), 1)
+    return counts
 
 
 @dataclass

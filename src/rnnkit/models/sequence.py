@@ -36,19 +36,26 @@ class SequenceRegressor(nn.Module):
         return output, loss, state
 
 
+def feed_forward(in_features: int, hidden_size: int, out_features: int) -> nn.Sequential:
+    """Seed 003's FullyConnected network: ``Linear(in -> h)``, tanh, ``Linear(h -> h)``, tanh,
+    ``Linear(h -> out)``; ``(N, in)`` -> ``(N, out)``. The regression and forecasting MLPs
+    are this one network."""
+    return nn.Sequential(
+        nn.Linear(in_features, hidden_size),
+        nn.Tanh(),
+        nn.Linear(hidden_size, hidden_size),
+        nn.Tanh(),
+        nn.Linear(hidden_size, out_features),
+    )
+
+
 class FullyConnected(nn.Module):
-    """Seed 003's feed-forward baseline over a whole window: ``Linear(L -> h)``, tanh,
-    ``Linear(h -> h)``, tanh, ``Linear(h -> L)``. Input and output ``(N, L, 1)``."""
+    """Seed 003's feed-forward baseline over a whole window, window in and window out:
+    :func:`feed_forward` with ``in = out = L``. Input and output ``(N, L, 1)``."""
 
     def __init__(self, window: int, hidden_size: int) -> None:
         super().__init__()
-        self.net = nn.Sequential(
-            nn.Linear(window, hidden_size),
-            nn.Tanh(),
-            nn.Linear(hidden_size, hidden_size),
-            nn.Tanh(),
-            nn.Linear(hidden_size, window),
-        )
+        self.net = feed_forward(window, hidden_size, window)
 
     def forward(self, x: Tensor, targets: Tensor | None = None, state=None):
         output = self.net(x.squeeze(-1)).unsqueeze(-1)  # (N, L) -> (N, L, 1)
@@ -56,4 +63,4 @@ class FullyConnected(nn.Module):
         return output, loss, None
 
 
-__all__ = ["SequenceRegressor", "FullyConnected"]
+__all__ = ["SequenceRegressor", "FullyConnected", "feed_forward"]

@@ -8,15 +8,13 @@ from pathlib import Path
 
 from rnnkit.report.html import image_tag, table, write_html
 from rnnkit.report.plots import run_plots
-from rnnkit.train.run import RunDir, load_run, read_metrics
+from rnnkit.train.run import RunDir, read_metrics
 
 
-def write_report(run_dir: str | Path, task=None, model=None, state=None) -> Path:
-    """(Re)build ``report.html`` of a run; without ``task``/``model`` they are reloaded."""
+def write_report(run_dir: str | Path, task, model, state=None) -> Path:
+    """(Re)build ``report.html`` of a run from its folder and its trained ``task``/``model``
+    (``rnnkit report RUN`` reloads them with :func:`rnnkit.tasks.runs.load_run`)."""
     run = RunDir(run_dir)
-    if task is None or model is None:
-        loaded = load_run(run.path, setup=True)
-        task, model, state = loaded.task, loaded.model, loaded.carry
     run.plots.mkdir(parents=True, exist_ok=True)
     log = read_metrics(run.metrics_csv)
     metrics = run.read_final_metrics()

@@ -6,14 +6,10 @@ from pathlib import Path
 
 import numpy as np
 
+from rnnkit.metrics.classification import confusion_counts
 from rnnkit.report.plots import plt, save
 
-
-def confusion_counts(gold: list[int], pred: list[int], n: int) -> np.ndarray:
-    """``counts[i, j]`` = number of examples of true class i predicted as class j."""
-    counts = np.zeros((n, n), dtype=np.int64)
-    np.add.at(counts, (np.asarray(gold, dtype=np.int64), np.asarray(pred, dtype=np.int64)), 1)
-    return counts
+__all__ = ["confusion_counts", "plot_confusion"]
 
 
 def plot_confusion(

@@ -7,7 +7,7 @@ import html
 import time
 from pathlib import Path
 
-from rnnkit.train.checkpoint import atomic_write_text
+from rnnkit.io import atomic_write_text
 
 STYLE = """
 body { font-family: system-ui, sans-serif; margin: 2em auto; max-width: 980px; color: #222; }

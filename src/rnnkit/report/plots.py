@@ -9,7 +9,7 @@ import matplotlib
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 
-from rnnkit.train.checkpoint import atomic_write_bytes  # noqa: E402
+from rnnkit.io import atomic_write_bytes  # noqa: E402
 
 
 def save(fig, path: Path) -> Path:

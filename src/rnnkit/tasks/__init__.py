@@ -1,14 +1,15 @@
 """Tasks: what a run learns. ``task = "..."`` in a config picks one of these.
 
 Each task is a :class:`~rnnkit.tasks.base.Task` subclass in its own module, loaded on demand.
+Importing this package registers every task's config sections with :mod:`rnnkit.config`
+(which never imports the tasks itself).
 """
 
 from __future__ import annotations
 
-import difflib
 import importlib
 
-from rnnkit.errors import ConfigError
+from rnnkit.config import TaskSections, register_task, task_sections
 
 # name -> "module:Class"
 TASKS: dict[str, str] = {
@@ -23,11 +24,32 @@ TASKS: dict[str, str] = {
 }
 
 
-def get_task_class(name: str):
-    """The Task class registered as ``name``; a ConfigError lists the known tasks."""
-    if name not in TASKS:
-        close = difflib.get_close_matches(name, list(TASKS), n=1)
-        hint = f" (did you mean {close[0]!r}?)" if close else ""
-        raise ConfigError(f"task must be one of {', '.join(TASKS)}, received {name!r}{hint}")
+def _load(name: str):
     module, cls = TASKS[name].split(":")
     return getattr(importlib.import_module(module), cls)
+
+
+def _sections(name: str) -> TaskSections:
+    cls = _load(name)
+    return TaskSections(cls.data_config, cls.model_config, cls.train_config)
+
+
+for _name in TASKS:
+    register_task(_name, lambda name=_name: _sections(name))
+
+
+def get_task_class(name: str):
+    """The Task class registered as ``name``; a ConfigError lists the known tasks."""
+    task_sections(name)  # the one check of the name, with its "did you mean"
+    return _load(name)
+
+
+def __getattr__(name: str):  # load_run lives in rnnkit.tasks.runs; imported lazily
+    if name in ("load_run", "LoadedRun"):
+        from rnnkit.tasks import runs
+
+        return getattr(runs, name)
+    raise AttributeError(f"module 'rnnkit.tasks' has no attribute {name!r}")
+
+
+__all__ = ["TASKS", "get_task_class", "load_run", "LoadedRun"]

@@ -17,7 +17,7 @@ import pandas as pd
 import torch
 from torch import Tensor, nn
 
-from rnnkit.config import Config, DataConfig, ModelConfig
+from rnnkit.config import Config, DataConfig, ModelConfig, TrainConfig
 
 
 class Task:
@@ -26,6 +26,7 @@ class Task:
     name: ClassVar[str] = ""
     data_config: ClassVar[type] = DataConfig
     model_config: ClassVar[type] = ModelConfig
+    train_config: ClassVar[type] = TrainConfig  # a task may subclass it to change defaults
     stateful: ClassVar[bool] = False  # carry the detached hidden state from batch to batch
     metric: ClassVar[str] = "val_loss"  # default validation metric to select checkpoints
     higher_is_better: ClassVar[frozenset[str]] = frozenset(

@@ -226,7 +226,7 @@ class ClassifyTask(ReportMixin, Task):
         self.vectors, self.coverage = embedding_matrix(vocab, found, dim, self.config.train.seed)
 
     def save_artifacts(self, run_dir: Path) -> None:
-        from rnnkit.train.checkpoint import atomic_write_text
+        from rnnkit.io import atomic_write_text
 
         self.encoder.vocab.save(run_dir / "vocab.json")
         if self.encoder.ngram_vocab is not None:

@@ -1,12 +1,14 @@
 """Task ``forecast``: global multi-series forecasting under the training engine.
 
-``[data]`` is :class:`~rnnkit.forecast.config.ForecastData` (``train`` = the series file,
-default ``rnnkit:airpassengers``, shipped;
-``test`` = an optional separate test file as in M4; else each series' last ``test_size``
-points are the test part), ``[model]`` is :class:`~rnnkit.forecast.config.ForecastModel`.
-The data preparation, the networks and the scoring are those of
-:class:`~rnnkit.forecast.api.Forecaster`, so a run folder of this task is also a saved
-forecaster (``Forecaster.load(run)``, ``rnnkit forecast predict RUN``).
+``[data]`` is :class:`~rnnkit.tasks.forecast_data.ForecastData` (``train`` = the series file,
+default ``rnnkit:airpassengers``, shipped; ``test`` = an optional separate test file as in M4,
+else each series' last ``test_size`` points are the test part), ``[model]`` is
+:class:`~rnnkit.models.forecasting.ForecastModel` (a network or a baseline, which takes no
+training step), ``[train]`` is :class:`~rnnkit.tasks.forecast_data.ForecastTrain`.
+
+Every door trains and reads this task the same way: ``rnnkit train CONFIG``, ``rnnkit forecast
+train``, and :class:`rnnkit.forecast.Forecaster` (which hands in-memory series to the task).
+Predictions go through :class:`~rnnkit.tasks.forecast_predict.ForecastPredictor`.
 
 Validation metric: ``val_loss`` (the training loss on the validation windows, scaled).
 Test metrics: ``smape``, ``mase``, ``mae``, ``rmse``, ``owa`` (against Naive2).
@@ -17,89 +19,123 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
+import torch
 
 from rnnkit.data.batching import IndexBatches
-from rnnkit.errors import ConfigError, RnnkitError
-from rnnkit.forecast.config import BASELINE_KINDS, ForecastData, ForecastModel
+from rnnkit.data.series import SeriesSet, to_series
+from rnnkit.errors import DataError, RnnkitError
+from rnnkit.io import atomic_write_text
+from rnnkit.models.forecasting import ForecastModel, build_forecaster
+from rnnkit.tasks import forecast_eval
 from rnnkit.tasks.base import Task
-from rnnkit.train.checkpoint import atomic_write_text
+from rnnkit.tasks.forecast_data import (
+    IN_MEMORY,
+    ForecastData,
+    ForecastTrain,
+    Prepared,
+    resolve,
+)
+from rnnkit.tasks.forecast_predict import ForecastPredictor
 
 
 class ForecastTask(Task):
     name = "forecast"
     data_config = ForecastData
     model_config = ForecastModel
+    train_config = ForecastTrain
 
-    def __init__(self, config) -> None:
+    def __init__(self, config, series: SeriesSet | None = None, test: SeriesSet | None = None):
+        """``series``/``test``: in-memory data instead of the files ``data.train``/``data.test``
+        (the Python API passes them; the config then says ``train = "<in-memory data>"``)."""
         super().__init__(config)
-        self.forecaster = None
-        self.test_values = None
+        self.series, self.test_series = series, test
+        self.prepared: Prepared | None = None
+        self.test_values: np.ndarray | None = None  # (S, H) of a separate test set
 
-    def _new_forecaster(self):
-        from rnnkit.forecast.api import Forecaster
+    @property
+    def baseline(self) -> bool:
+        return self.config.model.is_baseline
 
-        cfg = self.config
-        return Forecaster(cfg.model.kind, cfg.data.horizon, data=cfg.data, net=cfg.model)
-
-    def setup(self) -> None:
-        from rnnkit.forecast.api import as_series
-        from rnnkit.forecast.prepare import Prepared, resolve
-
-        cfg = self.config
-        if cfg.model.kind in BASELINE_KINDS:
-            raise ConfigError(
-                f"model.kind {cfg.model.kind!r} is a baseline with nothing to "
-                f"train; use `rnnkit forecast compare` or Forecaster(...).fit"
+    def _read(self, path: str) -> SeriesSet:
+        if path == IN_MEMORY:
+            raise DataError(
+                "this run was fitted from data in memory (Forecaster.fit on a DataFrame); "
+                "pass the data again, e.g. Forecaster.load(run).predict(data=frame)"
             )
+        return to_series(path, self.config.data.fill)
+
+    # ---- data ---------------------------------------------------------------------------
+    def setup(self) -> None:
+        cfg = self.config
         if not cfg.data.train:
             cfg.data.train = "rnnkit:airpassengers"  # the shipped default
-        series = as_series(cfg.data.train, cfg.data.fill)
-        fc = self._new_forecaster()
-        if cfg.data.test:
-            self.test_values = fc._test_values(as_series(cfg.data.test, cfg.data.fill), series)
+        series = self.series if self.series is not None else self._read(cfg.data.train)
+        test = self.test_series
+        if test is None and cfg.data.test:
+            test = self._read(cfg.data.test)
+        if test is not None:
+            self.test_values = forecast_eval.test_values(test, series, cfg.data.horizon)
             cfg.data.test_size = 0
         cfg.data, cfg.model = resolve(cfg.data, cfg.model, series)
-        fc.data, fc.net = cfg.data, cfg.model
-        fc.prepared = Prepared(series, cfg.data)
-        self.forecaster = fc
-        self.batches = IndexBatches(
-            len(fc.prepared.windows["train"]), cfg.train.batch_size, seed=cfg.train.seed
-        )
+        self.prepared = Prepared(series, cfg.data, needs_windows=not self.baseline)
+        if not self.baseline:
+            n = len(self.prepared.windows["train"])
+            if n == 0:
+                raise DataError(
+                    "no training windows: the series are too short for input_length + "
+                    "horizon + the held-out test and validation parts"
+                )
+            self.batches = IndexBatches(n, cfg.train.batch_size, seed=cfg.train.seed)
 
     def save_artifacts(self, run_dir: Path) -> None:
-        atomic_write_text(run_dir / "forecast.json", json.dumps(self.forecaster._artifacts()))
+        """``forecast.json``: the whole training history (MASE scales and baselines need it),
+        timestamps, covariates and the fitted scaling."""
+        series = self.prepared.series
+        art = {
+            "format": 1,
+            "ids": series.ids,
+            "freq": series.freq,
+            "lengths": series.lengths,
+            "history": [v.tolist() for v in series.values],
+            "timestamps": [None if t is None else [str(s) for s in t] for t in series.timestamps],
+            "covariates": {c: [v.tolist() for v in vals] for c, vals in series.covariates.items()},
+            "prepared": self.prepared.state(),
+        }
+        atomic_write_text(Path(run_dir) / "forecast.json", json.dumps(art))
 
     def load_artifacts(self, run_dir: Path) -> None:
-        from rnnkit.forecast.api import series_from_artifacts
-        from rnnkit.forecast.prepare import Prepared
-
         art = json.loads((Path(run_dir) / "forecast.json").read_text())
-        fc = self._new_forecaster()
-        loose = type(fc.data)(**{**fc.data.__dict__, "test_size": 0, "validation_size": 0})
-        fc.prepared = Prepared(
-            series_from_artifacts(art), loose, needs_windows=False, state=art["prepared"]
+        stamps = [
+            None if t is None else pd.DatetimeIndex(pd.to_datetime(t)) for t in art["timestamps"]
+        ]
+        covs = {
+            c: [np.asarray(v, np.float64) for v in vals] for c, vals in art["covariates"].items()
+        }
+        values = [np.asarray(v, dtype=np.float64) for v in art["history"]]
+        series = SeriesSet(list(art["ids"]), values, stamps, art.get("freq"), covs)
+        loose = type(self.config.data)(
+            **{**self.config.data.__dict__, "test_size": 0, "validation_size": 0}
         )
-        self.forecaster = fc
-
-    def on_load(self, meta: dict) -> None:
-        self._loaded = True
+        self.prepared = Prepared(series, loose, needs_windows=False, state=art["prepared"])
 
     def steps_per_epoch(self, world: int = 1) -> int:
-        return len(self.batches)
+        return 0 if self.baseline else len(self.batches)
 
     def train_batches(self, epoch: int, rank: int = 0, world: int = 1):
-        p = self.forecaster.prepared
-        train = p.windows["train"]
+        train = self.prepared.windows["train"]
         for idx in self.batches.epoch(epoch, rank, world):
-            yield p.flat.gather(train, idx.numpy(), p.L, p.H)
+            yield self.prepared.batch(train, idx.numpy())
 
     def batch_examples(self, batch) -> int:
         return len(batch["x"])
 
+    # ---- model --------------------------------------------------------------------------
     def build_model(self):
-        fc = self.forecaster
-        return fc._build()
+        p, cfg = self.prepared, self.config
+        n_series = len(p.series)
+        return build_forecaster(cfg.model, p.L, p.H, n_series, p.n_features, p.m)
 
     def training_step(self, model, batch, state):
         _, loss = model(
@@ -107,102 +143,118 @@ class ForecastTask(Task):
         )
         return loss, None
 
+    def predictor(self, model) -> ForecastPredictor:
+        """Forecasts with ``model`` after the end of this task's series (a new predictor each
+        call: the model's weights may have changed since the last one)."""
+        return ForecastPredictor(model.eval(), self.prepared, self.config.data, self.config.model)
+
+    # ---- evaluation ---------------------------------------------------------------------
+    def has_split(self, split: str) -> bool:
+        if self.prepared is None or not self.prepared.windows and not self.baseline:
+            return False
+        if split == "test":
+            return self.test_values is not None or bool(self.config.data.test_size)
+        if self.baseline:
+            return split == "validation" and bool(self.config.data.validation_size)
+        return len(self.prepared.windows.get(split, [])) > 0
+
+    def evaluate(self, model, split: str = "validation", state=None) -> dict:
+        was_training = model.training
+        if split == "test":
+            p = self.predictor(model)
+            if self.test_values is not None:
+                out = forecast_eval.score(
+                    p, p.forecast_array(), self.test_values, p.prepared.series.values
+                )
+            else:
+                out = forecast_eval.evaluate_test(p)
+        elif self.baseline:
+            out = {"loss": self._baseline_loss(model, split)}
+        else:
+            out = {"loss": self._window_loss(model, self.prepared.windows[split])}
+        model.train(was_training)
+        return out
+
+    def _window_loss(self, model, index, batch_size: int = 1024) -> float:
+        """The training loss (scaled) averaged over the windows ``index``."""
+        if len(index) == 0:
+            return float("nan")
+        model.eval()
+        total = 0.0
+        with torch.inference_mode():
+            for lo in range(0, len(index), batch_size):
+                batch = self.prepared.batch(index, slice(lo, lo + batch_size))
+                _, loss = model(
+                    batch["x"], batch["y"], batch["ids"], batch.get("past"), batch.get("future")
+                )
+                total += float(loss) * len(batch["x"])
+        return total / len(index)
+
+    def _baseline_loss(self, model, split: str) -> float:
+        """A baseline's loss on ``split`` in the scaled space of the networks' ``val_loss``
+        (squared error for ``loss = "mse"``, absolute error otherwise)."""
+        if split == "validation" and not self.config.data.validation_size:
+            return float("nan")
+        p = self.predictor(model)
+        f, actual, _ = forecast_eval.split_forecast(p, split)
+        scale = p.prepared.scaler
+        err = np.stack(
+            [scale.transform(f[i, :, 0], i) - scale.transform(a, i) for i, a in enumerate(actual)]
+        )
+        return float(np.mean(err**2 if self.config.model.loss == "mse" else np.abs(err)))
+
+    def evaluate_path(self, model, path: str) -> dict:
+        """Scores on a CSV file. When its series are the run's own and none is longer than
+        H, the file is their continuation (an M4 test file); otherwise its last H points per
+        series are held out and forecast from the rest."""
+        p = self.predictor(model)
+        data = to_series(path, self.config.data.fill)
+        own = p.prepared.series
+        if set(data.ids) == set(own.ids) and max(data.lengths) <= p.horizon:
+            return forecast_eval.evaluate(p, own, test=data)
+        return forecast_eval.evaluate(p, data)
+
+    def predictions(self, model, state=None) -> pd.DataFrame | None:
+        """Forecasts after the end of the data (none with known covariates: their future
+        values are not in the training data; pass them to ``predict(future=...)``)."""
+        if self.config.data.known_covariates:
+            return None
+        return self.predictor(model).predict()
+
+    def plots(self, model, plots_dir: Path, state=None):
+        from rnnkit.report.forecast import forecast_plots
+
+        p = self.predictor(model)
+        if self.test_values is not None:
+            f, actual, history = p.forecast_array(), self.test_values, p.prepared.series.values
+        elif self.config.data.test_size:
+            f, actual, history = forecast_eval.split_forecast(p, "test")
+        else:
+            return []
+        return forecast_plots(history, actual, f, p.prepared.series.ids, p.quantiles, plots_dir)
+
     def export_spec(self, model):
         """Scaled windows ``x (N, L)`` and series indices ``ids (N,)`` in, the scaled forecast
         ``(N, H, Q)`` out. The per-series scaler in ``forecast.json`` maps values to and from
         data units; the network itself (RevIN included) is what is exported."""
         from rnnkit.export import ExportSpec, FirstOutput
 
-        p = self.forecaster.prepared
-        if self.config.model.kind == "stateful":
+        kind = self.config.model.kind
+        if self.baseline or kind == "stateful":
             raise RnnkitError(
-                "export of the stateful forecaster is not supported: its carried state lives "
-                "in the Forecaster; export a direct, autoregressive or segrnn model"
+                f"export of the {kind} forecaster is not supported: export a direct, "
+                f"autoregressive or segrnn model"
             )
-        if p.n_features:
+        if self.prepared.n_features:
             raise RnnkitError(
                 "export of forecasters with calendar features or covariates is not "
                 "supported yet; train without them to export"
             )
-
-        last = p.last_windows(None)
+        last = self.prepared.last_windows(None)
         x, ids = last["x"][:1].repeat(2, 1), last["ids"][:1].repeat(2)
         axes = {"x": {0: "N"}, "ids": {0: "N"}, "forecast": {0: "N"}}
         network = FirstOutput(model.eval(), ("x", "ids"))
         return ExportSpec(network, (x, ids), ["x", "ids"], ["forecast"], axes)
-
-    def has_split(self, split: str) -> bool:
-        if self.forecaster is None or not self.forecaster.prepared.windows:
-            return False
-        if split == "test":
-            return self.test_values is not None or bool(self.config.data.test_size)
-        return len(self.forecaster.prepared.windows.get(split, [])) > 0
-
-    def _attach(self, model):
-        fc = self.forecaster
-        fc.model = model.eval()
-        fc._warm_state()
-        return fc
-
-    def evaluate(self, model, split: str = "validation", state=None) -> dict:
-        from rnnkit.forecast.training import evaluate_loss
-
-        fc, p = self.forecaster, self.forecaster.prepared
-        was_training = model.training
-        if split == "test":
-            fc = self._attach(model)
-            if self.test_values is not None:
-                out = fc.score(fc.forecast_array(), self.test_values, p.series.values)
-            else:
-                out = fc.evaluate_test()
-        else:
-            out = {"loss": evaluate_loss(model, p.flat, p.windows[split], p.L, p.H)}
-        model.train(was_training)
-        return out
-
-    def evaluate_path(self, model, path: str) -> dict:
-        """Scores on a CSV file. When its series are the run's own and none is longer than
-        H, the file is their continuation (an M4 test file); otherwise its last H points per
-        series are held out and forecast from the rest."""
-        from rnnkit.forecast.api import as_series
-
-        fc = self._attach(model)
-        data = as_series(path, self.config.data.fill)
-        own = fc.prepared.series
-        if set(data.ids) == set(own.ids) and max(data.lengths) <= fc.horizon:
-            return fc.evaluate(own, test=data)
-        return fc.evaluate(data)
-
-    def predictions(self, model, state=None) -> pd.DataFrame:
-        return self._attach(model).predict()
-
-    def plots(self, model, plots_dir: Path, state=None):
-        from rnnkit.forecast.plots import error_by_step, forecast_vs_actual
-
-        fc = self._attach(model)
-        p = fc.prepared
-        if self.test_values is not None:
-            actual, f = self.test_values, fc.forecast_array()
-            history = p.series.values
-        elif self.config.data.test_size:
-            f, actual = fc.test_forecast()
-            t = self.config.data.test_size
-            history = [v[: len(v) - t] for v in p.series.values]
-        else:
-            return []
-        qs = fc.net.quantiles if fc.net.loss == "quantile" else []
-        return [
-            (
-                "Forecasts against actuals (test part)",
-                forecast_vs_actual(
-                    history, actual, f, p.series.ids, qs, plots_dir / "forecasts.png"
-                ),
-            ),
-            (
-                "Error by horizon step (test part)",
-                error_by_step(actual, f[..., fc._point_index()], plots_dir / "error_by_step.png"),
-            ),
-        ]
 
 
 __all__ = ["ForecastTask"]

@@ -167,7 +167,7 @@ class LanguageModelTask(GenerationMixin, Task):
         return split
 
     def save_artifacts(self, run_dir: Path) -> None:
-        from rnnkit.train.checkpoint import atomic_write_text
+        from rnnkit.io import atomic_write_text
 
         self.vocab.save(run_dir / "vocab.json")
         meta = {"format": self.config.data.format, "categories": self.categories}

@@ -180,7 +180,7 @@ class Seq2SeqTask(Task):
         }
 
     def save_artifacts(self, run_dir: Path) -> None:
-        from rnnkit.train.checkpoint import atomic_write_text
+        from rnnkit.io import atomic_write_text
 
         self.src_vocab.save(run_dir / "src_vocab.json")
         self.tgt_vocab.save(run_dir / "tgt_vocab.json")

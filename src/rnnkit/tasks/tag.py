@@ -38,11 +38,11 @@ from rnnkit.data.tagging import (
 )
 from rnnkit.data.text import Vocab
 from rnnkit.errors import ConfigError, DataError
+from rnnkit.io import atomic_write_text
 from rnnkit.metrics.conlleval import Scores, evaluate
 from rnnkit.models.tagger import Tagger, TaggerModel, check_tagger_config
 from rnnkit.tasks.base import Task
 from rnnkit.tasks.tag_output import json_line, report_table, tag_confusion
-from rnnkit.train.checkpoint import atomic_write_text
 
 OUTPUTS = ("conll", "json")
 

@@ -11,7 +11,6 @@ run killed mid-write keeps its previous checkpoint.
 from __future__ import annotations
 
 import json
-import os
 from pathlib import Path
 from typing import Any
 
@@ -21,20 +20,7 @@ from safetensors.torch import save_file
 from torch import Tensor
 
 from rnnkit.errors import RnnkitError
-
-
-def atomic_write_text(path: Path, text: str) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.tmp")
-    tmp.write_text(text, encoding="utf-8")
-    os.replace(tmp, path)
-
-
-def atomic_write_bytes(path: Path, data: bytes) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.tmp")
-    tmp.write_bytes(data)
-    os.replace(tmp, path)
+from rnnkit.io import atomic_write, atomic_write_text
 
 
 def _flatten_optimizer(state: dict) -> tuple[dict[str, Tensor], dict]:
@@ -81,10 +67,7 @@ def save_checkpoint(
     tensors.update(carry_tensors)
     tensors = {k: v.detach().to("cpu").contiguous() for k, v in tensors.items()}
     text = json.dumps(meta, indent=2, sort_keys=True)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.tmp")
-    save_file(tensors, str(tmp), metadata={"rnnkit": text})
-    os.replace(tmp, path)
+    atomic_write(path, lambda tmp: save_file(tensors, str(tmp), metadata={"rnnkit": text}))
     atomic_write_text(path.with_suffix(".json"), text + "\n")
 
 

@@ -1,32 +1,35 @@
 """The training loop: one readable ``for`` over batches, with everything inline.
 
-:func:`fit` trains a :class:`~rnnkit.tasks.base.Task` under a :class:`~rnnkit.config.Config`
-and leaves a run folder (see :mod:`rnnkit.train.run`). Each step is
+:func:`fit` trains a task (anything that satisfies :class:`~rnnkit.train.protocol.TrainableTask`,
+e.g. every :class:`rnnkit.tasks.base.Task`) under a :class:`~rnnkit.config.Config` and leaves a
+run folder (see :mod:`rnnkit.train.run`). Each step is
 
     zero_grad -> forward (autocast) -> loss finite? -> backward -> clip -> optimizer step
     -> schedule step -> detach the carried state -> log -> evaluate / checkpoint when due
 
-and the loop stops at ``train.max_steps``, after ``train.epochs``, or by early stopping.
+The budget: ``train.epochs`` and ``train.max_steps`` (whichever ends first; ``max_steps`` alone
+when ``epochs`` is not set), ``train.time_budget`` seconds, and early stopping after
+``train.early_stopping`` evaluations without improvement. The run says at its start how many
+steps it will take and why. The final model has the weights of the best evaluation. A model
+with no trainable parameters (a forecasting baseline) takes no step and is only evaluated.
 """
 
 from __future__ import annotations
 
 import itertools
 import math
-import sys
 import time
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
 import torch
 from torch import nn
 
-import rnnkit
 from rnnkit.config import Config
 from rnnkit.errors import ConfigError, NonFiniteLossError
+from rnnkit.io import atomic_write_text
 from rnnkit.nn.state import detach_state
-from rnnkit.tasks.base import Task
 from rnnkit.train import distributed as dist_utils
 from rnnkit.train.checkpoint import (
     carried_state,
@@ -38,31 +41,11 @@ from rnnkit.train.checkpoint import (
 from rnnkit.train.device import autocast, grad_scaler, resolve_device
 from rnnkit.train.optim import Schedule, build_optimizer
 from rnnkit.train.progress import Progress
+from rnnkit.train.protocol import TrainableTask
 from rnnkit.train.run import MetricsLog, RunDir
 from rnnkit.train.seeding import rng_state, seed_everything, set_rng_state
-
-
-@dataclass
-class LoopState:
-    """Where the loop is; saved in every checkpoint."""
-
-    step: int = 0  # optimizer steps done
-    epoch: int = 0  # epochs completed
-    epoch_step: int = 0  # batches done in the current epoch
-    best: float | None = None  # best value of the selection metric so far
-    best_step: int | None = None
-    bad_evals: int = 0  # evaluations since the last improvement
-    train_seconds: float = 0.0
-
-
-@dataclass
-class FitResult:
-    run_dir: Path
-    model: nn.Module
-    state: LoopState
-    metrics: dict = field(default_factory=dict)  # final validation/test metrics
-    stopped_early: bool = False
-    carry: Any = None  # the carried state at the end (stateful tasks)
+from rnnkit.train.state import FitResult, LoopState
+from rnnkit.version import __version__
 
 
 class Trainer:
@@ -70,7 +53,7 @@ class Trainer:
 
     def __init__(
         self,
-        task: Task,
+        task: TrainableTask,
         config: Config,
         run_dir: str | Path,
         *,
@@ -92,25 +75,48 @@ class Trainer:
             self.run.create(config, overwrite=overwrite)
             task.save_artifacts(self.run.path)
         self.model = task.build_model().to(self.device)
-        self.optimizer = build_optimizer(self.cfg, self.model)
-        self.steps_per_epoch = max(1, task.steps_per_epoch(self.world.size))
-        budget = [self.cfg.epochs * self.steps_per_epoch] if self.cfg.epochs else []
-        self.total_steps = min(budget + ([self.cfg.max_steps] if self.cfg.max_steps else []))
+        self.metric = self.cfg.metric or task.metric
+        trainable = any(p.requires_grad for p in self.model.parameters())
+        self.optimizer = build_optimizer(self.cfg, self.model) if trainable else None
+        self.steps_per_epoch = max(1, task.steps_per_epoch(self.world.size)) if trainable else 1
+        self.total_steps, self.plan = self._budget()
         self.schedule = Schedule(self.cfg, self.optimizer, self.total_steps)
         self.scaler = grad_scaler(self.device, self.cfg.precision)
-        self.metric = self.cfg.metric or task.metric
-        self.state, self.carry = LoopState(), None
+        self.state, self.carry, self.stopped_by = LoopState(), None, ""
         self.window: list[tuple[float, float, int]] = []  # (loss, grad_norm, examples)
         self.last_eval_step = -1
         self.log = MetricsLog(self.run.metrics_csv if self.world.is_main else None)
         if resume:
             self._restore()
-        self.ddp_model = dist_utils.wrap(self.model, self.world, self.device)
+        trained = self.optimizer is not None
+        self.ddp_model = dist_utils.wrap(self.model, self.world, self.device) if trained else None
         self.writer = self._tensorboard(resume)
+
+    def _budget(self) -> tuple[int, str]:
+        """The number of optimizer steps and a sentence saying why (printed at the start)."""
+        cfg, per_epoch = self.cfg, self.steps_per_epoch
+        if self.optimizer is None:
+            return 0, "no training steps: the model has no trainable parameters"
+        by_epochs = cfg.epochs * per_epoch if cfg.epochs else None
+        if by_epochs is not None and (not cfg.max_steps or by_epochs <= cfg.max_steps):
+            total, why = by_epochs, f"train.epochs = {cfg.epochs} x {per_epoch} steps per epoch"
+        else:
+            unset = "" if cfg.epochs else ", train.epochs not set"
+            total, why = cfg.max_steps, f"train.max_steps = {cfg.max_steps}{unset}"
+        rules = [why]
+        if cfg.time_budget:
+            rules.append(f"or train.time_budget = {cfg.time_budget:g} s")
+        if cfg.early_stopping:
+            rules.append(f"or {cfg.early_stopping} evaluations without a better {self.metric}")
+        return total, f"training {total} steps at most ({', '.join(rules)})"
 
     # ---- the loop -----------------------------------------------------------------------
     def fit(self) -> FitResult:
         st, stop = self.state, self.state.step >= self.total_steps
+        if stop:
+            self.stopped_by = "no_parameters" if self.optimizer is None else "max_steps"
+        if not self.quiet:
+            print(self.plan, flush=True)
         progress = Progress(self.total_steps, st.step, enabled=not self.quiet)
         tick = time.perf_counter()
         while not stop:
@@ -129,10 +135,10 @@ class Trainer:
                     self._log_train()
                 if eval_due:
                     stop = self._evaluate_and_checkpoint()
-                if stop or st.step >= self.total_steps:
+                stop = stop or self._out_of_budget(st.train_seconds + time.perf_counter() - tick)
+                if stop:
                     if st.epoch_step >= self.steps_per_epoch:  # it was the epoch's last batch
                         st.epoch, st.epoch_step = st.epoch + 1, 0
-                    stop = True
                     break
             else:  # the epoch ran out of batches
                 st.epoch, st.epoch_step = st.epoch + 1, 0
@@ -141,13 +147,29 @@ class Trainer:
                 self._log_train()
                 if not self.cfg.eval_every:
                     stop = self._evaluate_and_checkpoint()
-                stop = stop or (bool(self.cfg.epochs) and st.epoch >= self.cfg.epochs)
+                stop = stop or self._out_of_budget(st.train_seconds)
         st.train_seconds += time.perf_counter() - tick
         self._log_train()
         if self.last_eval_step != st.step:  # the run ends between evaluations
             self._evaluate_and_checkpoint()
         progress.close()
         return self._finish()
+
+    def _out_of_budget(self, seconds: float) -> bool:
+        """True when a budget is spent; records which one in ``stopped_by``."""
+        st, cfg = self.state, self.cfg
+        if self.stopped_by:  # early stopping said so during the evaluation
+            return True
+        if st.step >= self.total_steps:
+            at_epochs = bool(cfg.epochs) and st.step >= cfg.epochs * self.steps_per_epoch
+            self.stopped_by = "epochs" if at_epochs else "max_steps"
+        elif bool(cfg.epochs) and st.epoch >= cfg.epochs and st.epoch_step == 0:
+            self.stopped_by = "epochs"
+        elif cfg.time_budget and seconds >= cfg.time_budget:
+            self.stopped_by = "time_budget"
+            if not self.quiet:
+                print(f"stopped by train.time_budget = {cfg.time_budget:g} s at step {st.step}")
+        return bool(self.stopped_by)
 
     def _train_step(self, batch: Any) -> tuple[float, float]:
         self.model.train()
@@ -238,7 +260,8 @@ class Trainer:
             st.best, st.best_step, st.bad_evals = value, st.step, 0
         else:
             st.bad_evals += 1
-        self.schedule.evaluated(improved)
+        if self.optimizer is not None:
+            self.schedule.evaluated(improved)
         row = {"step": st.step, "epoch": st.epoch + (0 if st.epoch_step == 0 else 1)}
         self.log.add({**row, **{f"val_{k}": v for k, v in metrics.items()}})
         if self.world.is_main:
@@ -257,7 +280,9 @@ class Trainer:
                     f"{self._recent_train_loss():.5g}  {shown}",
                     flush=True,
                 )
-        return bool(self.cfg.early_stopping) and st.bad_evals >= self.cfg.early_stopping
+        if bool(self.cfg.early_stopping) and st.bad_evals >= self.cfg.early_stopping:
+            self.stopped_by = "early_stopping"
+        return self.stopped_by == "early_stopping"
 
     def _recent_train_loss(self) -> float:
         steps, losses = self.log.series("train_loss")
@@ -270,11 +295,11 @@ class Trainer:
             "metric": self.metric,
             "value": value,
             "loop": asdict(self.state),
-            "schedule": self.schedule.state_dict(),
+            "schedule": self.schedule.state_dict() if self.optimizer is not None else None,
             "rng": rng_meta,
             "config_hash": self.config.hash(),
             "task": self.config.task,
-            "rnnkit": rnnkit.__version__,
+            "rnnkit": __version__,
             "torch": torch.__version__,
         }
         save_checkpoint(
@@ -296,8 +321,9 @@ class Trainer:
                 f"data or model since the checkpoint was written"
             )
         self.model.load_state_dict(model_state(tensors))
-        self.optimizer.load_state_dict(optimizer_state(tensors, meta))
-        self.schedule.load_state_dict(meta["schedule"])
+        if self.optimizer is not None:
+            self.optimizer.load_state_dict(optimizer_state(tensors, meta))
+            self.schedule.load_state_dict(meta["schedule"])
         self.state = LoopState(**meta["loop"])
         self.carry = carried_state(tensors, meta, self.device)
         set_rng_state({k: v for k, v in tensors.items() if k.startswith("rng.")}, meta["rng"])
@@ -328,44 +354,34 @@ class Trainer:
                 "step": st.step,
                 "best_step": st.best_step,
                 "train_seconds": round(st.train_seconds, 3),
+                "stopped_by": self.stopped_by,
             }
         )
-        stopped = bool(self.cfg.early_stopping) and st.bad_evals >= self.cfg.early_stopping
         if self.world.is_main:
             self.run.write_final_metrics(final)
             preds = self.task.predictions(self.model, state=self.carry)
             if preds is not None:
-                from rnnkit.train.checkpoint import atomic_write_text
-
                 atomic_write_text(self.run.predictions_csv, preds.to_csv(index=False))
             if self.writer is not None:
                 self.writer.close()
         dist_utils.shutdown(self.world)
-        return FitResult(self.run.path, self.model, st, final, stopped, self.carry)
+        stopped = self.stopped_by in ("early_stopping", "time_budget")
+        return FitResult(self.run.path, self.model, st, final, stopped, self.carry, self.stopped_by)
 
 
 def fit(
-    task: Task,
+    task: TrainableTask,
     config: Config,
     run_dir: str | Path,
     *,
     resume: bool = False,
     quiet: bool = False,
-    report: bool = True,
     overwrite: bool = False,
 ) -> FitResult:
-    """Train ``task`` under ``config`` into ``run_dir``; write the report unless told not to.
+    """Train ``task`` under ``config`` into ``run_dir`` and return the result.
 
     ``resume`` continues the run from its last checkpoint. A folder that already holds a run
-    is refused unless ``overwrite`` (its old checkpoints, metrics and plots are removed).
+    is refused unless ``overwrite`` (its old checkpoints, metrics and plots are removed). The
+    report is the caller's (:func:`rnnkit.api.train`, the CLI and the demos write it).
     """
-    result = Trainer(task, config, run_dir, resume=resume, quiet=quiet, overwrite=overwrite).fit()
-    if report and dist_utils.detect_world().is_main:
-        from rnnkit.report import write_report
-
-        write_report(result.run_dir, task=task, model=result.model, state=result.carry)
-    if not quiet and dist_utils.detect_world().is_main:
-        from rnnkit.train.progress import print_summary
-
-        print_summary(result, file=sys.stdout)
-    return result
+    return Trainer(task, config, run_dir, resume=resume, quiet=quiet, overwrite=overwrite).fit()

@@ -36,12 +36,20 @@ class Schedule:
     """One object for the three schedules: ``step()`` after every optimizer step and
     ``evaluated(value, improved)`` after every evaluation (reduce-on-plateau)."""
 
-    def __init__(self, cfg: TrainConfig, optimizer: torch.optim.Optimizer, total_steps: int):
+    def __init__(
+        self, cfg: TrainConfig, optimizer: torch.optim.Optimizer | None, total_steps: int
+    ) -> None:
         self.cfg, self.optimizer, self.total = cfg, optimizer, max(1, total_steps)
         self.scale = 1.0  # current multiplier of the peak lr
         self.bad_evals = 0
         self.step_count = 0
         self._apply()
+
+    @property
+    def groups(self) -> list[dict]:
+        """The optimizer's parameter groups, read each time (``load_state_dict`` replaces
+        them); none for a model without parameters."""
+        return self.optimizer.param_groups if self.optimizer is not None else []
 
     def _apply(self) -> None:
         if self.cfg.schedule == "cosine":
@@ -53,7 +61,7 @@ class Schedule:
             self.scale = (self.step_count + 1) / self.cfg.warmup_steps
         elif self.cfg.schedule == "constant":
             self.scale = 1.0
-        for group in self.optimizer.param_groups:
+        for group in self.groups:
             group["lr"] = self.cfg.lr * self.scale * group.get("plateau_scale", 1.0)
 
     def step(self) -> None:
@@ -66,20 +74,20 @@ class Schedule:
         self.bad_evals = 0 if improved else self.bad_evals + 1
         if self.bad_evals >= self.cfg.plateau_patience:
             self.bad_evals = 0
-            for group in self.optimizer.param_groups:
+            for group in self.groups:
                 group["plateau_scale"] = group.get("plateau_scale", 1.0) * self.cfg.plateau_factor
             self._apply()
 
     @property
     def lr(self) -> float:
-        return self.optimizer.param_groups[0]["lr"]
+        return self.groups[0]["lr"] if self.groups else self.cfg.lr * self.scale
 
     def state_dict(self) -> dict:
-        scales = [g.get("plateau_scale", 1.0) for g in self.optimizer.param_groups]
+        scales = [g.get("plateau_scale", 1.0) for g in self.groups]
         return {"step_count": self.step_count, "bad_evals": self.bad_evals, "plateau": scales}
 
     def load_state_dict(self, state: dict) -> None:
         self.step_count, self.bad_evals = state["step_count"], state["bad_evals"]
-        for group, scale in zip(self.optimizer.param_groups, state["plateau"]):
+        for group, scale in zip(self.groups, state["plateau"]):
             group["plateau_scale"] = scale
         self._apply()

@@ -14,11 +14,10 @@ import json
 import math
 import shutil
 import time
-from dataclasses import dataclass
 from pathlib import Path
 
 from rnnkit.config import Config, to_toml
-from rnnkit.train.checkpoint import atomic_write_text
+from rnnkit.io import atomic_write_text
 
 
 def default_run_dir(config: Config, root: str | Path = "runs") -> Path:
@@ -141,47 +140,3 @@ def read_metrics(path: Path) -> MetricsLog:
     log = MetricsLog(path)
     log.load_until(2**62)
     return log
-
-
-@dataclass
-class LoadedRun:
-    config: Config
-    task: object
-    model: object
-    meta: dict
-    carry: object = None  # the carried hidden state of a stateful task
-
-
-def load_run(run_dir: str | Path, checkpoint: str = "best", setup: bool = False) -> LoadedRun:
-    """Rebuild a finished run from its folder.
-
-    The model gets the weights of ``checkpoints/<checkpoint>.safetensors`` (``best``, falling
-    back to ``last``; stateful tasks always use ``last``, whose carried state continues the
-    stream). With ``setup`` the task also re-reads its data (for reports).
-    """
-    from rnnkit.config import load_config
-    from rnnkit.errors import RnnkitError
-    from rnnkit.tasks import get_task_class
-    from rnnkit.train.checkpoint import carried_state, load_checkpoint, model_state
-
-    run = RunDir(run_dir)
-    if not run.config_toml.is_file():
-        raise RnnkitError(f"{run.path} is not a run folder (no config.toml)")
-    config = load_config(run.config_toml)
-    task = get_task_class(config.task)(config)
-    task.load_artifacts(run.path)
-    if setup:
-        task.setup()
-    if task.stateful:
-        checkpoint = "last"
-    path = run.checkpoints / f"{checkpoint}.safetensors"
-    if not path.exists() and checkpoint == "best":
-        path = run.last
-    if not path.exists():
-        raise RnnkitError(f"{run.path} has no checkpoint yet ({path} is missing)")
-    model = task.build_model().to(task.device)
-    tensors, meta = load_checkpoint(path)
-    model.load_state_dict(model_state(tensors))
-    model.eval()
-    task.on_load(meta)
-    return LoadedRun(config, task, model, meta, carried_state(tensors, meta, task.device))

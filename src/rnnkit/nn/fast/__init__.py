@@ -76,7 +76,14 @@ def applies(module, dtype) -> bool:
 
 
 __all__ = [
-    "RNNFunction", "LSTMFunction", "GRUFunction", "Schedule", "run_layers",
-    "applies", "enabled", "is_enabled",
-    "padded_from_packed", "packed_from_padded",
-]  # fmt: skip
+    "RNNFunction",
+    "LSTMFunction",
+    "GRUFunction",
+    "Schedule",
+    "run_layers",
+    "applies",
+    "enabled",
+    "is_enabled",
+    "padded_from_packed",
+    "packed_from_padded",
+]

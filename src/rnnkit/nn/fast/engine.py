@@ -26,8 +26,7 @@ def _direction(module, layer: int, direction: int, x: Tensor, state: State, sche
     w_ih, w_hh, b_ih, b_hh = module._weights(layer, direction)
     reverse = direction == 1
     if module.mode == "GRU":
-        out, h_n = GRUFunction.apply(F.linear(x, w_ih, b_ih), state[0], w_hh, b_hh, sched,
-                                     reverse)  # fmt: skip
+        out, h_n = GRUFunction.apply(F.linear(x, w_ih, b_ih), state[0], w_hh, b_hh, sched, reverse)
         return out, (h_n,)
     bias = None if b_ih is None else b_ih + b_hh
     gi = F.linear(x, w_ih, bias)  # (L, N, G*H), one product for every step
@@ -48,8 +47,7 @@ def run_layers(module, x: Tensor, sched: Schedule, states: State):
         outs = []
         for direction in range(directions):
             k = layer * directions + direction
-            out, final = _direction(module, layer, direction, x, tuple(s[k] for s in states),
-                                    sched)  # fmt: skip
+            out, final = _direction(module, layer, direction, x, tuple(s[k] for s in states), sched)
             outs.append(out)
             for j, f in enumerate(final):
                 finals[j].append(f)

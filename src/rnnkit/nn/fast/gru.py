@@ -39,10 +39,17 @@ from .schedule import Schedule, new_buffer, outputs, put_first, take_last
 
 
 def _forward_loop(
-    gi: list[list[Tensor]], w_t: Tensor, b_hh: Tensor | None, hs: list[Tensor],
-    gh: list[list[Tensor]], act: list[list[Tensor]], diffs: list[Tensor], steps: list[int],
-    sizes: list[int], reverse: bool,
-) -> None:  # fmt: skip
+    gi: list[list[Tensor]],
+    w_t: Tensor,
+    b_hh: Tensor | None,
+    hs: list[Tensor],
+    gh: list[list[Tensor]],
+    act: list[list[Tensor]],
+    diffs: list[Tensor],
+    steps: list[int],
+    sizes: list[int],
+    reverse: bool,
+) -> None:
     gi_rz, gi_n = gi  # per-step views (N, 2H), (N, H)
     gh_all, gh_rz, gh_n = gh  # (N, 3H), (N, 2H), (N, H)
     rz, r, z, n = act  # (N, 2H), then (N, H) each
@@ -61,10 +68,16 @@ def _forward_loop(
 
 
 def _backward_loop(
-    dout: list[Tensor], w: Tensor, r: list[Tensor], z: list[Tensor],
-    dgi: list[list[Tensor]], dgh: list[list[Tensor]], dh: Tensor, steps: list[int],
+    dout: list[Tensor],
+    w: Tensor,
+    r: list[Tensor],
+    z: list[Tensor],
+    dgi: list[list[Tensor]],
+    dgh: list[list[Tensor]],
+    dh: Tensor,
+    steps: list[int],
     sizes: list[int],
-) -> None:  # fmt: skip
+) -> None:
     dr, dzn, dn, dgi_rz = dgi  # per-step views of d gi: (N, H), (N, 2, H), (N, H), (N, 2H)
     dgh_all, dgh_rz, dgh_n = dgh  # per-step views of d gh: (N, 3H), (N, 2H), (N, H)
     for t in steps:
@@ -115,8 +128,18 @@ class GRUFunction(torch.autograd.Function):
             gi_views = per_step(gi[..., : 2 * hid], gi[..., 2 * hid :])
             gh_views = per_step(ghs, ghs[..., : 2 * hid], ghs[..., 2 * hid :])
             act_views = per_step(acts[..., : 2 * hid], *acts.chunk(3, dim=2))
-            FORWARD_LOOP(gi_views, w_t, b, hs.unbind(0), gh_views, act_views, diffs.unbind(0),
-                         schedule.steps(reverse), schedule.sizes, reverse)  # fmt: skip
+            FORWARD_LOOP(
+                gi_views,
+                w_t,
+                b,
+                hs.unbind(0),
+                gh_views,
+                act_views,
+                diffs.unbind(0),
+                schedule.steps(reverse),
+                schedule.sizes,
+                reverse,
+            )
             out = outputs(hs, schedule, reverse)
             h_n = take_last(hs, schedule.last_slot(reverse, gi.device))
         ctx.schedule, ctx.reverse, ctx.buffers = schedule, reverse, (hs, acts, ghs, diffs)
@@ -141,8 +164,17 @@ class GRUFunction(torch.autograd.Function):
             dr, _, dn = dgi.chunk(3, dim=2)
             dgi_views = per_step(dr, dgi[..., hid:].unflatten(2, (2, hid)), dn, dgi[..., : 2 * hid])
             dgh_views = per_step(dgh, dgh[..., : 2 * hid], dgh[..., 2 * hid :])
-            BACKWARD_LOOP(dout.unbind(0), cast(w_hh, dtype), r.unbind(0), z.unbind(0), dgi_views,
-                          dgh_views, dh, schedule.steps(not reverse), schedule.sizes)  # fmt: skip
+            BACKWARD_LOOP(
+                dout.unbind(0),
+                cast(w_hh, dtype),
+                r.unbind(0),
+                z.unbind(0),
+                dgi_views,
+                dgh_views,
+                dh,
+                schedule.steps(not reverse),
+                schedule.sizes,
+            )
             h_prev = hs[1:] if reverse else hs[:-1]
             flat = dgh.view(-1, dgh.size(2))
             dw_hh = flat.t().mm(h_prev.reshape(-1, h_prev.size(2)))  # (3H, L*N) @ (L*N, H)

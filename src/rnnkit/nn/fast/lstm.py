@@ -40,10 +40,17 @@ from .schedule import Schedule, new_buffer, outputs, put_first, take_last
 
 
 def _forward_loop(
-    gi: list[Tensor], w_t: Tensor, hs: list[Tensor], cs: list[Tensor], acts: list[Tensor],
-    gates: list[list[Tensor]], tcs: list[Tensor], steps: list[int], sizes: list[int],
+    gi: list[Tensor],
+    w_t: Tensor,
+    hs: list[Tensor],
+    cs: list[Tensor],
+    acts: list[Tensor],
+    gates: list[list[Tensor]],
+    tcs: list[Tensor],
+    steps: list[int],
+    sizes: list[int],
     reverse: bool,
-) -> None:  # fmt: skip
+) -> None:
     i, f, g, o, i_f = gates  # per-step views of acts: (N, H) each, i_f (N, 2H)
     for t in steps:
         b = sizes[t]
@@ -60,10 +67,18 @@ def _forward_loop(
 
 
 def _backward_loop(
-    dout: list[Tensor], w: Tensor, f: list[Tensor], da: list[Tensor], da_ifg: list[Tensor],
-    da_o: list[Tensor], oc: list[Tensor], dh: Tensor, dc: Tensor, steps: list[int],
+    dout: list[Tensor],
+    w: Tensor,
+    f: list[Tensor],
+    da: list[Tensor],
+    da_ifg: list[Tensor],
+    da_o: list[Tensor],
+    oc: list[Tensor],
+    dh: Tensor,
+    dc: Tensor,
+    steps: list[int],
     sizes: list[int],
-) -> None:  # fmt: skip
+) -> None:
     for t in steps:
         b = sizes[t]
         d = rows(dh, b) + rows(dout[t], b)  # dh_t
@@ -107,9 +122,18 @@ class LSTMFunction(torch.autograd.Function):
             put_first(hs, h0.to(dtype), first)
             put_first(cs, c0.to(dtype), first)
             gates = per_step(*acts.chunk(4, dim=2), acts[..., : 2 * hid])
-            FORWARD_LOOP(gi.unbind(0), w_t, hs.unbind(0), cs.unbind(0), acts.unbind(0), gates,
-                         tcs.unbind(0), schedule.steps(reverse), schedule.sizes,
-                         reverse)  # fmt: skip
+            FORWARD_LOOP(
+                gi.unbind(0),
+                w_t,
+                hs.unbind(0),
+                cs.unbind(0),
+                acts.unbind(0),
+                gates,
+                tcs.unbind(0),
+                schedule.steps(reverse),
+                schedule.sizes,
+                reverse,
+            )
             last = schedule.last_slot(reverse, gi.device)
             out = outputs(hs, schedule, reverse)
             h_n, c_n = take_last(hs, last), take_last(cs, last)
@@ -134,10 +158,19 @@ class LSTMFunction(torch.autograd.Function):
             dout = torch.zeros_like(out) if dout is None else dout.to(dtype)
             hid = dh.size(1)
             da_ifg = da[..., : 3 * hid].unflatten(2, (3, hid))  # (L, N, 3, H)
-            BACKWARD_LOOP(dout.unbind(0), cast(w_hh, dtype), acts[..., hid : 2 * hid].unbind(0),
-                          da.unbind(0), da_ifg.unbind(0), da[..., 3 * hid :].unbind(0),
-                          oc.unbind(0), dh, dc, schedule.steps(not reverse),
-                          schedule.sizes)  # fmt: skip
+            BACKWARD_LOOP(
+                dout.unbind(0),
+                cast(w_hh, dtype),
+                acts[..., hid : 2 * hid].unbind(0),
+                da.unbind(0),
+                da_ifg.unbind(0),
+                da[..., 3 * hid :].unbind(0),
+                oc.unbind(0),
+                dh,
+                dc,
+                schedule.steps(not reverse),
+                schedule.sizes,
+            )
             flat = da.view(-1, da.size(2))
             dw_hh = flat.t().mm(h_prev.reshape(-1, h_prev.size(2)))  # (4H, L*N) @ (L*N, H)
         return (

@@ -25,9 +25,14 @@ from .schedule import Schedule, new_buffer, outputs, put_first, take_last
 
 
 def _forward_loop(
-    gi: list[Tensor], w_t: Tensor, hs: list[Tensor], steps: list[int], sizes: list[int],
-    reverse: bool, relu: bool,
-) -> None:  # fmt: skip
+    gi: list[Tensor],
+    w_t: Tensor,
+    hs: list[Tensor],
+    steps: list[int],
+    sizes: list[int],
+    reverse: bool,
+    relu: bool,
+) -> None:
     for t in steps:
         b = sizes[t]
         p, q = (t + 1, t) if reverse else (t, t + 1)  # slots before / after step t
@@ -40,9 +45,13 @@ def _forward_loop(
 
 
 def _backward_loop(
-    dout: list[Tensor], w: Tensor, da: list[Tensor], dh: Tensor, steps: list[int],
+    dout: list[Tensor],
+    w: Tensor,
+    da: list[Tensor],
+    dh: Tensor,
+    steps: list[int],
     sizes: list[int],
-) -> None:  # fmt: skip
+) -> None:
     for t in steps:
         b = sizes[t]
         g = rows(da[t], b)
@@ -65,8 +74,15 @@ class RNNFunction(torch.autograd.Function):
             gi, w_t = gi.to(dtype), w_hh.to(dtype).t()
             hs = new_buffer(schedule, schedule.length + 1, schedule.batch, w_hh.size(1), like=gi)
             put_first(hs, h0.to(dtype), schedule.first_slot(reverse, gi.device))
-            FORWARD_LOOP(gi.unbind(0), w_t, hs.unbind(0), schedule.steps(reverse), schedule.sizes,
-                         reverse, relu)  # fmt: skip
+            FORWARD_LOOP(
+                gi.unbind(0),
+                w_t,
+                hs.unbind(0),
+                schedule.steps(reverse),
+                schedule.sizes,
+                reverse,
+                relu,
+            )
             out = outputs(hs, schedule, reverse)
             h_n = take_last(hs, schedule.last_slot(reverse, gi.device))
         ctx.schedule, ctx.reverse, ctx.relu, ctx.hs = schedule, reverse, relu, hs
@@ -90,8 +106,14 @@ class RNNFunction(torch.autograd.Function):
                 da.mul_(valid)  # padding rows get no gradient
             dh = out.new_zeros(out[0].shape) if dh_n is None else dh_n.to(dtype, copy=True)
             dout = torch.zeros_like(out) if dout is None else dout.to(dtype)
-            BACKWARD_LOOP(dout.unbind(0), cast(w_hh, dtype), da.unbind(0), dh,
-                          schedule.steps(not reverse), schedule.sizes)  # fmt: skip
+            BACKWARD_LOOP(
+                dout.unbind(0),
+                cast(w_hh, dtype),
+                da.unbind(0),
+                dh,
+                schedule.steps(not reverse),
+                schedule.sizes,
+            )
             h_prev = hs[1:] if reverse else hs[:-1]
             dw_hh = da.reshape(-1, da.size(2)).t().mm(h_prev.reshape(-1, h_prev.size(2)))
         return da.to(gi_dtype), dh.to(state_dtype), dw_hh.to(w_dtype), None, None, None

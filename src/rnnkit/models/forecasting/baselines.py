@@ -1,8 +1,9 @@
 """Statistical baselines: naive, seasonal naive, drift, mean and M4's Naive2.
 
 Each baseline maps one history ``x`` of shape ``(n,)`` to a forecast ``(H,)``; :func:`forecast`
-applies one by name to many series of any lengths and returns ``(S, H)``. They need no
-training, so ``fit`` is a no-op in :class:`~rnnkit.forecast.api.Forecaster` for them.
+applies one by name to many series of any lengths and returns ``(S, H)``. :class:`Baseline`
+wraps one as a model with no parameters, so a baseline runs through the same task and engine
+as the networks (the engine takes no training step for it).
 
 Naive2 follows M4's ``Benchmarks and Evaluation.R``: when the series has at least ``3 m``
 points and its autocorrelation at lag ``m`` passes a 90% test,
@@ -21,6 +22,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 
 import numpy as np
+from torch import nn
 
 
 def naive(x: np.ndarray, horizon: int, m: int = 1) -> np.ndarray:
@@ -113,7 +115,27 @@ def forecast(name: str, series: Sequence[np.ndarray], horizon: int, m: int = 1) 
     return np.stack([fn(np.asarray(x, dtype=np.float64), horizon, m) for x in series])
 
 
+class Baseline(nn.Module):
+    """A baseline as a model kind with no parameters. It reads whole histories, not windows:
+    ``forecast(histories)`` maps S series of any lengths to ``(S, H, 1)``."""
+
+    def __init__(self, kind: str, horizon: int, season: int = 1) -> None:
+        super().__init__()
+        if kind not in BASELINES:
+            raise ValueError(f"baseline must be one of {', '.join(BASELINES)}, received {kind!r}")
+        self.kind, self.horizon, self.season = kind, horizon, season
+
+    def forecast(self, histories: Sequence[np.ndarray]) -> np.ndarray:
+        return forecast(self.kind, histories, self.horizon, self.season)[..., None]
+
+    def forward(self, *args, **kwargs):
+        raise TypeError(
+            f"baseline {self.kind!r} forecasts from whole histories: call forecast(histories)"
+        )
+
+
 __all__ = [
+    "Baseline",
     "BASELINES",
     "forecast",
     "naive",

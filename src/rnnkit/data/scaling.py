@@ -10,9 +10,8 @@ A scaler maps each series ``x`` to ``(x - loc) / scale`` with one ``(loc, scale)
 
 A zero scale (a constant series) becomes 1, so a constant series maps to a constant. With
 ``log=True`` the scaler works on ``log x`` (positive series only): errors then become relative,
-which suits sMAPE-scored data whose series differ by orders of magnitude (M4).
-:class:`RevIN` is the per-window version used inside the models: it subtracts the last value
-(or the window mean) of each input window and adds it back to the forecast.
+which suits sMAPE-scored data whose series differ by orders of magnitude (M4). The per-window
+normalisation inside the networks is :class:`rnnkit.models.forecasting.revin.RevIN`.
 """
 
 from __future__ import annotations
@@ -20,8 +19,6 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 import numpy as np
-import torch
-from torch import Tensor, nn
 
 SCALERS = ("standard", "minmax", "robust", "meanabs", "none")
 
@@ -102,34 +99,3 @@ class SeriesScaler:
         scaler.loc = np.array(state["loc"], dtype=np.float64)
         scaler.scale = np.array(state["scale"], dtype=np.float64)
         return scaler
-
-
-class RevIN(nn.Module):
-    """Reversible instance normalisation of each window.
-
-    ``mode="last"`` subtracts the last input value (SegRNN); ``"mean"`` subtracts the window
-    mean and divides by its standard deviation (RevIN without affine weights); ``"none"`` is
-    the identity. ``normalise(x)``: ``(N, L)`` -> ``(N, L)`` plus the statistics;
-    ``denormalise(y, stats)``: ``(N, H, ...)`` -> same shape.
-    """
-
-    def __init__(self, mode: str = "last") -> None:
-        super().__init__()
-        if mode not in ("last", "mean", "none"):
-            raise ValueError(f"revin must be one of last, mean, none, received {mode!r}")
-        self.mode = mode
-
-    def normalise(self, x: Tensor) -> tuple[Tensor, tuple[Tensor, Tensor]]:
-        if self.mode == "last":
-            loc, scale = x[:, -1:], torch.ones_like(x[:, -1:])
-        elif self.mode == "mean":
-            loc = x.mean(dim=1, keepdim=True)
-            scale = (x.var(dim=1, keepdim=True, unbiased=False) + 1e-5).sqrt()
-        else:
-            loc, scale = torch.zeros_like(x[:, -1:]), torch.ones_like(x[:, -1:])
-        return (x - loc) / scale, (loc, scale)
-
-    def denormalise(self, y: Tensor, stats: tuple[Tensor, Tensor]) -> Tensor:
-        loc, scale = stats
-        shape = (y.shape[0],) + (1,) * (y.dim() - 1)
-        return y * scale.reshape(shape) + loc.reshape(shape)

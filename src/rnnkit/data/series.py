@@ -26,6 +26,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from rnnkit import datasets
+from rnnkit.data.csvseries import read_csv
 from rnnkit.errors import DataError
 
 ID_COLUMNS = ("id", "unique_id", "series", "series_id")
@@ -322,10 +324,24 @@ def read_frame(frame: pd.DataFrame, fill: str = "", where: str = "") -> SeriesSe
 
 
 def read(path: str | Path, fill: str = "") -> SeriesSet:
-    """Read a CSV file in any recognised format; errors name the file."""
-    from rnnkit.data.csvseries import read_csv
-
+    """Read a CSV file in any recognised format (``rnnkit:NAME`` for a data set shipped in the
+    package, e.g. ``rnnkit:airpassengers``); errors name the file."""
+    if str(path).startswith("rnnkit:"):
+        path = datasets.resolve(str(path), "")
     return read_frame(read_csv(path), fill, where=f"{path}: ")
+
+
+def to_series(data, fill: str = "") -> SeriesSet:
+    """A :class:`SeriesSet` from a DataFrame, a CSV path (or ``rnnkit:NAME``) or a SeriesSet."""
+    if isinstance(data, SeriesSet):
+        return data
+    if isinstance(data, (str, Path)):
+        return read(data, fill)
+    if isinstance(data, pd.DataFrame):
+        return read_frame(data, fill)
+    raise TypeError(
+        f"data must be a DataFrame, a CSV path or a SeriesSet, received {type(data).__name__}"
+    )
 
 
 def check_lengths(
@@ -354,6 +370,7 @@ __all__ = [
     "SeriesSet",
     "read",
     "read_frame",
+    "to_series",
     "from_long",
     "from_wide",
     "from_m4",

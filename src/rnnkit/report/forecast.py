@@ -6,6 +6,8 @@ from pathlib import Path
 
 import numpy as np
 
+from rnnkit.report.plots import plt, save
+
 
 def forecast_vs_actual(
     history,
@@ -20,10 +22,6 @@ def forecast_vs_actual(
     """Up to 4 series (``series`` indices, default the first ones): the last ``context``
     history points (default 3 H), the actuals ``(S, H)`` and the forecast ``(S, H, Q)`` with
     the band between the outer quantiles when there are at least two."""
-    import matplotlib.pyplot as plt
-
-    from rnnkit.report.plots import save
-
     H = actual.shape[1]
     chosen = (series or list(range(len(ids))))[:4]
     context = context or 3 * H
@@ -55,10 +53,6 @@ def forecast_vs_actual(
 
 def error_by_step(actual: np.ndarray, forecast: np.ndarray, path: Path) -> Path:
     """Mean absolute error and sMAPE at each horizon step, averaged over series."""
-    import matplotlib.pyplot as plt
-
-    from rnnkit.report.plots import save
-
     err = np.abs(actual - forecast)
     den = np.abs(actual) + np.abs(forecast)
     smape = np.where(den == 0, 0.0, 200 * err / np.where(den == 0, 1, den)).mean(0)
@@ -71,3 +65,40 @@ def error_by_step(actual: np.ndarray, forecast: np.ndarray, path: Path) -> Path:
     ax2.plot(steps, err.mean(0), "s--", ms=3, color="C1")
     ax2.set_ylabel("MAE", color="C1")
     return save(fig, path)
+
+
+def forecast_plots(history, actual, forecast, ids, quantiles, folder: Path, series=None):
+    """The two report plots of a forecaster as ``(title, path)`` pairs: forecasts against the
+    actuals (``series`` indices, default the first four) and the error by horizon step."""
+    point = int(np.argmin([abs(q - 0.5) for q in quantiles])) if quantiles else 0
+    folder = Path(folder)
+    return [
+        (
+            "Forecasts against actuals (test part)",
+            forecast_vs_actual(
+                history, actual, forecast, ids, quantiles, folder / "forecasts.png", series
+            ),
+        ),
+        (
+            "Error by horizon step (test part)",
+            error_by_step(actual, forecast[..., point], folder / "error_by_step.png"),
+        ),
+    ]
+
+
+def compare_report(rows: list[dict], out: Path, title: str) -> tuple[Path, Path]:
+    """``compare.csv`` and ``report.html`` in ``out`` for the test scores of several models
+    (``rows``: ``model``, ``smape``, ``mase``, ``owa``, ``mae``, ``rmse``, ``train_seconds``)."""
+    import pandas as pd
+
+    from rnnkit.io import atomic_write_text
+    from rnnkit.report.html import table, write_html
+
+    keys = ("smape", "mase", "owa", "mae", "rmse", "train_seconds")
+    frame = pd.DataFrame([{"model": r["model"], **{k: r.get(k) for k in keys}} for r in rows])
+    csv = atomic_write_text(Path(out) / "compare.csv", frame.to_csv(index=False))
+    cells = [[r["model"]] + [f"{r.get(k, float('nan')):.4g}" for k in keys] for r in rows]
+    header = ("model", "sMAPE", "MASE", "OWA", "MAE", "RMSE", "train s")
+    heading = "Test scores (last H points of each series, or --test)"
+    report = write_html(Path(out) / "report.html", title, [(heading, table(cells, header))])
+    return csv, report

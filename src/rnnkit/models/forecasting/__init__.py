@@ -1,0 +1,63 @@
+"""Forecasting models: recurrent networks over windows, non-recurrent references and
+baselines, all built by :func:`build_forecaster` from the ``[model]`` section.
+
+Every network follows one contract (shapes in :mod:`rnnkit.models.forecasting.base`)::
+
+    forward(x, targets=None, ids=None, past=None, future=None) -> (forecast, loss)
+
+A baseline (:class:`~rnnkit.models.forecasting.baselines.Baseline`) is a model with no
+parameters that forecasts from whole histories.
+"""
+
+from __future__ import annotations
+
+from torch import nn
+
+from rnnkit.models.forecasting.baselines import Baseline
+from rnnkit.models.forecasting.config import BASELINE_KINDS, KINDS, NETWORK_KINDS, ForecastModel
+from rnnkit.models.forecasting.feedforward import MLP, LinearForecaster
+from rnnkit.models.forecasting.recurrent import AutoregressiveRNN, DirectRNN, SegRNN
+from rnnkit.models.forecasting.stateful import StatefulRNN
+
+NETWORKS = {
+    "direct": DirectRNN,
+    "autoregressive": AutoregressiveRNN,
+    "stateful": StatefulRNN,
+    "mlp": MLP,
+    "linear": LinearForecaster,
+}
+
+
+def build_forecaster(
+    cfg: ForecastModel,
+    input_length: int,
+    horizon: int,
+    n_series: int = 1,
+    n_features: int = 0,
+    season: int = 1,
+) -> nn.Module:
+    """The model ``cfg.kind`` names; an unknown kind is a ValueError listing the kinds."""
+    if cfg.kind in BASELINE_KINDS:
+        return Baseline(cfg.kind, horizon, season)
+    if cfg.kind == "segrnn":
+        W = cfg.segment_length or (season if season > 1 and input_length % season == 0 else 12)
+        return SegRNN(cfg, input_length, horizon, n_series, n_features, W)
+    if cfg.kind not in NETWORKS:
+        raise ValueError(f"model.kind must be one of {', '.join(KINDS)}, received {cfg.kind!r}")
+    return NETWORKS[cfg.kind](cfg, input_length, horizon, n_series, n_features)
+
+
+__all__ = [
+    "build_forecaster",
+    "ForecastModel",
+    "KINDS",
+    "NETWORK_KINDS",
+    "BASELINE_KINDS",
+    "Baseline",
+    "DirectRNN",
+    "AutoregressiveRNN",
+    "SegRNN",
+    "StatefulRNN",
+    "MLP",
+    "LinearForecaster",
+]

@@ -1,0 +1,33 @@
+"""The ``[model]`` section of task ``forecast``: which network (or baseline) and its sizes."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from rnnkit.config import ModelConfig
+
+NETWORK_KINDS = ("direct", "autoregressive", "segrnn", "stateful", "mlp", "linear")
+BASELINE_KINDS = ("naive", "seasonal_naive", "drift", "mean", "naive2")
+KINDS = NETWORK_KINDS + BASELINE_KINDS  # a baseline is a model kind with no parameters
+
+
+@dataclass
+class ForecastModel(ModelConfig):
+    kind: str = "segrnn"  # a network (direct | autoregressive | segrnn | stateful | mlp |
+    # linear) or a baseline (naive | seasonal_naive | drift | mean | naive2)
+    cell: str = "gru"  # GRUs train fastest here for the same accuracy (benchmarks/RESULTS.md)
+    hidden_size: int = 128
+    segment_length: int = 0  # W for segrnn (0 = season, else 12); L and H are cut into W-steps
+    revin: str = "last"  # per-window normalisation: last | mean | none (stateful: none)
+    id_embedding: int = 0  # size of a learned embedding of the series id (0 = none)
+    loss: str = "mae"  # mse | mae | quantile
+    quantiles: list[float] = field(default_factory=list)  # e.g. [0.1, 0.5, 0.9] for intervals
+    teacher_forcing: bool = True  # autoregressive: feed true values while training
+    burn_in: int = 0  # stateful: window steps without loss, to warm the state up (0 = L // 4)
+
+    @property
+    def is_baseline(self) -> bool:
+        return self.kind in BASELINE_KINDS
+
+
+__all__ = ["ForecastModel", "KINDS", "NETWORK_KINDS", "BASELINE_KINDS"]

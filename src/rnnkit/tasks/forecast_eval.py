@@ -1,0 +1,194 @@
+"""Scoring forecasts: the held-out test part, a separate test file, other data, backtests.
+
+Scores are the M4 competition's (sMAPE, MASE with the seasonal period m, OWA against Naive2)
+plus MAE and RMSE, and the coverage of the outer quantiles when there are quantiles.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from rnnkit.data.series import SeriesSet, to_series
+from rnnkit.data.windows import WindowIndex
+from rnnkit.errors import DataError
+from rnnkit.metrics import forecasting as fm
+from rnnkit.models.forecasting.baselines import forecast as baseline_forecast
+from rnnkit.tasks.forecast_predict import ForecastPredictor
+
+
+def score(p: ForecastPredictor, forecast: np.ndarray, actual: np.ndarray, insample) -> dict:
+    """sMAPE, MASE, MAE, RMSE, OWA vs Naive2 (+ coverage of the outer quantiles) of
+    ``forecast`` ``(S, H, Q)`` against ``actual`` ``(S, H)``, MASE scaled on ``insample``."""
+    point, m = forecast[..., p.point_index], p.data.season
+    out = fm.score(actual, point, insample, m)
+    n2 = baseline_forecast("naive2", insample, actual.shape[1], m)
+    out["owa"] = fm.owa(
+        out["smape"], out["mase"], fm.smape(actual, n2), fm.mase(actual, n2, insample, m)
+    )
+    qs = p.quantiles
+    if len(qs) >= 2:
+        lo, hi = int(np.argmin(qs)), int(np.argmax(qs))
+        out[f"coverage_{qs[lo]:g}_{qs[hi]:g}"] = fm.coverage(
+            actual, forecast[..., lo], forecast[..., hi]
+        )
+    return out
+
+
+def test_values(test: SeriesSet, train: SeriesSet, horizon: int) -> np.ndarray:
+    """The first H values ``(S, H)`` of a separate test set (M4 style), in the order of the
+    training series; the series must be the same."""
+    if test.ids != train.ids and len(test) == len(train):
+        order = {sid: i for i, sid in enumerate(test.ids)}
+        if set(order) == set(train.ids):
+            test = test.subset([order[s] for s in train.ids])
+    if test.ids != train.ids:
+        raise DataError(
+            f"the test set must have the same series as the training set: "
+            f"{len(train)} training series, {len(test)} test series"
+        )
+    short = [s for s, n in zip(test.ids, test.lengths) if n < horizon]
+    if short:
+        raise DataError(f"test series shorter than horizon={horizon}: {short[:5]}")
+    return np.stack([v[:horizon] for v in test.values])
+
+
+def first_windows(index: WindowIndex) -> WindowIndex:
+    """The first window of each series in ``index``."""
+    _, first = np.unique(index.series, return_index=True)
+    return WindowIndex(index.series[first], index.start[first])
+
+
+def split_forecast(p: ForecastPredictor, split: str) -> tuple[np.ndarray, np.ndarray, list]:
+    """Forecasts ``(S, H, Q)`` of the first window of each series in ``split`` (validation or
+    test), the actual values ``(S, H)`` (from the raw series, not through the scaler) and the
+    histories before those windows."""
+    series, H = p.prepared.series, p.horizon
+    cut = p.data.test_size + (p.data.validation_size if split == "validation" else 0)
+    insample = [v[: len(v) - cut] for v in series.values]
+    actual = np.stack([v[len(v) - cut : len(v) - cut + H] for v in series.values])
+    if p.net.is_baseline:
+        return p.model.forecast(insample), actual, insample
+    first = first_windows(p.prepared.windows[split])
+    f = p.network_forecast(p.prepared.batch(first))
+    return f, actual, insample
+
+
+def evaluate_test(p: ForecastPredictor) -> dict:
+    """Scores on the held-out test part (each series' last ``test_size`` points)."""
+    if not p.data.test_size:
+        raise ValueError("this forecaster has no test part (test_size=0); pass data")
+    f, actual, insample = split_forecast(p, "test")
+    return score(p, f, actual, insample)
+
+
+def evaluate(p: ForecastPredictor, data, test=None) -> dict:
+    """Scores on new data: with ``test``, forecast after ``data`` and score on ``test``
+    (M4 style); else hold out the last H points of each series of ``data``."""
+    series = to_series(data, p.data.fill)
+    if test is not None:
+        actual = test_values(to_series(test, p.data.fill), series, p.horizon)
+        insample = series.values
+    else:
+        actual = np.stack([v[-p.horizon :] for v in series.values])
+        insample = [v[: -p.horizon] for v in series.values]
+        series = series.head(p.horizon)
+    return score(p, p.view(series).forecast_array(), actual, insample)
+
+
+def backtest(p: ForecastPredictor, data=None, n_windows: int = 3, step: int | None = None):
+    """Rolling-origin evaluation without refitting: origins at ``n - H - k step`` for
+    k = n_windows-1..0 (the last window ends at each series' end). One row per window and
+    series: ``window, id, origin, in_sample, smape, mase, mae, rmse``;
+    ``.attrs["summary"]`` holds the mean of each metric per window. Origins inside the
+    training part are in-sample for a network, which the ``in_sample`` column flags.
+
+    On the training series of a window network, every window is forecast in one batch from
+    the prepared tensors (``n_windows`` in the thousands is fine: ``step=1`` over a whole
+    test part is how the ETT benchmarks score); otherwise each origin re-reads the history.
+    """
+    step = step or p.horizon
+    if n_windows < 1 or step < 1:
+        raise ValueError(f"n_windows and step must be positive, received {n_windows}, {step}")
+    series = to_series(data, p.data.fill) if data is not None else p.prepared.series
+    H = p.horizon
+    origins = np.array(
+        [[n - H - k * step for k in range(n_windows - 1, -1, -1)] for n in series.lengths]
+    )
+    batched = data is None and not p.net.is_baseline and p.net.kind != "stateful"
+    f = _batched_forecasts(p, origins) if batched else _reread_forecasts(p, series, origins)
+    held = p.data.test_size + p.data.validation_size
+    rows = []
+    for i, (sid, values) in enumerate(zip(series.ids, series.values)):
+        for w, origin in enumerate(origins[i]):
+            r = fm.score(values[origin : origin + H], f[i, w], values[:origin], p.data.season)
+            inside = data is None and origin + H <= len(values) - held and not p.net.is_baseline
+            rows.append(
+                {**r, "window": w + 1, "id": sid, "origin": int(origin), "in_sample": bool(inside)}
+            )
+    columns = ["window", "id", "origin", "in_sample", "smape", "mase", "mae", "rmse"]
+    frame = pd.DataFrame(rows)[columns].sort_values(["window"], kind="stable")
+    frame = frame.reset_index(drop=True)
+    frame.attrs["summary"] = frame.groupby("window")[["smape", "mase", "mae", "rmse"]].mean()
+    return frame
+
+
+def _batched_forecasts(p: ForecastPredictor, origins: np.ndarray) -> np.ndarray:
+    """Point forecasts ``(S, W, H)`` from the prepared series, all windows batched."""
+    S, W = origins.shape
+    starts = origins - p.data.input_length
+    if (starts < 0).any():
+        i = int(np.argwhere(starts < 0)[0, 0])
+        raise DataError(
+            f"backtest origin {int(origins[i].min())} of series {p.prepared.series.ids[i]!r} "
+            f"leaves less history than input_length = {p.data.input_length}; use fewer "
+            f"windows or a smaller step"
+        )
+    index = WindowIndex(np.repeat(np.arange(S), W), starts.reshape(-1))
+    out = [
+        p.network_forecast(p.prepared.batch(index, slice(lo, lo + 4096)))[..., p.point_index]
+        for lo in range(0, len(index), 4096)
+    ]
+    return np.concatenate(out).reshape(S, W, p.horizon)
+
+
+def _reread_forecasts(p: ForecastPredictor, series: SeriesSet, origins: np.ndarray):
+    """Point forecasts ``(S, W, H)``, each origin forecast after the history before it."""
+    W = origins.shape[1]
+    out = np.zeros((len(series), W, p.horizon))
+    for w in range(W):
+        cut = series.lengths[0] - origins[0, w]  # the same cut for every series
+        out[:, w] = p.view(series.head(int(cut))).forecast_array()[..., p.point_index]
+    return out
+
+
+def plot_last_horizon(p: ForecastPredictor, folder: Path, series: list[str] | None = None):
+    """``forecasts.png`` and ``error_by_step.png`` in ``folder``: the last H points of every
+    series forecast again from the history before them, for the ``series`` ids (default the
+    first four), against the actuals."""
+    from rnnkit.report.forecast import forecast_plots
+
+    full = p.prepared.series
+    head = full.head(p.horizon)
+    actual = np.stack([v[-p.horizon :] for v in full.values])
+    index = {sid: i for i, sid in enumerate(full.ids)}
+    unknown = [s for s in series or [] if s not in index]
+    if unknown:
+        raise KeyError(f"unknown series {unknown}; known: {full.ids[:5]}...")
+    chosen = [index[s] for s in series] if series else None
+    f = p.view(head).forecast_array()
+    plots = forecast_plots(head.values, actual, f, full.ids, p.quantiles, folder, chosen)
+    return [path for _, path in plots]
+
+
+__all__ = [
+    "plot_last_horizon",
+    "score",
+    "test_values",
+    "split_forecast",
+    "evaluate_test",
+    "evaluate",
+    "backtest",
+]
