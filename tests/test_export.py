@@ -52,14 +52,14 @@ def test_export_equals_eager_for_any_length(regress_run, fmt, capsys):
 
 
 def test_unknown_format_and_unsupported_task(tmp_path):
-    from rnnkit.errors import RnnkitError
+    from rnnkit.errors import RnnkitError, RunError
     from rnnkit.export import ExportSpec
 
     spec = ExportSpec(torch.nn.Identity(), (torch.zeros(1),), ["x"], ["y"])
     with pytest.raises(RnnkitError, match="^--format must be one of torchscript, onnx"):
         export_model(spec, "tflite", tmp_path / "m")
     task = get_task_class("sincos")(config_from_dict({"task": "sincos"}))
-    with pytest.raises(NotImplementedError, match="task 'sincos' does not support export"):
+    with pytest.raises(RunError, match="task 'sincos' does not support export"):
         task.export_spec(None)
 
 

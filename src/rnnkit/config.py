@@ -273,7 +273,7 @@ def load_config(path: str | Path, overrides: list[str] | None = None) -> Config:
     """Read a TOML config file and apply ``--set`` overrides."""
     path = Path(path)
     if not path.is_file():
-        raise FileNotFoundError(f"config file not found: {path}")
+        raise ConfigError(f"config file not found: {path}")
     try:
         raw = tomllib.loads(path.read_text(encoding="utf-8"))
     except tomllib.TOMLDecodeError as err:

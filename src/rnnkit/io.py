@@ -12,6 +12,8 @@ import os
 from collections.abc import Callable
 from pathlib import Path
 
+from rnnkit.errors import RnnkitError
+
 
 def fsync_folder(folder: Path) -> None:
     """``fsync`` a folder so that a rename inside it is durable (a no-op where unsupported)."""
@@ -30,13 +32,15 @@ def fsync_folder(folder: Path) -> None:
 def atomic_write(path: str | Path, write: Callable[[Path], None]) -> Path:
     """Let ``write(tmp)`` fill a temporary sibling of ``path``, make it durable, rename it."""
     path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
     try:
+        path.parent.mkdir(parents=True, exist_ok=True)
         write(tmp)
         with open(tmp, "rb+") as f:
             os.fsync(f.fileno())
         os.replace(tmp, path)
+    except OSError as err:  # a folder that cannot be written: the user's to fix
+        raise RnnkitError(f"cannot write {path}: {err.strerror or err}") from None
     finally:
         tmp.unlink(missing_ok=True)
     fsync_folder(path.parent)

@@ -146,3 +146,37 @@ def test_unexpected_failure_keeps_traceback_in_error_log(
         f"rnnkit train: unexpected failure: disk on fire (traceback in {run / 'error.log'})"
     )
     assert "Traceback" in (run / "error.log").read_text()
+
+
+def test_only_rnnkit_errors_are_the_users_fault(monkeypatch, capsys, tmp_path):
+    """An RnnkitError is one line and exit 2; any other exception is a bug: exit 1 and one
+    line saying where the traceback is."""
+    import re
+
+    import rnnkit.cli.report as report
+    from rnnkit.cli.main import main
+    from rnnkit.errors import DataError
+
+    def user_error(args):
+        raise DataError("data.csv: column 'y' is not numeric: 'x' on data row 3")
+
+    monkeypatch.setattr(report, "run", user_error)
+    assert main(["report", str(tmp_path)]) == 2
+    assert capsys.readouterr().err == (
+        "rnnkit report: error: data.csv: column 'y' is not numeric: 'x' on data row 3\n"
+    )
+
+    def bug(args):
+        raise ValueError("an internal invariant broke")
+
+    monkeypatch.setattr(report, "run", bug)
+    monkeypatch.setattr("tempfile.tempdir", str(tmp_path))
+    assert main(["report", str(tmp_path)]) == 1
+    err = capsys.readouterr().err
+    match = re.fullmatch(
+        r"rnnkit report: unexpected failure: an internal invariant broke "
+        r"\(traceback in (.+rnnkit-error-\d{8}-\d{6}\.log)\)\n",
+        err,
+    )
+    assert match, err
+    assert "ValueError: an internal invariant broke" in open(match.group(1)).read()

@@ -3,7 +3,7 @@ import pandas as pd
 import pytest
 import torch
 
-from rnnkit.errors import DataError
+from rnnkit.errors import DataError, RnnkitError
 from rnnkit.forecast import Forecaster, ForecastTrain
 
 
@@ -47,7 +47,7 @@ def test_plots_for_chosen_series(seasonal_frame, tmp_path):
     paths = fc.plot(tmp_path, series=["b"])
     assert [p.name for p in paths] == ["forecasts.png", "error_by_step.png"]
     assert all(p.stat().st_size > 1000 for p in paths)
-    with pytest.raises(KeyError, match="unknown series"):
+    with pytest.raises(DataError, match="unknown series"):
         fc.plot(tmp_path, series=["zz"])
 
 
@@ -104,7 +104,7 @@ def test_user_errors_are_named(seasonal_frame):
     fc = Forecaster("naive", horizon=4).fit(seasonal_frame)
     with pytest.raises(ValueError, match=r"horizon must be in 1..4 \(the trained H\), received 9"):
         fc.predict(9)
-    with pytest.raises(RuntimeError, match="call fit"):
+    with pytest.raises(RnnkitError, match="call fit"):
         Forecaster("naive", horizon=4).predict()
 
 

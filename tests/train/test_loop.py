@@ -152,9 +152,9 @@ def test_kill_and_resume_reproduces_the_uninterrupted_run(tmp_path, make, tiny, 
 def test_existing_run_folder_is_not_overwritten(tmp_path, make, tiny):
     config, task = make(tiny(epochs=1))
     fit(task, config, tmp_path / "run", quiet=True)
-    from rnnkit.errors import ConfigError
+    from rnnkit.errors import RunError
 
-    with pytest.raises(ConfigError, match="already holds a run; continue it with --resume"):
+    with pytest.raises(RunError, match="already holds a run; continue it with --resume"):
         fit(make(tiny(epochs=1))[1], config, tmp_path / "run", quiet=True)
 
 

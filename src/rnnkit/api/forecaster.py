@@ -27,6 +27,7 @@ import pandas as pd
 
 from rnnkit.config import CELLS, Config, config_from_dict
 from rnnkit.data.series import to_series
+from rnnkit.errors import ConfigError, RnnkitError, RunError
 from rnnkit.models.forecasting import KINDS, ForecastModel
 from rnnkit.tasks import forecast_eval
 from rnnkit.tasks.forecast import ForecastTask
@@ -68,9 +69,9 @@ class Forecaster:
         if model in CELLS:
             model, cell = "segrnn", cell or model
         if model not in KINDS:
-            raise ValueError(f"model must be one of {', '.join(KINDS)}, received {model!r}")
+            raise ConfigError(f"model must be one of {', '.join(KINDS)}, received {model!r}")
         if not isinstance(horizon, int) or isinstance(horizon, bool) or horizon < 1:
-            raise ValueError(f"horizon must be a positive integer, received {horizon!r}")
+            raise ConfigError(f"horizon must be a positive integer, received {horizon!r}")
         raw = {
             "task": "forecast",
             "data": _fields(
@@ -122,7 +123,7 @@ class Forecaster:
     def predictor(self):
         """The :class:`~rnnkit.tasks.forecast_predict.ForecastPredictor` of the trained model."""
         if self._predictor is None:
-            raise RuntimeError("call fit(data) (or Forecaster.load) before predicting")
+            raise RnnkitError("call fit(data) (or Forecaster.load) before predicting")
         return self._predictor
 
     @property
@@ -170,7 +171,7 @@ class Forecaster:
         if path.resolve() == self.run_dir.resolve():
             return path
         if path.exists() and not overwrite:
-            raise FileExistsError(f"{path} exists; pass overwrite=True to replace it")
+            raise RunError(f"{path} exists; pass overwrite=True to replace it")
         tmp = path.with_name(f".{path.name}.saving")
         shutil.rmtree(tmp, ignore_errors=True)
         shutil.copytree(self.run_dir, tmp)

@@ -29,7 +29,7 @@ def register(sub) -> None:
 def run(args: argparse.Namespace) -> int:
     import torch
 
-    from rnnkit.errors import RnnkitError
+    from rnnkit.errors import RunError
     from rnnkit.tasks.runs import load_run
 
     loaded = load_run(args.run, setup=args.data is None)
@@ -40,7 +40,7 @@ def run(args: argparse.Namespace) -> int:
         else:
             split = args.split if task.has_split(args.split) else "validation"
             if not task.has_split(split):
-                raise RnnkitError(f"task {task.name!r} has no {args.split} split; pass --data")
+                raise RunError(f"task {task.name!r} has no {args.split} split; pass --data")
             metrics = task.evaluate(model, split, state=loaded.carry)
     metrics = {k: float(v) if isinstance(v, (int, float)) else v for k, v in metrics.items()}
     if args.json:

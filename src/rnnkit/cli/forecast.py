@@ -13,6 +13,7 @@ import sys
 from pathlib import Path
 
 from rnnkit.config import CELLS
+from rnnkit.errors import ConfigError, RunError
 from rnnkit.models.forecasting import BASELINE_KINDS, KINDS, ForecastModel
 from rnnkit.tasks.forecast_data import ForecastData, ForecastTrain
 
@@ -153,7 +154,7 @@ def _quantiles(text: str) -> list[float]:
     try:
         return [float(q) for q in text.split(",")] if text else []
     except ValueError:
-        raise ValueError(
+        raise ConfigError(
             f"--quantiles must be numbers separated by commas, received {text!r}"
         ) from None
 
@@ -186,7 +187,7 @@ def run_predict(args: argparse.Namespace) -> int:
 
     loaded = load_run(args.run)
     if loaded.config.task != "forecast":
-        raise ValueError(f"{args.run} is a {loaded.config.task!r} run, not a forecast run")
+        raise RunError(f"{args.run} is a {loaded.config.task!r} run, not a forecast run")
     frame = loaded.task.predictor(loaded.model).predict(args.horizon, data=args.data)
     text = frame.to_csv(index=False)
     if args.output:
@@ -204,7 +205,7 @@ def run_compare(args: argparse.Namespace) -> int:
     kinds = [k.strip() for k in args.models.split(",") if k.strip()]
     unknown = [k for k in kinds if k not in KINDS]
     if unknown:
-        raise ValueError(
+        raise ConfigError(
             f"--models must name kinds from {', '.join(KINDS)}, received {', '.join(unknown)}"
         )
     rows = []

@@ -1,8 +1,9 @@
 """The ``rnnkit`` command line: ``rnnkit COMMAND ...``.
 
-Exit codes: 0 success; 2 bad usage or bad input (one line on stderr, no traceback);
-1 unexpected failure (the traceback goes to the run's ``error.log`` when there is a run
-folder, else to stderr).
+Exit codes: 0 success; 2 bad usage or bad input: an :class:`~rnnkit.errors.RnnkitError`
+(one line on stderr, no traceback); 1 a training that diverged (one line), or an unexpected
+failure, i.e. a bug: one line saying where the traceback was written (the run's
+``error.log`` when there is a run folder, else a file in the temporary folder).
 """
 
 from __future__ import annotations
@@ -10,10 +11,13 @@ from __future__ import annotations
 import argparse
 import importlib
 import sys
+import tempfile
+import time
 import traceback
 import warnings
+from pathlib import Path
 
-from rnnkit.errors import NonFiniteLossError
+from rnnkit.errors import NonFiniteLossError, RnnkitError
 
 # command -> module with register(subparsers)
 COMMANDS: dict[str, str] = {
@@ -27,19 +31,6 @@ COMMANDS: dict[str, str] = {
     "forecast": "rnnkit.cli.forecast",
     "generate": "rnnkit.cli.generate",
 }
-
-USER_ERRORS = (
-    NotImplementedError,  # a feature the chosen task does not offer
-    ValueError,
-    TypeError,
-    FileNotFoundError,
-    IsADirectoryError,
-    NotADirectoryError,
-    PermissionError,
-    UnicodeDecodeError,
-    KeyError,
-)
-
 
 class _Parser(argparse.ArgumentParser):
     def error(self, message: str):  # one line, exit 2
@@ -83,24 +74,32 @@ def main(argv: list[str] | None = None) -> int:
     except NonFiniteLossError as err:  # a training failure with a clear cause: no traceback
         print(f"rnnkit {args.command}: error: {_one_line(err)}", file=sys.stderr)
         return 1
-    except USER_ERRORS as err:
+    except RnnkitError as err:  # the user's input: one line naming the problem
         print(f"rnnkit {args.command}: error: {_one_line(err)}", file=sys.stderr)
         return 2
-    except Exception as err:  # unexpected: keep the traceback
-        log = getattr(args, "error_log", None)
-        text = traceback.format_exc()
-        if log is not None:
-            log.parent.mkdir(parents=True, exist_ok=True)
-            log.write_text(text)
-            where = f"traceback in {log}"
-        else:
-            sys.stderr.write(text)
-            where = "traceback above"
+    except Exception as err:  # a bug: keep the traceback
+        where = _write_traceback(getattr(args, "error_log", None))
         print(
-            f"rnnkit {args.command}: unexpected failure: {_one_line(err)} ({where})",
+            f"rnnkit {args.command}: unexpected failure: {_one_line(err)} (traceback in {where})",
             file=sys.stderr,
         )
         return 1
+
+
+def _write_traceback(log: Path | None) -> Path:
+    """Write the current traceback to the run's ``error.log`` (or a temporary file)."""
+    text = traceback.format_exc()
+    if log is not None:
+        try:
+            log.parent.mkdir(parents=True, exist_ok=True)
+            log.write_text(text)
+            return log
+        except OSError:
+            pass
+    stamp = time.strftime("%Y%m%d-%H%M%S")
+    path = Path(tempfile.gettempdir()) / f"rnnkit-error-{stamp}.log"
+    path.write_text(text)
+    return path
 
 
 if __name__ == "__main__":

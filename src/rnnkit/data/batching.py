@@ -13,6 +13,8 @@ from collections.abc import Iterator
 import torch
 from torch import Tensor
 
+from rnnkit.errors import DataError
+
 
 def generator(seed: int, epoch: int) -> torch.Generator:
     """A generator that depends only on (seed, epoch): resumed runs see the same order."""
@@ -43,7 +45,7 @@ class IndexBatches:
         drop_last: bool = False,
     ) -> None:
         if n <= 0:
-            raise ValueError(f"n must be a positive number of examples, received {n}")
+            raise DataError(f"no examples to batch: n must be positive, received {n}")
         self.n, self.batch_size, self.shuffle, self.seed = n, batch_size, shuffle, seed
         self.lengths = None if lengths is None else torch.as_tensor(lengths)
         self.bucket_batches, self.drop_last = bucket_batches, drop_last

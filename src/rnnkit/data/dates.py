@@ -22,6 +22,8 @@ from collections.abc import Callable
 from datetime import date, timedelta
 from pathlib import Path
 
+from rnnkit.errors import ConfigError, DataError
+
 FIRST, LAST = date(1900, 1, 1), date(2099, 12, 31)
 
 MONTHS = {
@@ -117,10 +119,10 @@ def render(d: date, fmt: str) -> str:
     'the 3rd of March, 1987'
     """
     if fmt not in FORMATS:
-        raise ValueError(f"fmt must be one of {', '.join(FORMATS)}, received {fmt!r}")
+        raise ConfigError(f"fmt must be one of {', '.join(FORMATS)}, received {fmt!r}")
     writer, two_digit = FORMATS[fmt]
     if two_digit and not 1950 <= d.year <= 2049:
-        raise ValueError(f"format {fmt!r} writes a two-digit year: the year must be in 1950-2049")
+        raise DataError(f"format {fmt!r} writes a two-digit year: the year must be in 1950-2049")
     return writer(d)
 
 
@@ -136,7 +138,7 @@ def sample_pairs(n: int, seed: int = 0, exclude: set[str] | None = None) -> list
     [('1948/03/21', '1948-03-21'), ('19420426', '1942-04-26')]
     """
     if n < 0:
-        raise ValueError(f"n must be >= 0, received {n}")
+        raise ConfigError(f"n must be >= 0, received {n}")
     rng, seen, pairs = random.Random(seed), set(exclude or ()), []
     names = list(FORMATS)
     while len(pairs) < n:

@@ -20,6 +20,8 @@ from collections.abc import Sequence
 
 import numpy as np
 
+from rnnkit.errors import ConfigError, DataError
+
 SCALERS = ("standard", "minmax", "robust", "meanabs", "none")
 
 
@@ -28,7 +30,7 @@ class SeriesScaler:
 
     def __init__(self, kind: str = "standard", log: bool = False) -> None:
         if kind not in SCALERS:
-            raise ValueError(f"scaler must be one of {', '.join(SCALERS)}, received {kind!r}")
+            raise ConfigError(f"data.scaler must be one of {', '.join(SCALERS)}, received {kind!r}")
         self.kind, self.log = kind, log
         self.loc: np.ndarray = np.zeros(0)
         self.scale: np.ndarray = np.ones(0)
@@ -63,7 +65,7 @@ class SeriesScaler:
         if not self.log:
             return x
         if (x <= 0).any():
-            raise ValueError(
+            raise DataError(
                 f"log scaling needs positive values: series {i} has "
                 f"{int((x <= 0).sum())} values <= 0, the first at position "
                 f"{int(np.argmax(x <= 0))}"

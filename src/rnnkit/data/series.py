@@ -28,7 +28,7 @@ import pandas as pd
 
 from rnnkit import datasets
 from rnnkit.data.csvseries import read_csv
-from rnnkit.errors import DataError
+from rnnkit.errors import ConfigError, DataError
 
 ID_COLUMNS = ("id", "unique_id", "series", "series_id")
 TIME_COLUMNS = ("timestamp", "ds", "date", "time", "datetime", "month")
@@ -310,9 +310,9 @@ def from_m4(frame: pd.DataFrame, where: str = "") -> SeriesSet:
 def read_frame(frame: pd.DataFrame, fill: str = "", where: str = "") -> SeriesSet:
     """A DataFrame in any recognised format (see the module docstring) -> :class:`SeriesSet`."""
     if fill not in FILLS:
-        raise ValueError(f"fill must be one of interpolate, ffill or '', received {fill!r}")
+        raise ConfigError(f"fill must be one of interpolate, ffill or '', received {fill!r}")
     if not isinstance(frame, pd.DataFrame):
-        raise TypeError(f"expected a pandas DataFrame, received {type(frame).__name__}")
+        raise DataError(f"expected a pandas DataFrame, received {type(frame).__name__}")
     if frame.empty:
         raise DataError(f"{where}no data rows")
     cols = [str(c) for c in frame.columns]
@@ -339,7 +339,7 @@ def to_series(data, fill: str = "") -> SeriesSet:
         return read(data, fill)
     if isinstance(data, pd.DataFrame):
         return read_frame(data, fill)
-    raise TypeError(
+    raise DataError(
         f"data must be a DataFrame, a CSV path or a SeriesSet, received {type(data).__name__}"
     )
 

@@ -24,7 +24,7 @@ from collections.abc import Iterator
 import torch
 from torch import Tensor
 
-from rnnkit.errors import DataError
+from rnnkit.errors import ConfigError, DataError
 
 
 class StreamBatches:
@@ -47,7 +47,7 @@ class StreamBatches:
 
     def __init__(self, ids: Tensor, rows: int, bptt: int) -> None:
         if rows < 1 or bptt < 1:
-            raise ValueError(f"rows and bptt must be positive, received rows={rows}, bptt={bptt}")
+            raise ConfigError(f"rows and bptt must be positive, received rows={rows}, bptt={bptt}")
         ids = torch.as_tensor(ids, dtype=torch.long).flatten()
         columns = (len(ids) - 1) // rows
         if columns < 1:

@@ -29,7 +29,7 @@ import torch
 
 from rnnkit.data.batching import generator
 from rnnkit.data.text import read_text_file
-from rnnkit.errors import DataError
+from rnnkit.errors import ConfigError, DataError
 
 FORMATS = ("imdb", "csv", "folder")
 SKIPPED_IMDB_FOLDERS = ("unsup",)
@@ -222,7 +222,7 @@ def stratified_split(labels: list[str], fraction: float, seed: int) -> tuple[lis
     ``range(len(labels))`` exactly once.
     """
     if not 0.0 <= fraction < 1.0:
-        raise ValueError(f"fraction must be in [0, 1), received {fraction}")
+        raise ConfigError(f"fraction must be in [0, 1), received {fraction}")
     by_class: dict[str, list[int]] = {}
     for i, label in enumerate(labels):
         by_class.setdefault(label, []).append(i)

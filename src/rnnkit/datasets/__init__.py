@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from rnnkit.errors import DataError
+
 HERE = Path(__file__).parent
 
 # name -> (relative path, description, tasks that read it)
@@ -30,7 +32,7 @@ def path(name: str) -> Path:
     """Absolute path of a shipped data set; a ValueError lists the known names."""
     key = name.lower()
     if key not in SHIPPED:
-        raise ValueError(f"no shipped data set {name!r}; known: {', '.join(SHIPPED)}")
+        raise DataError(f"no shipped data set {name!r}; known: {', '.join(SHIPPED)}")
     return HERE / SHIPPED[key][0]
 
 

@@ -24,6 +24,7 @@ from collections import Counter
 from dataclasses import dataclass, field
 
 from rnnkit.data.schemes import Span, scheme_spans
+from rnnkit.errors import DataError
 
 
 @dataclass
@@ -92,7 +93,7 @@ def evaluate(gold: list[list[str]], predicted: list[list[str]], scheme: str = "b
     with the conlleval rules.
     """
     if len(gold) != len(predicted):
-        raise ValueError(
+        raise DataError(
             f"gold and predicted must hold the same number of sentences, received "
             f"{len(gold)} and {len(predicted)}"
         )
@@ -101,7 +102,7 @@ def evaluate(gold: list[list[str]], predicted: list[list[str]], scheme: str = "b
     tokens = tokens_correct = 0
     for i, (g, p) in enumerate(zip(gold, predicted)):
         if len(g) != len(p):
-            raise ValueError(f"sentence {i} has {len(g)} gold tags but {len(p)} predicted tags")
+            raise DataError(f"sentence {i} has {len(g)} gold tags but {len(p)} predicted tags")
         tokens += len(g)
         tokens_correct += sum(a == b for a, b in zip(g, p))
         gold_spans: set[Span] = set(scheme_spans(g, scheme))

@@ -21,15 +21,17 @@ from collections.abc import Sequence
 
 import numpy as np
 
+from rnnkit.errors import ConfigError, DataError
+
 
 def _pair(y, f) -> tuple[np.ndarray, np.ndarray]:
     y, f = np.asarray(y, dtype=np.float64), np.asarray(f, dtype=np.float64)
     if y.shape != f.shape:
-        raise ValueError(
+        raise DataError(
             f"actuals and forecasts must have the same shape, received {y.shape} and {f.shape}"
         )
     if y.size == 0:
-        raise ValueError("actuals and forecasts are empty")
+        raise DataError("actuals and forecasts are empty")
     return np.atleast_2d(y), np.atleast_2d(f)
 
 
@@ -74,9 +76,9 @@ def mase_scale(insample: np.ndarray, m: int) -> float:
     """
     x = np.asarray(insample, dtype=np.float64)
     if m < 1:
-        raise ValueError(f"season m must be >= 1, received {m}")
+        raise ConfigError(f"season m must be >= 1, received {m}")
     if len(x) <= m:
-        raise ValueError(f"MASE needs more than m={m} in-sample points, received {len(x)}")
+        raise DataError(f"MASE needs more than m={m} in-sample points, received {len(x)}")
     return float(np.abs(x[m:] - x[:-m]).mean())
 
 
@@ -91,7 +93,7 @@ def mase(y, f, insample: Sequence[np.ndarray] | np.ndarray, m: int) -> float:
     if isinstance(insample, np.ndarray) and insample.ndim == 1:
         insample = [insample]
     if len(insample) != len(y):
-        raise ValueError(
+        raise DataError(
             f"insample must hold one series per row of y: {len(y)} rows, "
             f"received {len(insample)} series"
         )

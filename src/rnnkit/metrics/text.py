@@ -18,10 +18,12 @@ import math
 from collections import Counter
 from collections.abc import Sequence
 
+from rnnkit.errors import ConfigError, DataError
+
 
 def _check_same_length(outputs: Sequence, references: Sequence) -> None:
     if len(outputs) != len(references):
-        raise ValueError(
+        raise DataError(
             f"outputs and references must have the same length, received {len(outputs)} "
             f"outputs and {len(references)} references"
         )
@@ -61,12 +63,12 @@ def corpus_bleu(
     """
     _check_same_length(outputs, references)
     if max_order < 1:
-        raise ValueError(f"max_order must be >= 1, received {max_order}")
+        raise ConfigError(f"max_order must be >= 1, received {max_order}")
     matches, totals = [0] * max_order, [0] * max_order
     out_length = ref_length = 0
     for output, refs in zip(outputs, references):
         if not refs:
-            raise ValueError("every output needs at least one reference, received none")
+            raise DataError("every output needs at least one reference, received none")
         out_length += len(output)
         ref_length += min((abs(len(r) - len(output)), len(r)) for r in refs)[1]
         for n in range(1, max_order + 1):

@@ -30,7 +30,7 @@ import torch.nn.functional as F
 from torch import Tensor, nn
 
 from rnnkit.config import ModelConfig
-from rnnkit.errors import ConfigError
+from rnnkit.errors import ConfigError, DataError
 from rnnkit.models.common import recurrent_from_config
 
 INPUTS = ("embedding", "onehot")
@@ -118,7 +118,7 @@ class CharLM(nn.Module):
         inputs = self.drop(self.embed(x))  # (N, L, E) or (N, L, V)
         if self.condition is not None:
             if condition is None:
-                raise ValueError("this model is conditional: pass condition, (N,) category ids")
+                raise ConfigError("this model is conditional: pass condition, (N,) category ids")
             cond = self.condition(condition)  # (N, C)
             inputs = torch.cat([inputs, cond[:, None, :].expand(-1, x.size(1), -1)], dim=-1)
         hidden, state = self.rnn(inputs, cast_state(state, inputs.dtype))  # (N, L, H)
@@ -161,7 +161,7 @@ class CharLM(nn.Module):
 
         check_sampling(temperature, top_k, top_p)
         if prime.dim() != 2 or prime.size(1) < 1:
-            raise ValueError(f"prime must be (N, P) with P >= 1, received {tuple(prime.shape)}")
+            raise DataError(f"prime must be (N, P) with P >= 1, received {tuple(prime.shape)}")
         was_training = self.training
         self.eval()
         logits, _, state = self(prime, state=None, condition=condition)

@@ -16,15 +16,17 @@ from __future__ import annotations
 import torch
 from torch import Tensor
 
+from rnnkit.errors import ConfigError
+
 
 def check_sampling(temperature: float, top_k: int, top_p: float) -> None:
     """Refuse out-of-range sampling settings with a message naming the argument."""
     if not temperature >= 0:
-        raise ValueError(f"temperature must be >= 0 (0 = greedy), received {temperature}")
+        raise ConfigError(f"temperature must be >= 0 (0 = greedy), received {temperature}")
     if top_k < 0:
-        raise ValueError(f"top_k must be >= 0 (0 = all tokens), received {top_k}")
+        raise ConfigError(f"top_k must be >= 0 (0 = all tokens), received {top_k}")
     if not 0 < top_p <= 1:
-        raise ValueError(f"top_p must be in (0, 1] (1 = all tokens), received {top_p}")
+        raise ConfigError(f"top_p must be in (0, 1] (1 = all tokens), received {top_p}")
 
 
 def filter_logits(logits: Tensor, top_k: int = 0, top_p: float = 1.0) -> Tensor:

@@ -37,6 +37,7 @@ import torch.nn.functional as F
 from torch import Tensor, nn
 
 from rnnkit.config import ModelConfig
+from rnnkit.errors import ConfigError
 from rnnkit.models.attention import Attention
 from rnnkit.models.charlm import cast_state
 from rnnkit.models.common import recurrent_from_config
@@ -224,7 +225,7 @@ class Seq2Seq(nn.Module):
         ``logp / length ** length_penalty`` (length counts ``</s>``); stop when ``beam_size``
         are finished. Width 1 is greedy decoding."""
         if beam_size < 1:
-            raise ValueError(f"beam_size must be >= 1, received {beam_size}")
+            raise ConfigError(f"beam_size must be >= 1, received {beam_size}")
         memory = self.encode(src, src_lengths)
         return [
             self._beam_one(

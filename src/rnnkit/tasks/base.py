@@ -18,6 +18,7 @@ import torch
 from torch import Tensor, nn
 
 from rnnkit.config import Config, DataConfig, ModelConfig, TrainConfig
+from rnnkit.errors import RunError
 
 
 class Task:
@@ -96,7 +97,7 @@ class Task:
 
     def evaluate_path(self, model: nn.Module, path: str) -> dict:
         """Metrics on a data file given on the command line (``rnnkit evaluate --data``)."""
-        raise NotImplementedError(f"task {self.name!r} cannot evaluate a file")
+        raise RunError(f"task {self.name!r} cannot evaluate a file")
 
     def predictions(self, model: nn.Module, state: Any = None) -> pd.DataFrame | None:
         """Predictions on the test (or validation) split, for ``predictions.csv``."""
@@ -104,7 +105,7 @@ class Task:
 
     def predict_lines(self, model: nn.Module, lines: list[str]) -> list[str]:
         """Predictions for raw inputs, one per line (``rnnkit predict --input``)."""
-        raise NotImplementedError(f"task {self.name!r} has no line predictor")
+        raise RunError(f"task {self.name!r} has no line predictor")
 
     def snapshot(self, model: nn.Module, run_dir: Path, epoch: int, step: int) -> None:
         """Optional plots during training (called after each evaluation on rank 0)."""
@@ -119,7 +120,7 @@ class Task:
 
     def export_spec(self, model: nn.Module):
         """What ``rnnkit export`` writes: an :class:`rnnkit.export.ExportSpec`."""
-        raise NotImplementedError(f"task {self.name!r} does not support export yet")
+        raise RunError(f"task {self.name!r} does not support export yet")
 
     def on_load(self, meta: dict) -> None:
         """Called after a run's checkpoint is loaded, with the checkpoint's metadata."""

@@ -25,7 +25,7 @@ import torch
 
 from rnnkit.data.batching import IndexBatches
 from rnnkit.data.series import SeriesSet, to_series
-from rnnkit.errors import DataError, RnnkitError
+from rnnkit.errors import DataError, RunError
 from rnnkit.io import atomic_write_text
 from rnnkit.models.forecasting import ForecastModel, build_forecaster
 from rnnkit.tasks import forecast_eval
@@ -241,12 +241,12 @@ class ForecastTask(Task):
 
         kind = self.config.model.kind
         if self.baseline or kind == "stateful":
-            raise RnnkitError(
+            raise RunError(
                 f"export of the {kind} forecaster is not supported: export a direct, "
                 f"autoregressive or segrnn model"
             )
         if self.prepared.n_features:
-            raise RnnkitError(
+            raise RunError(
                 "export of forecasters with calendar features or covariates is not "
                 "supported yet; train without them to export"
             )

@@ -13,7 +13,7 @@ import pandas as pd
 
 from rnnkit.data.series import SeriesSet, to_series
 from rnnkit.data.windows import WindowIndex
-from rnnkit.errors import DataError
+from rnnkit.errors import ConfigError, DataError, RnnkitError
 from rnnkit.metrics import forecasting as fm
 from rnnkit.models.forecasting.baselines import forecast as baseline_forecast
 from rnnkit.tasks.forecast_predict import ForecastPredictor
@@ -79,7 +79,7 @@ def split_forecast(p: ForecastPredictor, split: str) -> tuple[np.ndarray, np.nda
 def evaluate_test(p: ForecastPredictor) -> dict:
     """Scores on the held-out test part (each series' last ``test_size`` points)."""
     if not p.data.test_size:
-        raise ValueError("this forecaster has no test part (test_size=0); pass data")
+        raise RnnkitError("this forecaster has no test part (test_size=0); pass data")
     f, actual, insample = split_forecast(p, "test")
     return score(p, f, actual, insample)
 
@@ -111,7 +111,7 @@ def backtest(p: ForecastPredictor, data=None, n_windows: int = 3, step: int | No
     """
     step = step or p.horizon
     if n_windows < 1 or step < 1:
-        raise ValueError(f"n_windows and step must be positive, received {n_windows}, {step}")
+        raise ConfigError(f"n_windows and step must be positive, received {n_windows}, {step}")
     series = to_series(data, p.data.fill) if data is not None else p.prepared.series
     H = p.horizon
     origins = np.array(
@@ -176,7 +176,7 @@ def plot_last_horizon(p: ForecastPredictor, folder: Path, series: list[str] | No
     index = {sid: i for i, sid in enumerate(full.ids)}
     unknown = [s for s in series or [] if s not in index]
     if unknown:
-        raise KeyError(f"unknown series {unknown}; known: {full.ids[:5]}...")
+        raise DataError(f"unknown series {unknown}; known: {full.ids[:5]}...")
     chosen = [index[s] for s in series] if series else None
     f = p.view(head).forecast_array()
     plots = forecast_plots(head.values, actual, f, full.ids, p.quantiles, folder, chosen)

@@ -15,7 +15,7 @@ import pandas as pd
 import torch
 
 from rnnkit.data.series import SeriesSet, check_lengths, to_series
-from rnnkit.errors import DataError
+from rnnkit.errors import ConfigError, DataError, RnnkitError
 from rnnkit.models.forecasting import ForecastModel
 from rnnkit.tasks.forecast_data import ForecastData, Prepared
 
@@ -79,7 +79,7 @@ class ForecastPredictor:
             return self.view(to_series(data, self.data.fill)).predict(horizon, future)
         horizon = self.horizon if horizon is None else horizon
         if not isinstance(horizon, int) or not 1 <= horizon <= self.horizon:
-            raise ValueError(
+            raise ConfigError(
                 f"horizon must be in 1..{self.horizon} (the trained H), received "
                 f"{horizon!r}; train with a longer horizon to forecast further"
             )
@@ -155,19 +155,19 @@ class ForecastPredictor:
         """Stateful kind: append new observations ``{id: [values...]}``, advance the carried
         state over them only, and return the new forecasts of every series (as predict)."""
         if self.net.kind != "stateful":
-            raise ValueError(
+            raise RnnkitError(
                 f"update needs model 'stateful', this forecaster is {self.net.kind!r}; "
                 f"call predict(data=...) instead"
             )
         if self.prepared.n_features:
-            raise ValueError(
+            raise RnnkitError(
                 "update does not take covariates yet: train the stateful model without "
                 "calendar or covariates to stream it"
             )
         index = {sid: i for i, sid in enumerate(self.prepared.series.ids)}
         for sid, values in new_values.items():
             if sid not in index:
-                raise KeyError(f"unknown series {sid!r}; known: {list(index)[:5]}...")
+                raise DataError(f"unknown series {sid!r}; known: {list(index)[:5]}...")
             self._append(index[sid], sid, np.asarray(values, dtype=np.float64))
         return self.predict()
 

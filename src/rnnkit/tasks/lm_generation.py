@@ -69,7 +69,7 @@ class GenerationMixin:
         beginning), stopping at ``<eos>`` or after ``length`` characters.
         """
         if length < 0 or n < 1:
-            raise ValueError(f"length must be >= 0 and n >= 1, received {length} and {n}")
+            raise ConfigError(f"length must be >= 0 and n >= 1, received {length} and {n}")
         ids = self.encode_prime(prime)
         cond, stop = None, None
         if self.categories:

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from rnnkit.config import Config, load_config
-from rnnkit.errors import RnnkitError
+from rnnkit.errors import CheckpointError, RunError
 from rnnkit.tasks import get_task_class
 from rnnkit.train.checkpoint import carried_state, load_checkpoint, model_state
 from rnnkit.train.run import RunDir
@@ -40,7 +40,7 @@ def load_run(run_dir: str | Path, checkpoint: str = "best", setup: bool = False)
     """
     run = RunDir(run_dir)
     if not run.config_toml.is_file():
-        raise RnnkitError(f"{run.path} is not a run folder (no config.toml)")
+        raise RunError(f"{run.path} is not a run folder (no config.toml)")
     config = load_config(run.config_toml)
     task = get_task_class(config.task)(config)
     task.load_artifacts(run.path)
@@ -52,7 +52,7 @@ def load_run(run_dir: str | Path, checkpoint: str = "best", setup: bool = False)
     if not path.exists() and checkpoint == "best":
         path = run.last
     if not path.exists():
-        raise RnnkitError(f"{run.path} has no checkpoint yet ({path} is missing)")
+        raise CheckpointError(f"{run.path} has no checkpoint yet ({path} is missing)")
     model = task.build_model().to(task.device)
     tensors, meta = load_checkpoint(path)
     model.load_state_dict(model_state(tensors))

@@ -19,7 +19,7 @@ from safetensors import safe_open
 from safetensors.torch import save_file
 from torch import Tensor
 
-from rnnkit.errors import RnnkitError
+from rnnkit.errors import CheckpointError
 from rnnkit.io import atomic_write, atomic_write_text
 
 
@@ -74,7 +74,7 @@ def save_checkpoint(
 def load_checkpoint(path: Path) -> tuple[dict[str, Tensor], dict]:
     """Read every tensor and the metadata of a checkpoint (no code is executed)."""
     if not Path(path).is_file():
-        raise RnnkitError(f"checkpoint not found: {path}")
+        raise CheckpointError(f"checkpoint not found: {path}")
     tensors = {}
     with safe_open(str(path), framework="pt") as f:
         meta = json.loads((f.metadata() or {}).get("rnnkit", "{}"))

@@ -47,9 +47,9 @@ class RunDir:
         """Start a new run here; a folder that already holds one needs ``overwrite``."""
         if self.checkpoints.exists() or self.metrics_csv.exists():
             if not overwrite:
-                from rnnkit.errors import ConfigError
+                from rnnkit.errors import RunError
 
-                raise ConfigError(
+                raise RunError(
                     f"{self.path} already holds a run; continue it with --resume {self.path}, "
                     f"or choose another --out"
                 )

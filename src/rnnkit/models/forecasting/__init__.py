@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from torch import nn
 
+from rnnkit.errors import ConfigError
 from rnnkit.models.forecasting.baselines import Baseline
 from rnnkit.models.forecasting.config import BASELINE_KINDS, KINDS, NETWORK_KINDS, ForecastModel
 from rnnkit.models.forecasting.feedforward import MLP, LinearForecaster
@@ -43,7 +44,7 @@ def build_forecaster(
         W = cfg.segment_length or (season if season > 1 and input_length % season == 0 else 12)
         return SegRNN(cfg, input_length, horizon, n_series, n_features, W)
     if cfg.kind not in NETWORKS:
-        raise ValueError(f"model.kind must be one of {', '.join(KINDS)}, received {cfg.kind!r}")
+        raise ConfigError(f"model.kind must be one of {', '.join(KINDS)}, received {cfg.kind!r}")
     return NETWORKS[cfg.kind](cfg, input_length, horizon, n_series, n_features)
 
 

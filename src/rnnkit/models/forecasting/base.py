@@ -19,6 +19,7 @@ from __future__ import annotations
 import torch
 from torch import Tensor, nn
 
+from rnnkit.errors import DataError
 from rnnkit.models.forecasting.config import ForecastModel
 from rnnkit.models.forecasting.losses import ForecastLoss
 from rnnkit.models.forecasting.revin import RevIN
@@ -65,7 +66,7 @@ class ForecastNet(nn.Module):
         if self.embed is None:
             return None
         if ids is None:
-            raise ValueError("this model has a series-id embedding: pass ids (N,)")
+            raise DataError("this model has a series-id embedding: pass ids (N,)")
         return self.embed(ids)
 
     def finish(self, out: Tensor, stats, targets: Tensor | None) -> tuple[Tensor, Tensor | None]:

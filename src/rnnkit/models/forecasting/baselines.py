@@ -24,6 +24,8 @@ from collections.abc import Callable, Sequence
 import numpy as np
 from torch import nn
 
+from rnnkit.errors import ConfigError, DataError
+
 
 def naive(x: np.ndarray, horizon: int, m: int = 1) -> np.ndarray:
     """The last value repeated: ``f_h = x_n``."""
@@ -33,7 +35,7 @@ def naive(x: np.ndarray, horizon: int, m: int = 1) -> np.ndarray:
 def seasonal_naive(x: np.ndarray, horizon: int, m: int = 1) -> np.ndarray:
     """The last season repeated: ``f_h = x_{n - m + ((h - 1) mod m)}``; needs ``n >= m``."""
     if len(x) < m:
-        raise ValueError(f"seasonal naive needs at least m={m} points, received {len(x)}")
+        raise DataError(f"seasonal naive needs at least m={m} points, received {len(x)}")
     last = np.asarray(x[-m:], dtype=np.float64)
     return np.resize(last, horizon)
 
@@ -110,7 +112,7 @@ BASELINES: dict[str, Callable[[np.ndarray, int, int], np.ndarray]] = {
 def forecast(name: str, series: Sequence[np.ndarray], horizon: int, m: int = 1) -> np.ndarray:
     """Forecast every series with the baseline ``name``: a list of ``(n_i,)`` -> ``(S, H)``."""
     if name not in BASELINES:
-        raise ValueError(f"baseline must be one of {', '.join(BASELINES)}, received {name!r}")
+        raise ConfigError(f"baseline must be one of {', '.join(BASELINES)}, received {name!r}")
     fn = BASELINES[name]
     return np.stack([fn(np.asarray(x, dtype=np.float64), horizon, m) for x in series])
 
@@ -122,7 +124,7 @@ class Baseline(nn.Module):
     def __init__(self, kind: str, horizon: int, season: int = 1) -> None:
         super().__init__()
         if kind not in BASELINES:
-            raise ValueError(f"baseline must be one of {', '.join(BASELINES)}, received {kind!r}")
+            raise ConfigError(f"baseline must be one of {', '.join(BASELINES)}, received {kind!r}")
         self.kind, self.horizon, self.season = kind, horizon, season
 
     def forecast(self, histories: Sequence[np.ndarray]) -> np.ndarray:

@@ -10,6 +10,8 @@ from __future__ import annotations
 import torch
 from torch import Tensor, nn
 
+from rnnkit.errors import ConfigError
+
 LOSSES = ("mse", "mae", "quantile")
 
 
@@ -19,13 +21,13 @@ class ForecastLoss(nn.Module):
     def __init__(self, kind: str = "mae", quantiles: list[float] | None = None) -> None:
         super().__init__()
         if kind not in LOSSES:
-            raise ValueError(f"loss must be one of {', '.join(LOSSES)}, received {kind!r}")
+            raise ConfigError(f"loss must be one of {', '.join(LOSSES)}, received {kind!r}")
         quantiles = list(quantiles or [])
         if kind == "quantile" and not quantiles:
-            raise ValueError("loss 'quantile' needs quantiles, e.g. [0.1, 0.5, 0.9]")
+            raise ConfigError("loss 'quantile' needs quantiles, e.g. [0.1, 0.5, 0.9]")
         for q in quantiles:
             if not 0.0 < q < 1.0:
-                raise ValueError(f"quantiles must lie in (0, 1), received {q}")
+                raise ConfigError(f"quantiles must lie in (0, 1), received {q}")
         self.kind = kind
         self.register_buffer("q", torch.tensor(quantiles or [0.5], dtype=torch.float32))
 

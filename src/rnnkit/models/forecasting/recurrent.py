@@ -20,6 +20,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from rnnkit.errors import ConfigError
 from rnnkit.models.common import recurrent_from_config
 from rnnkit.models.forecasting.base import ForecastNet, map_state, step_inputs
 from rnnkit.models.forecasting.config import ForecastModel
@@ -28,7 +29,7 @@ from rnnkit.models.forecasting.config import ForecastModel
 def refuse_bidirectional(cfg: ForecastModel) -> None:
     """A forecast step cannot read the future: only ``direct`` may be bidirectional."""
     if cfg.bidirectional:
-        raise ValueError(
+        raise ConfigError(
             f"model.bidirectional must be false for kind {cfg.kind!r} (a forecast step "
             f"cannot read the future), received true"
         )
@@ -100,12 +101,12 @@ class SegRNN(ForecastNet):
         super().__init__(cfg, input_length, horizon, n_series, n_features)
         W, d = segment_length, cfg.hidden_size
         if W < 1 or input_length % W:
-            raise ValueError(
+            raise ConfigError(
                 f"input_length must be a multiple of segment_length={W}, received {input_length}"
             )
         refuse_bidirectional(cfg)
         if d - self.embedding_size < 1:
-            raise ValueError(
+            raise ConfigError(
                 f"id_embedding must be smaller than hidden_size={d}, received {cfg.id_embedding}"
             )
         self.segment_length, self.segments_out = W, math.ceil(horizon / W)

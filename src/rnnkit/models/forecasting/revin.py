@@ -5,6 +5,8 @@ from __future__ import annotations
 import torch
 from torch import Tensor, nn
 
+from rnnkit.errors import ConfigError
+
 REVIN_MODES = ("last", "mean", "none")
 
 
@@ -20,7 +22,7 @@ class RevIN(nn.Module):
     def __init__(self, mode: str = "last") -> None:
         super().__init__()
         if mode not in REVIN_MODES:
-            raise ValueError(f"revin must be one of last, mean, none, received {mode!r}")
+            raise ConfigError(f"revin must be one of last, mean, none, received {mode!r}")
         self.mode = mode
 
     def normalise(self, x: Tensor) -> tuple[Tensor, tuple[Tensor, Tensor]]:

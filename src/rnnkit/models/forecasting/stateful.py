@@ -18,6 +18,7 @@ import dataclasses
 import torch
 from torch import Tensor
 
+from rnnkit.errors import ConfigError
 from rnnkit.models.common import recurrent_from_config
 from rnnkit.models.forecasting.base import ForecastNet, step_inputs
 from rnnkit.models.forecasting.recurrent import refuse_bidirectional
@@ -32,7 +33,7 @@ class StatefulRNN(ForecastNet):
         refuse_bidirectional(cfg)
         self.burn_in = cfg.burn_in if cfg.burn_in else input_length // 4
         if not 0 <= self.burn_in < input_length:
-            raise ValueError(
+            raise ConfigError(
                 f"burn_in must be in [0, input_length={input_length}), received {self.burn_in}"
             )
         self.rnn = recurrent_from_config(cfg, 1 + n_features + self.embedding_size)
