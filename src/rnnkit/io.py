@@ -17,12 +17,15 @@ from __future__ import annotations
 
 import json
 import os
+import re
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
 from rnnkit.errors import CheckpointError, RnnkitError
+
+_PARTIAL = re.compile(r"\..+\.\d+\.tmp")  # the temporary file of atomic_write: .NAME.PID.tmp
 
 
 def fsync_folder(folder: Path) -> None:
@@ -55,6 +58,18 @@ def atomic_write(path: str | Path, write: Callable[[Path], None]) -> Path:
         tmp.unlink(missing_ok=True)
     fsync_folder(path.parent)
     return path
+
+
+def remove_partial_writes(folder: str | Path) -> list[Path]:
+    """Delete the temporary files that writes killed halfway left in ``folder`` (only call it
+    while no other process writes there, e.g. holding a run folder's lock); return them."""
+    folder = Path(folder)
+    if not folder.is_dir():
+        return []
+    partial = [p for p in folder.iterdir() if _PARTIAL.fullmatch(p.name) and p.is_file()]
+    for path in partial:
+        path.unlink(missing_ok=True)
+    return partial
 
 
 def atomic_write_bytes(path: str | Path, data: bytes) -> Path:
@@ -117,7 +132,7 @@ def read_json(path: str | Path, what: str, shape: type | dict[str, Any] = dict) 
         ) from None
     except json.JSONDecodeError as err:
         raise CheckpointError(
-            f"{path} is not valid JSON ({err.msg} at line {err.lineno}, column {err.colno}); "
+            f"{path} is not valid JSON: {err.msg} (line {err.lineno}, column {err.colno}); "
             f"expected the {what}"
         ) from None
     except RecursionError:
@@ -150,6 +165,7 @@ __all__ = [
     "atomic_write_bytes",
     "atomic_write_text",
     "fsync_folder",
+    "remove_partial_writes",
     "read_json",
     "check_shape",
     "malformed",

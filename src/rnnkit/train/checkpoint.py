@@ -101,7 +101,7 @@ def _header(path: Path) -> dict:
             )
         try:
             header = json.loads(f.read(length).decode("utf-8"))
-        except (UnicodeDecodeError, json.JSONDecodeError):
+        except (UnicodeDecodeError, json.JSONDecodeError, RecursionError):
             header = None
     if not isinstance(header, dict):
         raise CheckpointError(f"{path} is not a safetensors checkpoint: its header is not JSON")
@@ -137,7 +137,7 @@ def _metadata(path: Path, header: dict) -> dict:
         meta = json.loads(text)
     except json.JSONDecodeError as err:
         raise CheckpointError(
-            f"{path} has broken metadata: not valid JSON ({err.msg} at line {err.lineno}, "
+            f"{path} has broken metadata: not valid JSON: {err.msg} (line {err.lineno}, "
             f"column {err.colno})"
         ) from None
     check_shape(meta, META_SHAPE, path, "checkpoint metadata")
@@ -157,22 +157,22 @@ def load_checkpoint(path: Path) -> tuple[dict[str, Tensor], dict]:
         with safe_open(str(path), framework="pt") as f:
             tensors = {key: f.get_tensor(key) for key in f.keys()}
     except Exception as err:  # safetensors' own checks: dtypes, overlapping offsets, ...
-        detail = " ".join(str(err).split()) or type(err).__name__
+        detail = " ".join(str(err).split())[:160] or type(err).__name__
         raise CheckpointError(
             f"{path} cannot be read as a safetensors checkpoint: {detail}"
         ) from None
     return tensors, meta
 
 
-def _shape(t: Tensor | torch.Size) -> str:
-    return "(" + ", ".join(str(n) for n in (t.shape if isinstance(t, Tensor) else t)) + ")"
+def _shape(t: Tensor) -> str:
+    return str(tuple(t.shape))
 
 
 def load_model_state(model: nn.Module, tensors: dict[str, Tensor], path: Path) -> None:
     """Load the ``model.`` tensors of a checkpoint into ``model``, after checking that they
     are exactly the model's (names and shapes) and finite."""
     expected, found = model.state_dict(), model_state(tensors)
-    problem = "does not fit the model of the run's config"
+    problem = "does not fit the model that the run's config and artifacts describe"
     missing = [k for k in expected if k not in found]
     if missing:
         more = f" (and {len(missing) - 1} more)" if len(missing) > 1 else ""

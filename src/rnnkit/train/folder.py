@@ -4,7 +4,8 @@
   report, exporting into it) holds ``RUN/.lock`` (:mod:`filelock`) for as long as it writes,
   and leaves its PID in ``RUN/.lock.pid``. A second writer is refused at once: a
   :class:`~rnnkit.errors.RunError` naming the folder and the PID. The operating system drops
-  the lock when the process ends, even when it is killed.
+  the lock when the process ends, even when it is killed; the next holder deletes the
+  temporary files of writes that a killed holder left halfway.
 - :func:`open_run`: the folder a new run (or a resume) writes into, locked. A folder that
   already holds a run is refused unless ``overwrite``; then the new run is built in a sibling
   temporary folder ``.NAME.new-PID/NAME`` and swapped in (two renames) only when everything
@@ -24,7 +25,7 @@ from pathlib import Path
 from filelock import FileLock, Timeout
 
 from rnnkit.errors import RunError
-from rnnkit.io import atomic_write_text, fsync_folder
+from rnnkit.io import atomic_write_text, fsync_folder, remove_partial_writes
 from rnnkit.train.run import RunDir
 
 LOCK, PID = ".lock", ".lock.pid"
@@ -61,6 +62,8 @@ def run_lock(path: str | Path) -> Iterator[Path]:
         ) from None
     try:
         atomic_write_text(path / PID, f"{os.getpid()}\n")
+        for folder in (path, path / "checkpoints", path / "plots"):
+            remove_partial_writes(folder)  # of a writer that was killed halfway
         yield path
     finally:
         (path / PID).unlink(missing_ok=True)

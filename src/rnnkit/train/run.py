@@ -110,7 +110,7 @@ class MetricsLog:
         rows = self._read() if self.path is not None and self.path.exists() else []
         if len(rows) < count:
             raise CheckpointError(
-                f"{self.path} has {len(rows)} rows, but the checkpoint was written after "
+                f"{self.path} has {len(rows)} rows, but the checkpoint to resume from counted "
                 f"{count}; the metrics of the run are incomplete"
             )
         self.rows = rows[:count]
