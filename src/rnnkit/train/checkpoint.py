@@ -17,7 +17,6 @@ forged or pickle file; broken metadata; a missing tensor or a wrong shape) is on
 from __future__ import annotations
 
 import json
-import math
 from pathlib import Path
 from typing import Any
 
@@ -228,6 +227,3 @@ def finite_model(model: nn.Module) -> bool:
         bool(torch.isfinite(t).all()) for t in model.state_dict().values() if t.is_floating_point()
     )
 
-
-def is_finite(value: float) -> bool:
-    return isinstance(value, (int, float)) and math.isfinite(value)
