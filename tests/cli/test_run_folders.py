@@ -283,6 +283,15 @@ def test_train_refuses_an_existing_run_and_overwrite_replaces_it(capsys, folder,
     assert sorted(p.name for p in tmp_path.iterdir()) == ["run"]
 
 
+def test_resume_and_overwrite_exclude_each_other(capsys, folder):
+    run = folder / "run"
+    assert rnnkit(capsys, "train", "--resume", run, "--overwrite") == (
+        2,
+        "",
+        "rnnkit train: error: --resume continues a run and --overwrite replaces it; choose one\n",
+    )
+
+
 def test_a_failed_overwrite_keeps_the_old_run(capsys, folder, tmp_path):
     run = copy_of(folder, "run", tmp_path)
     before = {p.name: p.read_bytes() for p in (run / "checkpoints").iterdir()}

@@ -219,6 +219,29 @@ def test_a_divergence_before_any_checkpoint_says_none_was_written(
     assert not (tmp_path / "run" / "checkpoints" / "last.safetensors").exists()
 
 
+def test_nonfinite_weights_stop_the_run_before_saving(tmp_path, make, tiny, monkeypatch):
+    config, task = make(tiny(eval_every=2, epochs=2))
+    calls = {"n": 0}
+
+    def evaluate(self, model, split="validation", state=None):
+        calls["n"] += 1
+        if calls["n"] == 2:  # a finite loss that hides an infinite weight
+            with torch.no_grad():
+                next(model.parameters()).view(-1)[0] = math.inf
+        return {"loss": 0.5, "accuracy": 0.5}
+
+    monkeypatch.setattr(RecallTask, "evaluate", evaluate)
+    run = tmp_path / "run"
+    with pytest.raises(NonFiniteLossError) as err:
+        fit(task, config, run, quiet=True)
+    assert str(err.value) == (
+        f"the model's weights are not finite at step 4 (epoch 1); the run stopped and the last "
+        f"good checkpoint is {run / 'checkpoints' / 'last.safetensors'} (step 2). Lower "
+        f"train.lr or set train.clip_grad_norm."
+    )
+    assert load_checkpoint(run / "checkpoints" / "last.safetensors")[1]["step"] == 2
+
+
 # ---- metrics before checkpoints; resume keeps exactly the rows ------------------------------
 def test_metrics_are_on_disk_before_the_checkpoint_that_counts_them(
     tmp_path, make, tiny, monkeypatch

@@ -45,6 +45,8 @@ def run(args: argparse.Namespace) -> int:
     from rnnkit.train.folder import holds_run
     from rnnkit.train.run import default_run_dir
 
+    if args.resume and args.overwrite:
+        raise ConfigError("--resume continues a run and --overwrite replaces it; choose one")
     if args.resume:
         run_dir = Path(args.resume)
         config_path = Path(args.config) if args.config else run_dir / "config.toml"

@@ -226,4 +226,3 @@ def finite_model(model: nn.Module) -> bool:
     return all(
         bool(torch.isfinite(t).all()) for t in model.state_dict().values() if t.is_floating_point()
     )
-

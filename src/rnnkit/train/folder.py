@@ -60,6 +60,8 @@ def run_lock(path: str | Path) -> Iterator[Path]:
         raise RunError(
             f"{path} is being written by {_holder(path)}; try again when it has finished"
         ) from None
+    except OSError as err:  # e.g. a read-only folder
+        raise RunError(f"cannot lock the run folder {path}: {err.strerror or err}") from None
     try:
         atomic_write_text(path / PID, f"{os.getpid()}\n")
         for folder in (path, path / "checkpoints", path / "plots"):
@@ -138,11 +140,14 @@ def swap_in(new: Path, target: Path) -> None:
     back and ``new`` is kept where it is."""
     old = target.with_name(f".{target.name}.old-{os.getpid()}")
     shutil.rmtree(old, ignore_errors=True)
-    os.rename(target, old)
     try:
-        os.rename(new, target)
+        os.rename(target, old)
+        try:
+            os.rename(new, target)
+        except OSError:
+            os.rename(old, target)
+            raise
     except OSError as err:
-        os.rename(old, target)
         raise RunError(
             f"cannot replace {target} with the new run ({err.strerror or err}); the new run "
             f"is in {new}"
