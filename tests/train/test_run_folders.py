@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 import torch
 
-from rnnkit.errors import CheckpointError, NonFiniteLossError, RunError
+from rnnkit.errors import CheckpointError, DataError, NonFiniteLossError, RunError
 from rnnkit.tasks.recall import RecallTask
 from rnnkit.train import fit
 from rnnkit.train.checkpoint import load_checkpoint
@@ -151,6 +151,16 @@ def test_a_folder_with_other_files_is_never_used(tmp_path, make, tiny):
             f"{mine} holds files but no run (notes.txt); choose an empty or new folder"
         )
     assert sorted(p.name for p in mine.iterdir()) == [".lock", "notes.txt"]
+
+
+def test_a_run_that_fails_before_writing_leaves_no_folder(tmp_path, make, tiny, monkeypatch):
+    def setup(self):
+        raise DataError("data.train: no such file")  # before anything is written
+
+    monkeypatch.setattr(RecallTask, "setup", setup)
+    with pytest.raises(DataError, match="no such file"):
+        train(make, tiny(epochs=1), tmp_path / "run")
+    assert list(tmp_path.iterdir()) == []
 
 
 def test_the_abandoned_folder_of_a_killed_overwrite_is_removed(tmp_path, make, tiny):

@@ -91,11 +91,17 @@ def open_run(
     if not lock:
         yield RunDir(target)
         return
+    created = not target.exists()
     with run_lock(target):
         if resume or not holds_run(target):
             if not resume:
                 _check_empty(target)
-            yield RunDir(target, held=True)
+            try:
+                yield RunDir(target, held=True)
+            except BaseException:  # failed before writing anything: leave no empty folder
+                if created and {p.name for p in target.iterdir()} <= {LOCK, PID}:
+                    shutil.rmtree(target, ignore_errors=True)
+                raise
             return
         if not overwrite:
             raise RunError(
