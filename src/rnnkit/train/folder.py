@@ -143,7 +143,8 @@ def _replacement(target: Path) -> Iterator[RunDir]:
 def swap_in(new: Path, target: Path) -> None:
     """Put folder ``new`` in place of folder ``target``: rename ``target`` aside, rename
     ``new`` in, then delete the old one. If the second rename fails the old folder is put
-    back and ``new`` is kept where it is."""
+    back and ``new`` is kept where it is. (A power cut between the two renames loses nothing
+    either: the old run is then in ``.NAME.old-PID``, the new one in ``new``.)"""
     old = target.with_name(f".{target.name}.old-{os.getpid()}")
     shutil.rmtree(old, ignore_errors=True)
     try:

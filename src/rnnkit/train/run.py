@@ -107,7 +107,9 @@ class MetricsLog:
         """On resume: keep exactly the first ``count`` rows of the file, the rows that the
         checkpoint being resumed had seen flushed (rows written after it are dropped: the
         resumed run writes them again)."""
-        rows = self._read() if self.path is not None and self.path.exists() else []
+        if self.path is None:  # the other ranks of a distributed run keep no table
+            return
+        rows = self._read() if self.path.exists() else []
         if len(rows) < count:
             raise CheckpointError(
                 f"{self.path} has {len(rows)} rows, but the checkpoint to resume from counted "
