@@ -55,7 +55,10 @@ def atomic_write(path: str | Path, write: Callable[[Path], None]) -> Path:
     except OSError as err:  # a folder that cannot be written: the user's to fix
         raise RnnkitError(f"cannot write {path}: {err.strerror or err}") from None
     finally:
-        tmp.unlink(missing_ok=True)
+        try:
+            tmp.unlink(missing_ok=True)
+        except OSError:  # its folder is not there: nothing was written
+            pass
     fsync_folder(path.parent)
     return path
 
