@@ -20,6 +20,7 @@ import torch
 from torch import nn
 
 from rnnkit.errors import RnnkitError
+from rnnkit.io import atomic_write
 
 FORMATS = ("torchscript", "onnx")
 
@@ -53,10 +54,7 @@ def export_torchscript(spec: ExportSpec, path: Path) -> Path:
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         traced = torch.jit.trace(spec.module, spec.inputs, check_trace=False)
-    tmp = path.with_name(f".{path.name}.tmp")
-    traced.save(str(tmp))
-    tmp.replace(path)
-    return path
+    return atomic_write(path, lambda tmp: traced.save(str(tmp)))
 
 
 def export_onnx(spec: ExportSpec, path: Path) -> Path:
@@ -64,21 +62,22 @@ def export_onnx(spec: ExportSpec, path: Path) -> Path:
         import onnx  # noqa: F401
     except ImportError:
         raise RnnkitError("--format onnx needs the onnx package: pip install onnx") from None
-    tmp = path.with_name(f".{path.name}.tmp")
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        torch.onnx.export(
-            spec.module,
-            spec.inputs,
-            str(tmp),
-            dynamo=False,
-            input_names=spec.input_names,
-            output_names=spec.output_names,
-            dynamic_axes=spec.dynamic_axes,
-            opset_version=17,
-        )
-    tmp.replace(path)
-    return path
+
+    def write(tmp: Path) -> None:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            torch.onnx.export(
+                spec.module,
+                spec.inputs,
+                str(tmp),
+                dynamo=False,
+                input_names=spec.input_names,
+                output_names=spec.output_names,
+                dynamic_axes=spec.dynamic_axes,
+                opset_version=17,
+            )
+
+    return atomic_write(path, write)
 
 
 def run_exported(path: Path, fmt: str, inputs: tuple[torch.Tensor, ...]):

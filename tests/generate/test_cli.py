@@ -95,12 +95,13 @@ def test_text_model_generate_and_evaluate(lm_run, text_file, capsys):
 def test_conditional_names_from_the_command_line(tmp_path, names_folder, capsys):
     config = tmp_path / "names.toml"
     config.write_text(LM.format(fmt="folder", train=names_folder))
-    code, _, err = rnnkit(capsys, "train", config, "--out", tmp_path / "names", "--quiet")
+    run = tmp_path / "names-run"  # not the data folder: a run never mixes with other files
+    code, _, err = rnnkit(capsys, "train", config, "--out", run, "--quiet")
     assert code == 0, err
-    code, out, _ = rnnkit(capsys, "generate", tmp_path / "names", "--condition", "Russian",
+    code, out, _ = rnnkit(capsys, "generate", run, "--condition", "Russian",
                           "-n", "5")  # fmt: skip
     assert code == 0 and len(out.splitlines()) == 5
-    code, _, err = rnnkit(capsys, "generate", tmp_path / "names", "--condition", "Klingon")
+    code, _, err = rnnkit(capsys, "generate", run, "--condition", "Klingon")
     assert code == 2 and err == (
         "rnnkit generate: error: unknown condition 'Klingon'; known: Italian, Japanese, Russian\n"
     )

@@ -180,8 +180,9 @@ def test_conditional_names_run_reloads_identically(tmp_path, names_folder, lm_co
     )
     raw["data"]["validation_fraction"] = 0.2
     config, task = make(raw)
-    result = fit(task, config, tmp_path / "names", quiet=True)
-    loaded = load_run(tmp_path / "names")
+    run = tmp_path / "names-run"  # not the data folder: a run never mixes with other files
+    result = fit(task, config, run, quiet=True)
+    loaded = load_run(run)
 
     assert loaded.task.categories == task.categories == ["Italian", "Japanese", "Russian"]
     assert loaded.task.vocab.itos == task.vocab.itos
@@ -199,7 +200,7 @@ def test_conditional_names_run_reloads_identically(tmp_path, names_folder, lm_co
         assert samples != loaded.task.generate(loaded.model, **{**kwargs, "seed": 6})
 
     # as a user gets them: rnnkit generate RUN --condition ... (defaults: length 30, T 0.8)
-    code = main(["generate", str(tmp_path / "names"), "--condition", "Russian",
+    code = main(["generate", str(run), "--condition", "Russian",
                  "-n", "4", "--seed", "3"])  # fmt: skip
     out, err = capsys.readouterr()
     assert code == 0, err

@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import copy
 import dataclasses
-import json
 import shutil
 import tempfile
 import weakref
@@ -28,12 +27,15 @@ import pandas as pd
 from rnnkit.config import CELLS, Config, config_from_dict
 from rnnkit.data.series import to_series
 from rnnkit.errors import ConfigError, RnnkitError, RunError
+from rnnkit.io import atomic_write_bytes
 from rnnkit.models.forecasting import KINDS, ForecastModel
 from rnnkit.tasks import forecast_eval
 from rnnkit.tasks.forecast import ForecastTask
 from rnnkit.tasks.forecast_data import IN_MEMORY, ForecastData, ForecastTrain
 from rnnkit.tasks.runs import load_run
 from rnnkit.train import fit, read_metrics
+from rnnkit.train.folder import LOCK, PID, holds_run, open_run
+from rnnkit.train.run import RunDir
 
 
 class Forecaster:
@@ -165,19 +167,23 @@ class Forecaster:
 
     # ---- the run folder ---------------------------------------------------------------------
     def save(self, path: str | Path, overwrite: bool = False) -> Path:
-        """Copy the run folder to ``path`` (refused if it exists, unless ``overwrite``)."""
+        """Copy the run folder to ``path``. A folder that holds a run is refused unless
+        ``overwrite``; then the copy is made beside it and replaces it only once complete. A
+        folder that holds other files is never replaced."""
         path = Path(path)
         self.predictor  # noqa: B018 - raises before fit
         if path.resolve() == self.run_dir.resolve():
             return path
-        if path.exists() and not overwrite:
-            raise RunError(f"{path} exists; pass overwrite=True to replace it")
-        tmp = path.with_name(f".{path.name}.saving")
-        shutil.rmtree(tmp, ignore_errors=True)
-        shutil.copytree(self.run_dir, tmp)
-        if path.exists():
-            shutil.rmtree(path)
-        tmp.rename(path)
+        if holds_run(path) and not overwrite:
+            raise RunError(f"{path} already holds a run; pass overwrite=True to replace it")
+        with open_run(path, overwrite=overwrite) as run:
+            shutil.copytree(
+                self.run_dir,
+                run.path,
+                dirs_exist_ok=True,
+                ignore=shutil.ignore_patterns(LOCK, PID),
+                copy_function=lambda src, dst: atomic_write_bytes(dst, Path(src).read_bytes()),
+            )
         return path
 
     @classmethod
@@ -187,13 +193,8 @@ class Forecaster:
         fc = cls.__new__(cls)
         fc._settings = copy.deepcopy(loaded.config)
         fc._attach(loaded.path, loaded.config, loaded.task, loaded.model, {})
-        metrics = loaded.path / "metrics.json"
-        if metrics.exists():
-            fc.metrics = {
-                k[5:]: v
-                for k, v in json.loads(metrics.read_text()).items()
-                if k.startswith("test_")
-            }
+        final = RunDir(loaded.path).read_final_metrics()  # {} when the run has none
+        fc.metrics = {k[5:]: v for k, v in final.items() if k.startswith("test_")}
         return fc
 
 

@@ -10,6 +10,7 @@ from rnnkit.report import write_report
 from rnnkit.tasks import get_task_class
 from rnnkit.train import FitResult, fit
 from rnnkit.train.distributed import detect_world
+from rnnkit.train.folder import open_run
 from rnnkit.train.progress import print_summary
 from rnnkit.train.run import default_run_dir
 
@@ -27,15 +28,21 @@ def train_run(
     """Train ``config`` with the engine into ``out`` (default ``runs/<name or timestamp>``),
     then write ``report.html`` and print the summary (rank 0 only; the summary unless
     ``quiet``). ``task`` is a ready task object (e.g. one holding in-memory data); by default
-    the config's task is built from its name."""
+    the config's task is built from its name.
+
+    The folder stays locked from the first step to the report. A folder that already holds a
+    run is refused unless ``overwrite``; then the new run (report included) is built beside
+    it and replaces it only when all of it succeeded.
+    """
     run_dir = Path(out) if out is not None else default_run_dir(config)
     task = task if task is not None else get_task_class(config.task)(config)
-    result = fit(task, config, run_dir, resume=resume, quiet=quiet, overwrite=overwrite)
-    if detect_world().is_main:
-        if report:
-            write_report(result.run_dir, task, result.model, result.carry)
-        if not quiet:
-            print_summary(result, file=sys.stdout)
+    is_main = detect_world().is_main
+    with open_run(run_dir, resume=resume, overwrite=overwrite, lock=is_main) as run:
+        result = fit(task, config, run, resume=resume, quiet=quiet)
+        if is_main and report:
+            write_report(run.path, task, result.model, result.carry)
+    if is_main and not quiet:
+        print_summary(result, file=sys.stdout)
     return result
 
 

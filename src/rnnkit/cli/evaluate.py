@@ -1,9 +1,15 @@
-"""``rnnkit evaluate RUN [--data PATH] [--split validation|test] [--json]``."""
+"""``rnnkit evaluate RUN [--data PATH] [--split validation|test] [--json]``.
+
+``--json`` prints exactly one valid JSON object: a metric that is NaN or infinite (which JSON
+cannot hold) is written as ``null``, and one warning line on stderr names it.
+"""
 
 from __future__ import annotations
 
 import argparse
 import json
+import math
+import sys
 
 
 def register(sub) -> None:
@@ -44,9 +50,18 @@ def run(args: argparse.Namespace) -> int:
             metrics = task.evaluate(model, split, state=loaded.carry)
     metrics = {k: float(v) if isinstance(v, (int, float)) else v for k, v in metrics.items()}
     if args.json:
-        print(json.dumps(metrics))
+        print(json.dumps(_json_safe(metrics)))
     else:
         width = max(len(k) for k in metrics)
         for k, v in metrics.items():
             print(f"{k:<{width}}  {v:.6g}" if isinstance(v, float) else f"{k:<{width}}  {v}")
     return 0
+
+
+def _json_safe(metrics: dict) -> dict:
+    """The metrics with NaN and infinite values as None (null), said on stderr."""
+    bad = [k for k, v in metrics.items() if isinstance(v, float) and not math.isfinite(v)]
+    if bad:
+        shown = ", ".join(f"{k} = {metrics[k]}" for k in bad)
+        print(f"rnnkit evaluate: warning: {shown}; written as null in the JSON", file=sys.stderr)
+    return {k: None if k in bad else v for k, v in metrics.items()}

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 from pathlib import Path
 
@@ -28,10 +29,13 @@ def register(sub) -> None:
 def run(args: argparse.Namespace) -> int:
     from rnnkit.export import export_model
     from rnnkit.tasks.runs import load_run
+    from rnnkit.train.folder import run_lock
 
     loaded = load_run(args.run)
     spec = loaded.task.export_spec(loaded.model)
     default = "model.pt" if args.format == "torchscript" else "model.onnx"
-    path = Path(args.out) if args.out else Path(args.run) / default
-    print(json.dumps(export_model(spec, args.format, path)))
+    path = Path(args.out) if args.out else loaded.path / default
+    inside = path.resolve().parent.is_relative_to(loaded.path.resolve())
+    with run_lock(loaded.path) if inside else contextlib.nullcontext():  # writes into the run
+        print(json.dumps(export_model(spec, args.format, path)))
     return 0

@@ -70,7 +70,11 @@ def _common(p) -> None:
         metavar="KEY=VALUE",
         help="any config value, e.g. --set model.dropout=0.1 (repeatable)",
     )
-    p.add_argument("--overwrite", action="store_true", help="replace an existing run folder")
+    p.add_argument(
+        "--overwrite",
+        action="store_true",
+        help="replace existing runs; each new run replaces the old one only when it succeeded",
+    )
     p.add_argument("--quiet", action="store_true", help="no progress bar")
 
 
@@ -162,9 +166,11 @@ def _quantiles(text: str) -> list[float]:
 def _train_one(args, kind: str, out: Path, quantiles=(), quiet=False) -> dict:
     """Train (or score, for a baseline) one model into ``out``; return its test metrics."""
     from rnnkit.api import train_run
+    from rnnkit.train.folder import holds_run
 
     config = config_of(args, kind, list(quantiles))
-    args.error_log = out / "error.log"
+    replacing = args.overwrite and holds_run(out)
+    args.error_log = None if replacing else out / "error.log"  # the old run stays as it was
     result = train_run(config, out, overwrite=args.overwrite, quiet=quiet)
     metrics = {k[5:]: v for k, v in result.metrics.items() if k.startswith("test_")}
     metrics["train_seconds"] = result.metrics.get("train_seconds", 0.0)
@@ -207,6 +213,14 @@ def run_compare(args: argparse.Namespace) -> int:
     if unknown:
         raise ConfigError(
             f"--models must name kinds from {', '.join(KINDS)}, received {', '.join(unknown)}"
+        )
+    from rnnkit.train.folder import holds_run
+
+    taken = [out / kind for kind in kinds if holds_run(out / kind)]
+    if taken and not args.overwrite:  # refuse before training anything
+        raise RunError(
+            f"{taken[0]} already holds a run; replace the runs in {out} with --overwrite, or "
+            f"choose another --out"
         )
     rows = []
     for kind in kinds:

@@ -32,6 +32,7 @@ COMMANDS: dict[str, str] = {
     "generate": "rnnkit.cli.generate",
 }
 
+
 class _Parser(argparse.ArgumentParser):
     def error(self, message: str):  # one line, exit 2
         self.exit(2, f"{self.prog}: error: {message}\n")
@@ -88,18 +89,16 @@ def main(argv: list[str] | None = None) -> int:
 
 def _write_traceback(log: Path | None) -> Path:
     """Write the current traceback to the run's ``error.log`` (or a temporary file)."""
+    from rnnkit.io import atomic_write_text
+
     text = traceback.format_exc()
     if log is not None:
         try:
-            log.parent.mkdir(parents=True, exist_ok=True)
-            log.write_text(text)
-            return log
-        except OSError:
+            return atomic_write_text(log, text)
+        except RnnkitError:  # the run folder cannot be written: use the temporary folder
             pass
     stamp = time.strftime("%Y%m%d-%H%M%S")
-    path = Path(tempfile.gettempdir()) / f"rnnkit-error-{stamp}.log"
-    path.write_text(text)
-    return path
+    return atomic_write_text(Path(tempfile.gettempdir()) / f"rnnkit-error-{stamp}.log", text)
 
 
 if __name__ == "__main__":

@@ -18,7 +18,9 @@ def register(sub) -> None:
 def run(args: argparse.Namespace) -> int:
     from rnnkit.report import write_report
     from rnnkit.tasks.runs import load_run
+    from rnnkit.train.folder import run_lock
 
     loaded = load_run(args.run, setup=True)
-    print(write_report(loaded.path, loaded.task, loaded.model, loaded.carry))
+    with run_lock(loaded.path):  # refused while a training or another report writes the run
+        print(write_report(loaded.path, loaded.task, loaded.model, loaded.carry))
     return 0

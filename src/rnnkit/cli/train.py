@@ -1,4 +1,5 @@
-"""``rnnkit train CONFIG.toml [--set k=v ...] [--out DIR] [--resume RUN] [--quiet]``."""
+"""``rnnkit train CONFIG.toml [--set k=v ...] [--out DIR] [--overwrite] [--resume RUN]
+[--quiet]``."""
 
 from __future__ import annotations
 
@@ -26,6 +27,12 @@ def register(sub) -> None:
     )
     p.add_argument("--out", help="the run folder (default runs/<name or timestamp>)")
     p.add_argument(
+        "--overwrite",
+        action="store_true",
+        help="replace the run in --out; the new run is built beside it and replaces it only "
+        "when its training succeeded",
+    )
+    p.add_argument(
         "--resume", metavar="RUN", help="continue the run in folder RUN from its last checkpoint"
     )
     p.add_argument("--quiet", action="store_true", help="no progress bar, no printed metrics")
@@ -35,8 +42,11 @@ def register(sub) -> None:
 def run(args: argparse.Namespace) -> int:
     from rnnkit.api import train_run
     from rnnkit.config import load_config
+    from rnnkit.train.folder import holds_run
     from rnnkit.train.run import default_run_dir
 
+    if args.resume and args.overwrite:
+        raise ConfigError("--resume continues a run and --overwrite replaces it; choose one")
     if args.resume:
         run_dir = Path(args.resume)
         config_path = Path(args.config) if args.config else run_dir / "config.toml"
@@ -49,6 +59,7 @@ def run(args: argparse.Namespace) -> int:
     config = load_config(config_path, args.overrides)
     if not args.resume:
         run_dir = Path(args.out) if args.out else default_run_dir(config)
-    args.error_log = run_dir / "error.log"
-    train_run(config, run_dir, resume=bool(args.resume), quiet=args.quiet)
+    replacing = args.overwrite and not args.resume and holds_run(run_dir)
+    args.error_log = None if replacing else run_dir / "error.log"  # the old run stays as it was
+    train_run(config, run_dir, resume=bool(args.resume), overwrite=args.overwrite, quiet=args.quiet)
     return 0

@@ -147,10 +147,15 @@ class Vocab:
 
     @classmethod
     def load(cls, path: str | Path) -> Vocab:
-        path = Path(path)
-        if not path.is_file():
-            raise DataError(f"vocabulary file not found: {path}")
-        return cls.from_dict(json.loads(path.read_text(encoding="utf-8")))
+        """A vocabulary saved by :meth:`save`; a missing or broken file is a
+        :class:`~rnnkit.errors.CheckpointError` naming it."""
+        from rnnkit.io import malformed, read_json
+
+        data = read_json(path, "vocabulary", {"itos": list, "specials": list})
+        with malformed(path, "vocabulary"):
+            if not all(isinstance(t, str) for t in data["itos"] + data["specials"]):
+                raise ValueError("its tokens must all be strings")
+            return cls.from_dict(data)
 
 
 def read_text_file(path: str | Path) -> str:

@@ -35,7 +35,8 @@ from rnnkit.data.textdata import (
     read_examples,
     stratified_split,
 )
-from rnnkit.errors import ConfigError, DataError
+from rnnkit.errors import CheckpointError, ConfigError, DataError
+from rnnkit.io import read_json
 from rnnkit.metrics.classification import summary
 from rnnkit.models.classifier import ClassifyModel, build_classifier
 from rnnkit.tasks.base import Task
@@ -240,9 +241,9 @@ class ClassifyTask(ReportMixin, Task):
         ngram_vocab = Vocab.load(ngram_path) if ngram_path.exists() else None
         self.encoder = self._make_encoder(vocab, ngram_vocab)
         labels_path = run_dir / "labels.json"
-        if not labels_path.is_file():
-            raise DataError(f"labels file not found: {labels_path}")
-        self.labels = json.loads(labels_path.read_text(encoding="utf-8"))
+        self.labels = read_json(labels_path, "labels", list)
+        if not self.labels or not all(isinstance(label, str) for label in self.labels):
+            raise CheckpointError(f"{labels_path} is not a valid labels list: expected label names")
 
     # ---- training -----------------------------------------------------------------------
     def steps_per_epoch(self, world: int = 1) -> int:

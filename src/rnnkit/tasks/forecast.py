@@ -26,7 +26,7 @@ import torch
 from rnnkit.data.batching import IndexBatches
 from rnnkit.data.series import SeriesSet, to_series
 from rnnkit.errors import DataError, RunError
-from rnnkit.io import atomic_write_text
+from rnnkit.io import atomic_write_text, malformed, read_json
 from rnnkit.models.forecasting import ForecastModel, build_forecaster
 from rnnkit.tasks import forecast_eval
 from rnnkit.tasks.base import Task
@@ -106,7 +106,13 @@ class ForecastTask(Task):
         atomic_write_text(Path(run_dir) / "forecast.json", json.dumps(art))
 
     def load_artifacts(self, run_dir: Path) -> None:
-        art = json.loads((Path(run_dir) / "forecast.json").read_text())
+        path = Path(run_dir) / "forecast.json"
+        shape = {"ids": list, "history": list, "timestamps": list, "covariates": dict}
+        art = read_json(path, "forecast history", {**shape, "prepared": dict})
+        with malformed(path, "forecast history"):
+            self._restore_history(art)
+
+    def _restore_history(self, art: dict) -> None:
         stamps = [
             None if t is None else pd.DatetimeIndex(pd.to_datetime(t)) for t in art["timestamps"]
         ]

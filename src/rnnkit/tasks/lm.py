@@ -33,6 +33,7 @@ from rnnkit.data.categories import boundary_batch, read_category_folder
 from rnnkit.data.stream import StreamBatches
 from rnnkit.data.text import PAD, UNK, Vocab, char_tokenize, read_text_file
 from rnnkit.errors import ConfigError, DataError
+from rnnkit.io import read_json
 from rnnkit.models.charlm import CharLM
 from rnnkit.tasks.base import Task
 from rnnkit.tasks.lm_generation import EOS, GenerationMixin
@@ -175,9 +176,9 @@ class LanguageModelTask(GenerationMixin, Task):
 
     def load_artifacts(self, run_dir: Path) -> None:
         self.vocab = Vocab.load(run_dir / "vocab.json")
-        self.categories = json.loads((run_dir / "lm.json").read_text(encoding="utf-8"))[
-            "categories"
-        ]
+        self.categories = read_json(
+            run_dir / "lm.json", "language model settings", {"categories": list}
+        )["categories"]
 
     # ---- training -----------------------------------------------------------------------
     def steps_per_epoch(self, world: int = 1) -> int:

@@ -10,6 +10,7 @@ recurrent net with a per-step Linear (``"recurrent"``) or seed 003's FullyConnec
 from __future__ import annotations
 
 import json
+import math
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -21,7 +22,8 @@ from rnnkit import datasets
 from rnnkit.config import DataConfig, ModelConfig
 from rnnkit.data.batching import IndexBatches
 from rnnkit.data.csvseries import numeric_column, read_csv
-from rnnkit.errors import ConfigError, DataError
+from rnnkit.errors import CheckpointError, ConfigError, DataError
+from rnnkit.io import atomic_write_text, read_json
 from rnnkit.models import FullyConnected, SequenceRegressor
 from rnnkit.tasks.base import Task
 
@@ -82,10 +84,14 @@ class WindowRegressionTask(Task):
         )
 
     def save_artifacts(self, run_dir: Path) -> None:
-        (run_dir / "scaler.json").write_text(json.dumps({"mean": self.mean, "std": self.std}))
+        scaler = json.dumps({"mean": self.mean, "std": self.std})
+        atomic_write_text(run_dir / "scaler.json", scaler + "\n")
 
     def load_artifacts(self, run_dir: Path) -> None:
-        scaler = json.loads((run_dir / "scaler.json").read_text())
+        path = run_dir / "scaler.json"
+        scaler = read_json(path, "scaler", {"mean": (int, float), "std": (int, float)})
+        if not (math.isfinite(scaler["mean"]) and math.isfinite(scaler["std"])):
+            raise CheckpointError(f"{path} is not a valid scaler: mean and std must be finite")
         self.mean, self.std = scaler["mean"], scaler["std"]
 
     def evaluate_path(self, model, path: str) -> dict:

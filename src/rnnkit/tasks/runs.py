@@ -3,7 +3,10 @@
 ``rnnkit evaluate``, ``rnnkit predict``, ``rnnkit report``, ``rnnkit export``, the Python API and
 :meth:`rnnkit.forecast.Forecaster.load` all call :func:`load_run`: it reads ``config.toml``,
 lets the task read its artifacts (vocabularies, scalers), builds the model and loads the
-weights of a checkpoint. Loading never unpickles.
+weights of a checkpoint. Loading never unpickles, and everything it reads is checked: a
+missing, empty, truncated, corrupt or forged checkpoint or artifact, a checkpoint that does not
+fit the config's model or holds non-finite weights, is a :class:`CheckpointError` naming the
+file and what is wrong with it.
 """
 
 from __future__ import annotations
@@ -14,7 +17,7 @@ from pathlib import Path
 from rnnkit.config import Config, load_config
 from rnnkit.errors import CheckpointError, RunError
 from rnnkit.tasks import get_task_class
-from rnnkit.train.checkpoint import carried_state, load_checkpoint, model_state
+from rnnkit.train.checkpoint import carried_state, load_checkpoint, load_model_state
 from rnnkit.train.run import RunDir
 
 
@@ -53,9 +56,11 @@ def load_run(run_dir: str | Path, checkpoint: str = "best", setup: bool = False)
         path = run.last
     if not path.exists():
         raise CheckpointError(f"{run.path} has no checkpoint yet ({path} is missing)")
-    model = task.build_model().to(task.device)
+    if not path.is_file():
+        raise CheckpointError(f"{path} is not a file; expected a safetensors checkpoint")
     tensors, meta = load_checkpoint(path)
-    model.load_state_dict(model_state(tensors))
+    model = task.build_model().to(task.device)
+    load_model_state(model, tensors, path)
     model.eval()
     task.on_load(meta)
     return LoadedRun(run.path, config, task, model, meta, carried_state(tensors, meta, task.device))

@@ -28,6 +28,7 @@ from rnnkit.data.batching import IndexBatches, generator
 from rnnkit.data.dates import corpus
 from rnnkit.data.text import PAD, UNK, Vocab, get_tokenizer, read_text_file
 from rnnkit.errors import ConfigError, DataError
+from rnnkit.io import read_json
 from rnnkit.metrics.text import char_accuracy, corpus_bleu, exact_match
 from rnnkit.models.seq2seq import Decoded, Seq2Seq
 from rnnkit.tasks.base import Task
@@ -190,7 +191,8 @@ class Seq2SeqTask(Task):
     def load_artifacts(self, run_dir: Path) -> None:
         self.src_vocab = Vocab.load(run_dir / "src_vocab.json")
         self.tgt_vocab = Vocab.load(run_dir / "tgt_vocab.json")
-        meta = json.loads((run_dir / "seq2seq.json").read_text())
+        path = run_dir / "seq2seq.json"
+        meta = read_json(path, "encoder-decoder settings", {"max_output_length": int})
         self.max_output_length = meta["max_output_length"]
 
     def has_split(self, split: str) -> bool:

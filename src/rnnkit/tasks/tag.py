@@ -38,7 +38,7 @@ from rnnkit.data.tagging import (
 )
 from rnnkit.data.text import Vocab
 from rnnkit.errors import ConfigError, DataError
-from rnnkit.io import atomic_write_text
+from rnnkit.io import atomic_write_text, read_json
 from rnnkit.metrics.conlleval import Scores, evaluate
 from rnnkit.models.tagger import Tagger, TaggerModel, check_tagger_config
 from rnnkit.tasks.base import Task
@@ -220,7 +220,8 @@ class TagTask(Task):
         self.words = Vocab.load(run_dir / "words.json")
         self.chars = Vocab.load(run_dir / "chars.json")
         self.tags = Vocab.load(run_dir / "tags.json")
-        meta = json.loads((run_dir / "tagging.json").read_text(encoding="utf-8"))
+        shape = {"scheme": str, "file_scheme": str}
+        meta = read_json(run_dir / "tagging.json", "tagging settings", shape)
         self.scheme, self.file_scheme = meta["scheme"], meta["file_scheme"]
         self.loaded = True
 

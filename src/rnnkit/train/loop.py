@@ -7,6 +7,16 @@ run folder (see :mod:`rnnkit.train.run`). Each step is
     zero_grad -> forward (autocast) -> loss finite? -> backward -> clip -> optimizer step
     -> schedule step -> detach the carried state -> log -> evaluate / checkpoint when due
 
+and an evaluation is
+
+    evaluate on validation -> value and weights finite? -> log -> flush metrics.csv
+    -> best checkpoint (if improved) -> last checkpoint
+
+so ``last`` is always a good state (a NaN or infinite training loss, validation value or
+weight stops the run with :class:`~rnnkit.errors.NonFiniteLossError` before anything is
+saved), and a checkpoint records how many metrics rows were on disk when it was written:
+``resume`` keeps exactly those rows.
+
 The budget: ``train.epochs`` and ``train.max_steps`` (whichever ends first; ``max_steps`` alone
 when ``epochs`` is not set), ``train.time_budget`` seconds, and early stopping after
 ``train.early_stopping`` evaluations without improvement. The run says at its start how many
@@ -28,23 +38,25 @@ from torch import nn
 
 from rnnkit.config import Config
 from rnnkit.errors import ConfigError, NonFiniteLossError
-from rnnkit.io import atomic_write_text
+from rnnkit.io import atomic_write_text, malformed
 from rnnkit.nn.state import detach_state
 from rnnkit.train import distributed as dist_utils
 from rnnkit.train.checkpoint import (
     carried_state,
+    finite_model,
     load_checkpoint,
-    model_state,
+    load_model_state,
     optimizer_state,
     save_checkpoint,
 )
 from rnnkit.train.device import autocast, grad_scaler, resolve_device
+from rnnkit.train.folder import open_run
 from rnnkit.train.optim import Schedule, build_optimizer
-from rnnkit.train.progress import Progress
+from rnnkit.train.progress import Progress, tensorboard
 from rnnkit.train.protocol import TrainableTask
 from rnnkit.train.run import MetricsLog, RunDir
 from rnnkit.train.seeding import rng_state, seed_everything, set_rng_state
-from rnnkit.train.state import FitResult, LoopState
+from rnnkit.train.state import FitResult, LoopState, nonfinite_message
 from rnnkit.version import __version__
 
 
@@ -55,11 +67,10 @@ class Trainer:
         self,
         task: TrainableTask,
         config: Config,
-        run_dir: str | Path,
+        run_dir: str | Path | RunDir,
         *,
         resume: bool = False,
         quiet: bool = False,
-        overwrite: bool = False,
     ) -> None:
         self.task, self.config, self.cfg = task, config, config.train
         self.world = dist_utils.detect_world()
@@ -67,12 +78,12 @@ class Trainer:
             torch.set_num_threads(self.cfg.num_threads)
         seed_everything(self.cfg.seed, self.cfg.deterministic)
         self.device = dist_utils.init(self.world, resolve_device(self.cfg.device))
-        self.run = RunDir(run_dir)
+        self.run = run_dir if isinstance(run_dir, RunDir) else RunDir(run_dir)
         self.quiet = quiet or not self.world.is_main
         task.device = self.device
         task.setup()
         if self.world.is_main and not resume:
-            self.run.create(config, overwrite=overwrite)
+            self.run.create(config)
             task.save_artifacts(self.run.path)
         self.model = task.build_model().to(self.device)
         self.metric = self.cfg.metric or task.metric
@@ -84,13 +95,14 @@ class Trainer:
         self.scaler = grad_scaler(self.device, self.cfg.precision)
         self.state, self.carry, self.stopped_by = LoopState(), None, ""
         self.window: list[tuple[float, float, int]] = []  # (loss, grad_norm, examples)
-        self.last_eval_step = -1
+        self.last_eval_step, self.last_saved_step = -1, None
         self.log = MetricsLog(self.run.metrics_csv if self.world.is_main else None)
         if resume:
             self._restore()
         trained = self.optimizer is not None
         self.ddp_model = dist_utils.wrap(self.model, self.world, self.device) if trained else None
-        self.writer = self._tensorboard(resume)
+        purge = self.state.step + 1 if resume else None
+        self.writer = tensorboard(self.run.tensorboard, purge) if self.world.is_main else None
 
     def _budget(self) -> tuple[int, str]:
         """The number of optimizer steps and a sentence saying why (printed at the start)."""
@@ -179,11 +191,8 @@ class Trainer:
         value = dist_utils.mean_across(float(loss.detach()), self.world)
         if not math.isfinite(value):
             self._log_train()
-            self.log.add(
-                {"step": self.state.step + 1, "epoch": self.state.epoch + 1, "train_loss": value}
-            )
-            self.log.flush()  # keep the curve up to the failure for inspection
-            raise NonFiniteLossError(self._nonfinite_message(value))
+            row = {"step": self.state.step + 1, "epoch": self.state.epoch + 1, "train_loss": value}
+            self._stop_nonfinite(row, f"training loss is {value}")
         self.scaler.scale(loss).backward()
         self.scaler.unscale_(self.optimizer)
         clip = self.cfg.clip_grad_norm if self.cfg.clip_grad_norm > 0 else math.inf
@@ -197,20 +206,11 @@ class Trainer:
             self.writer.add_scalar("train/grad_norm", grad_norm, self.state.step + 1)
         return value, grad_norm
 
-    def _nonfinite_message(self, value: float) -> str:
-        st = self.state
-        kept = (
-            f"the last good checkpoint is {self.run.last} (step {self._last_saved_step()})"
-            if self.run.last.exists()
-            else "no checkpoint had been written yet"
-        )
-        return (
-            f"training loss is {value} at step {st.step + 1} (epoch {st.epoch + 1}); the run "
-            f"stopped and {kept}. Lower train.lr or set train.clip_grad_norm."
-        )
-
-    def _last_saved_step(self) -> int:
-        return load_checkpoint(self.run.last)[1].get("step", 0)
+    def _stop_nonfinite(self, row: dict, what: str) -> None:
+        """Log ``row`` (the curve up to the failure is kept) and stop the run."""
+        self.log.add(row)
+        self.log.flush()
+        raise NonFiniteLossError(nonfinite_message(what, row, self.run, self.last_saved_step))
 
     # ---- logging, evaluation, checkpoints ------------------------------------------------
     def _log_train(self) -> None:
@@ -255,6 +255,12 @@ class Trainer:
                 f"{self.task.name!r}; available: {known}"
             )
         value = float(metrics[self._bare_metric()])
+        row = {"step": st.step, "epoch": st.epoch + (0 if st.epoch_step == 0 else 1)}
+        row.update({f"val_{k}": v for k, v in metrics.items()})
+        if not math.isfinite(value):
+            self._stop_nonfinite(row, f"validation {self._bare_metric()} is {value}")
+        if not finite_model(self.model):
+            self._stop_nonfinite(row, "the model's weights are not finite")
         improved = self.task.is_better(self.metric, value, st.best)
         if improved:
             st.best, st.best_step, st.bad_evals = value, st.step, 0
@@ -262,16 +268,15 @@ class Trainer:
             st.bad_evals += 1
         if self.optimizer is not None:
             self.schedule.evaluated(improved)
-        row = {"step": st.step, "epoch": st.epoch + (0 if st.epoch_step == 0 else 1)}
-        self.log.add({**row, **{f"val_{k}": v for k, v in metrics.items()}})
+        self.log.add(row)
         if self.world.is_main:
             if self.writer is not None:
                 for k, v in metrics.items():
                     self.writer.add_scalar(f"val/{k}", v, st.step)
-            if improved:
+            self.log.flush()  # before the checkpoints, which record how many rows it holds
+            if improved:  # best before last: last never names a best that is not on disk
                 self._save(self.run.best, value)
             self._save(self.run.last, value)
-            self.log.flush()
             self.task.snapshot(self.model, self.run.path, st.epoch, st.step)
             if not self.quiet:
                 shown = "  ".join(f"val_{k} {v:.5g}" for k, v in metrics.items())
@@ -294,6 +299,7 @@ class Trainer:
             "step": self.state.step,
             "metric": self.metric,
             "value": value,
+            "metrics_rows": len(self.log.rows),
             "loop": asdict(self.state),
             "schedule": self.schedule.state_dict() if self.optimizer is not None else None,
             "rng": rng_meta,
@@ -310,42 +316,38 @@ class Trainer:
             extra_tensors=rng_tensors,
             carry=self.carry,
         )
+        self.last_saved_step = self.state.step
 
     def _restore(self) -> None:
-        if not self.run.last.exists():
-            raise ConfigError(f"cannot resume: {self.run.last} does not exist")
-        tensors, meta = load_checkpoint(self.run.last)
+        path = self.run.last
+        if not path.exists():
+            raise ConfigError(f"cannot resume: {path} does not exist")
+        tensors, meta = load_checkpoint(path)
         if meta.get("config_hash") != self.config.hash():
             raise ConfigError(
                 f"cannot resume {self.run.path}: its config.toml changed the task, "
                 f"data or model since the checkpoint was written"
             )
-        self.model.load_state_dict(model_state(tensors))
-        if self.optimizer is not None:
-            self.optimizer.load_state_dict(optimizer_state(tensors, meta))
-            self.schedule.load_state_dict(meta["schedule"])
-        self.state = LoopState(**meta["loop"])
-        self.carry = carried_state(tensors, meta, self.device)
-        set_rng_state({k: v for k, v in tensors.items() if k.startswith("rng.")}, meta["rng"])
-        self.log.load_until(self.state.step)
-        self.last_eval_step = self.state.step
-
-    def _tensorboard(self, resume: bool):
-        if not self.world.is_main:
-            return None
-        try:
-            from torch.utils.tensorboard import SummaryWriter
-        except ImportError:  # pragma: no cover - tensorboard is a dependency
-            return None
-        purge = self.state.step + 1 if resume else None
-        return SummaryWriter(str(self.run.tensorboard), purge_step=purge)
+        load_model_state(self.model, tensors, path)
+        with malformed(path, "checkpoint to resume from"):
+            if self.optimizer is not None:
+                self.optimizer.load_state_dict(optimizer_state(tensors, meta))
+                self.schedule.load_state_dict(meta["schedule"])
+            self.state = LoopState(**meta["loop"])
+            self.carry = carried_state(tensors, meta, self.device)
+            set_rng_state({k: v for k, v in tensors.items() if k.startswith("rng.")}, meta["rng"])
+        if "metrics_rows" in meta:
+            self.log.restore(meta["metrics_rows"])
+        else:  # a checkpoint of an older rnnkit
+            self.log.load_until(self.state.step)
+        self.last_eval_step = self.last_saved_step = self.state.step
 
     # ---- the end --------------------------------------------------------------------------
     def _finish(self) -> FitResult:
         st = self.state
         use_best = self.run.best.exists() and not self.task.stateful and self.world.is_main
         if use_best:  # final figures come from the checkpoint chosen on validation
-            self.model.load_state_dict(model_state(load_checkpoint(self.run.best)[0]))
+            load_model_state(self.model, load_checkpoint(self.run.best)[0], self.run.best)
         final = {f"val_{k}": v for k, v in self._evaluate("validation").items()}
         if self.task.has_split("test"):
             final.update({f"test_{k}": v for k, v in self._evaluate("test").items()})
@@ -372,7 +374,7 @@ class Trainer:
 def fit(
     task: TrainableTask,
     config: Config,
-    run_dir: str | Path,
+    run_dir: str | Path | RunDir,
     *,
     resume: bool = False,
     quiet: bool = False,
@@ -380,8 +382,14 @@ def fit(
 ) -> FitResult:
     """Train ``task`` under ``config`` into ``run_dir`` and return the result.
 
-    ``resume`` continues the run from its last checkpoint. A folder that already holds a run
-    is refused unless ``overwrite`` (its old checkpoints, metrics and plots are removed). The
-    report is the caller's (:func:`rnnkit.api.train`, the CLI and the demos write it).
+    The folder is locked while the run writes it (a second writer is refused). ``resume``
+    continues the run from its last checkpoint. A folder that already holds a run is refused
+    unless ``overwrite``: the new run is then built beside it and replaces it only when it
+    succeeds (see :func:`rnnkit.train.folder.open_run`). The report is the caller's
+    (:func:`rnnkit.api.train_run`, the CLI and the demos write it).
     """
-    return Trainer(task, config, run_dir, resume=resume, quiet=quiet, overwrite=overwrite).fit()
+    is_main = dist_utils.detect_world().is_main
+    with open_run(run_dir, resume=resume, overwrite=overwrite, lock=is_main) as run:
+        result = Trainer(task, config, run, resume=resume, quiet=quiet).fit()
+    result.run_dir = run.final
+    return result

@@ -1,9 +1,21 @@
-"""A progress bar with loss and throughput (only on a terminal), and the end-of-run summary."""
+"""A progress bar with loss and throughput (only on a terminal), TensorBoard's writer, and the
+end-of-run summary."""
 
 from __future__ import annotations
 
 import sys
 import time
+from pathlib import Path
+
+
+def tensorboard(folder: Path, purge_step: int | None):
+    """A TensorBoard ``SummaryWriter`` into ``folder`` (events after ``purge_step`` are dropped,
+    on resume), or None when TensorBoard is missing."""
+    try:
+        from torch.utils.tensorboard import SummaryWriter
+    except ImportError:  # pragma: no cover - tensorboard is a dependency
+        return None
+    return SummaryWriter(str(folder), purge_step=purge_step)
 
 
 class Progress:

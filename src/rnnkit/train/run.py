@@ -2,8 +2,8 @@
 
 ``runs/<name>/`` holds ``config.toml``, ``metrics.csv``, TensorBoard event files under ``tb/``,
 ``checkpoints/{last,best}.safetensors`` (+ ``.json``), ``predictions.csv``, ``metrics.json``
-(the final metrics), ``plots/*.png``, ``report.html`` and, after an unexpected failure,
-``error.log``.
+(the final metrics), ``plots/*.png``, ``report.html``, after an unexpected failure
+``error.log``, and the writers' lock ``.lock`` (see :mod:`rnnkit.train.folder`).
 """
 
 from __future__ import annotations
@@ -12,12 +12,12 @@ import csv
 import io
 import json
 import math
-import shutil
 import time
 from pathlib import Path
 
 from rnnkit.config import Config, to_toml
-from rnnkit.io import atomic_write_text
+from rnnkit.errors import CheckpointError
+from rnnkit.io import atomic_write_text, malformed, read_json
 
 
 def default_run_dir(config: Config, root: str | Path = "runs") -> Path:
@@ -26,10 +26,16 @@ def default_run_dir(config: Config, root: str | Path = "runs") -> Path:
 
 
 class RunDir:
-    """Paths of a run folder, plus the metrics table."""
+    """Paths of a run folder, plus the metrics table.
 
-    def __init__(self, path: str | Path) -> None:
+    ``held`` says that this process holds the folder's lock (:func:`rnnkit.train.folder.
+    open_run` made it); ``replaces`` is the folder this one will be swapped into when the
+    run succeeds (``--overwrite``), and ``final`` is where the run will live.
+    """
+
+    def __init__(self, path: str | Path, *, held: bool = False, replaces: Path | None = None):
         self.path = Path(path)
+        self.held, self.replaces = held, replaces
 
     config_toml = property(lambda self: self.path / "config.toml")
     metrics_csv = property(lambda self: self.path / "metrics.csv")
@@ -42,27 +48,10 @@ class RunDir:
     last = property(lambda self: self.path / "checkpoints" / "last.safetensors")
     best = property(lambda self: self.path / "checkpoints" / "best.safetensors")
     error_log = property(lambda self: self.path / "error.log")
+    final = property(lambda self: self.replaces or self.path)
 
-    def create(self, config: Config, overwrite: bool = False) -> None:
-        """Start a new run here; a folder that already holds one needs ``overwrite``."""
-        if self.checkpoints.exists() or self.metrics_csv.exists():
-            if not overwrite:
-                from rnnkit.errors import RunError
-
-                raise RunError(
-                    f"{self.path} already holds a run; continue it with --resume {self.path}, "
-                    f"or choose another --out"
-                )
-            for path in (self.checkpoints, self.tensorboard, self.plots):
-                shutil.rmtree(path, ignore_errors=True)
-            for path in (
-                self.metrics_csv,
-                self.metrics_json,
-                self.predictions_csv,
-                self.report_html,
-                self.error_log,
-            ):
-                path.unlink(missing_ok=True)
+    def create(self, config: Config) -> None:
+        """Start a new run here: the folder, ``plots/`` and ``config.toml``."""
         self.path.mkdir(parents=True, exist_ok=True)
         self.plots.mkdir(exist_ok=True)
         atomic_write_text(self.config_toml, to_toml(config))
@@ -71,7 +60,10 @@ class RunDir:
         atomic_write_text(self.metrics_json, json.dumps(metrics, indent=2, sort_keys=True) + "\n")
 
     def read_final_metrics(self) -> dict:
-        return json.loads(self.metrics_json.read_text()) if self.metrics_json.exists() else {}
+        """``metrics.json`` ({} before the run has finished)."""
+        if not self.metrics_json.exists():
+            return {}
+        return read_json(self.metrics_json, "final metrics of the run")
 
 
 class MetricsLog:
@@ -106,14 +98,35 @@ class MetricsLog:
         atomic_write_text(self.path, buf.getvalue())
 
     def load_until(self, step: int) -> None:
-        """On resume: keep the rows of steps <= ``step`` from an existing file."""
+        """Keep the rows of steps <= ``step`` from an existing file."""
         if self.path is None or not self.path.exists():
             return
-        with self.path.open(newline="") as f:
-            for row in csv.DictReader(f):
-                parsed = {k: _parse(v) for k, v in row.items() if v != ""}
-                if parsed.get("step", 0) <= step:
-                    self.rows.append(parsed)
+        self.rows += [row for row in self._read() if row.get("step", 0) <= step]
+
+    def restore(self, count: int) -> None:
+        """On resume: keep exactly the first ``count`` rows of the file, the rows that the
+        checkpoint being resumed had seen flushed (rows written after it are dropped: the
+        resumed run writes them again)."""
+        if self.path is None:  # the other ranks of a distributed run keep no table
+            return
+        rows = self._read() if self.path.exists() else []
+        if len(rows) < count:
+            raise CheckpointError(
+                f"{self.path} has {len(rows)} rows, but the checkpoint to resume from counted "
+                f"{count}; the metrics of the run are incomplete"
+            )
+        self.rows = rows[:count]
+
+    def _read(self) -> list[dict]:
+        with (
+            malformed(self.path, "metrics table"),
+            self.path.open(newline="", encoding="utf-8") as f,
+        ):
+            try:
+                rows = list(csv.DictReader(f))
+            except csv.Error as err:
+                raise ValueError(str(err)) from None
+            return [{k: _parse(v) for k, v in row.items() if v != ""} for row in rows]
 
     def series(self, column: str) -> tuple[list[int], list[float]]:
         pairs = [(r["step"], r[column]) for r in self.rows if r.get(column) not in (None, "")]

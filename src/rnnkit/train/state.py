@@ -1,4 +1,5 @@
-"""Where a training run is (saved in every checkpoint) and what it returns."""
+"""Where a training run is (saved in every checkpoint), what it returns, and what it says when
+it diverges."""
 
 from __future__ import annotations
 
@@ -33,4 +34,20 @@ class FitResult:
     stopped_by: str = ""  # epochs | max_steps | early_stopping | time_budget | no_parameters
 
 
-__all__ = ["LoopState", "FitResult"]
+def nonfinite_message(what: str, row: dict, run, last_saved_step: int | None) -> str:
+    """The message of a run stopped by a non-finite value (``what``, e.g. "training loss is
+    nan") at ``row``'s step: it names the checkpoint that really is the last good one, or says
+    that none was written, or (a replacing run, ``--overwrite``) that the old run stays."""
+    if run.replaces is not None:
+        kept = f"{run.replaces} still holds the previous run (only a run that succeeds replaces it)"
+    elif last_saved_step is not None:
+        kept = f"the last good checkpoint is {run.last} (step {last_saved_step})"
+    else:
+        kept = "no checkpoint was written"
+    return (
+        f"{what} at step {row['step']} (epoch {row['epoch']}); the run stopped and {kept}. "
+        f"Lower train.lr or set train.clip_grad_norm."
+    )
+
+
+__all__ = ["LoopState", "FitResult", "nonfinite_message"]
