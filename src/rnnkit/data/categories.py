@@ -26,7 +26,9 @@ def read_category_folder(
     folder = Path(folder)
     if not folder.is_dir():
         raise DataError(f"category folder not found: {folder} (expected one *{suffix} per class)")
-    files = sorted(p for p in folder.iterdir() if p.suffix == suffix and p.is_file())
+    files = sorted(
+        (p for p in folder.iterdir() if p.suffix == suffix and p.is_file()), key=lambda p: p.stem
+    )
     if not files:
         raise DataError(f"{folder} has no *{suffix} files (one file per category)")
     pairs: dict[tuple[str, str], None] = {}

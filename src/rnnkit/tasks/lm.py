@@ -147,6 +147,11 @@ class LanguageModelTask(GenerationMixin, Task):
         else:
             order = torch.randperm(len(pairs), generator=generator(self.config.train.seed, -1))
             n_val = max(1, int(len(pairs) * cfg.validation_fraction))
+            if n_val >= len(pairs):
+                raise DataError(
+                    f"{datasets.resolve(cfg.train, 'names')} has {len(pairs)} distinct "
+                    f"line(s): too few to hold some out for validation"
+                )
             val = [pairs[i] for i in order[:n_val].tolist()]
             train = [pairs[i] for i in order[n_val:].tolist()]
         if self.vocab is None:
