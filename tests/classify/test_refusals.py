@@ -165,3 +165,13 @@ def test_predict_refuses_binary_input(run_dir, tmp_path, capsys):
     path.write_bytes(b" \n\n")
     assert main(["predict", str(run_dir), "--input", str(path)]) == 2
     assert capsys.readouterr().err == f"rnnkit predict: error: {path} has no input lines\n"
+
+
+def test_a_split_left_empty_names_the_file(tmp_path, capsys):
+    path = tmp_path / "two.csv"
+    write_rows(path, [("great film", "pos"), ("awful film", "neg")])
+    assert train(tmp_path, capsys, path) == (
+        2,
+        f"rnnkit train: error: {path}: the validation part is empty; lower data.*_fraction or "
+        "add data\n",
+    )

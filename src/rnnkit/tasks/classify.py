@@ -163,7 +163,9 @@ class ClassifyTask(ReportMixin, Task):
             parts["validation"], parts["train"] = train.subset(held), train.subset(keep)
         for name, part in parts.items():
             if not len(part):
-                raise DataError(f"the {name} part is empty; lower data.*_fraction or add data")
+                raise DataError(
+                    f"{train_path}: the {name} part is empty; lower data.*_fraction or add data"
+                )
         return parts
 
     def targets(self, examples: LabelledTexts) -> Tensor:

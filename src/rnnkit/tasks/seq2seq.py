@@ -74,13 +74,13 @@ def read_tsv(path: str | Path) -> list[tuple[str, str]]:
         parts = line.split("\t")
         if len(parts) != 2:
             raise DataError(
-                f"{path} line {number}: expected source<TAB>target (one tab), found "
+                f"{path}, line {number}: expected source<TAB>target (one tab), found "
                 f"{len(parts) - 1} tab(s) in {line[:60]!r}"
             )
         source, target = (p.strip() for p in parts)
         if not source or not target:
             side = "source" if not source else "target"
-            raise DataError(f"{path} line {number}: the {side} is empty")
+            raise DataError(f"{path}, line {number}: the {side} is empty")
         pairs.append((source, target))
     if not pairs:
         raise DataError(f"{path} has no source<TAB>target lines")
