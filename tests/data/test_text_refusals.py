@@ -255,7 +255,7 @@ def test_vectors_refuse_non_finite_numbers_and_bad_bytes(tmp_path, body, said):
 
 def test_a_superscript_digit_is_not_a_vectors_header(tmp_path):
     path = tmp_path / "v.txt"
-    path.write_text("² 3\n", encoding="utf-8")  # "²".isdigit() is True, int("²") fails
+    path.write_text("² 3\n", encoding="utf-8")  # "²".isdigit() is True, but it is no count
     vectors, dim = load_vectors(path)  # a word and its 1-dimensional vector
     assert dim == 1 and vectors["²"].tolist() == [3.0]
 
