@@ -183,6 +183,8 @@ class TagTask(Task):
         ``split``, gold tags the model cannot produce are an error naming the file and line
         (without, tags are not encoded)."""
         cfg, ids = self.config.data, None
+        if self.scheme != "none":  # a tag of another file that no span scheme can encode
+            schemes.require_span_tags(sentences, source, self.scheme)
         sentences, counts = self._cut(sentences, source)
         if split is not None:
             ids = []
