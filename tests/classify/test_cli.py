@@ -38,4 +38,7 @@ def test_train_evaluate_predict_end_to_end(cli, sentiment_files, sentiment, tmp_
     latin1.write_bytes(b"fine\ncaf\xe9\n")
     pred = cli("predict", run, "--input", latin1)
     assert pred.returncode == 2
-    assert pred.stderr == f"rnnkit predict: error: {latin1} is not UTF-8 text (line 2)\n"
+    assert pred.stderr == (
+        f"rnnkit predict: error: {latin1}, line 2, column 4: expected UTF-8 text, "
+        "found the byte 0xe9\n"
+    )

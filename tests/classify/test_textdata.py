@@ -100,10 +100,12 @@ def test_non_utf8_names_file_and_line(tmp_path):
     path.write_bytes(b"text,label\nfine,pos\ncaf\xe9,neg\n")
     with pytest.raises(DataError) as err:
         read_table(path, "text", "label")
-    assert str(err.value) == f"{path} is not UTF-8 text: byte 0xe9 on line 3"
+    assert str(err.value) == f"{path}, line 3, column 4: expected UTF-8 text, found the byte 0xe9"
     (tmp_path / "names").mkdir()
     (tmp_path / "names" / "French.txt").write_bytes(b"Martin\nH\xe9bert\n")
-    with pytest.raises(DataError, match=r"French.txt is not UTF-8 text: byte 0xe9 on line 2$"):
+    with pytest.raises(
+        DataError, match=r"French.txt, line 2, column 2: expected UTF-8 text, found the byte 0xe9$"
+    ):
         read_folder(tmp_path / "names")
 
 

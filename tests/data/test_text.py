@@ -52,7 +52,9 @@ def test_vocab_min_freq_max_size_and_round_trip(tmp_path):
 def test_read_text_file_names_the_line(tmp_path):
     path = tmp_path / "bad.txt"
     path.write_bytes(b"ok\nfine\nbad \xff here\n")
-    with pytest.raises(DataError, match=r"is not UTF-8 text: byte 0xff on line 3$"):
+    with pytest.raises(
+        DataError, match=r"bad.txt, line 3, column 5: expected UTF-8 text, found the byte 0xff$"
+    ):
         read_text_file(path)
 
 

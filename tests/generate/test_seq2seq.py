@@ -138,7 +138,7 @@ def test_read_tsv_errors_name_the_line(tmp_path):
     with pytest.raises(DataError) as err:
         read_tsv(path)
     assert str(err.value) == (
-        f"{path} line 3: expected source<TAB>target (one tab), found 0 tab(s) in 'no tab here'"
+        f"{path}, line 3: expected source<TAB>target (one tab), found 0 tab(s) in 'no tab here'"
     )
     path.write_text("a\t \n", encoding="utf-8")
     with pytest.raises(DataError, match="line 1: the target is empty"):

@@ -21,23 +21,23 @@ def register(sub) -> None:
 
 
 def read_lines(source: str) -> list[str]:
+    """The non-blank lines of a UTF-8 file, or of standard input for ``-``. Binary input or
+    a byte that is not UTF-8 is refused naming the file (or standard input), the line and
+    column."""
+    from rnnkit.data.text import decode_text, read_text_file, text_lines
     from rnnkit.errors import DataError
 
     if source == "-":
-        text = sys.stdin.read()
         name = "standard input"
+        stream = getattr(sys.stdin, "buffer", None)  # bytes: never decoded with the locale
+        text = decode_text(stream.read(), name) if stream is not None else sys.stdin.read()
     else:
+        name = source
         path = Path(source)
-        if not path.is_file():
+        if not path.exists():
             raise DataError(f"input file not found: {path}")
-        try:
-            text = path.read_text(encoding="utf-8")
-        except UnicodeDecodeError as err:
-            line = path.read_bytes()[: err.start].count(b"\n") + 1
-            raise DataError(f"{path} is not UTF-8 text (line {line})") from None
-        name = str(path)
-    lines = [line.rstrip("\r") for line in text.split("\n")]
-    lines = [line for line in lines if line.strip()]
+        text = read_text_file(path)
+    lines = [line for line in text_lines(text) if line.strip()]
     if not lines:
         raise DataError(f"{name} has no input lines")
     return lines

@@ -1,8 +1,9 @@
 """A folder of categories: one UTF-8 file per category, one example per line.
 
 ``names/Russian.txt`` holds Russian surnames, one per line, so the folder ``names/`` is a set
-of (text, category) pairs with the categories named by the file stems, sorted. Lines are
-stripped of surrounding white space; empty lines are skipped; repeated (text, category)
+of (text, category) pairs with the categories named by the file stems, sorted. Lines (split
+at ``\n`` only) are stripped of surrounding white space; blank lines separate examples and
+are skipped; a file with none but blank lines is refused; repeated (text, category)
 pairs are kept once (the names data repeats many names, and a repeat in both the training
 and the validation part would leak).
 """
@@ -13,7 +14,7 @@ from pathlib import Path
 
 import torch
 
-from rnnkit.data.text import read_text_file
+from rnnkit.data.text import read_text_file, text_lines
 from rnnkit.errors import DataError
 
 
@@ -25,12 +26,14 @@ def read_category_folder(
     folder = Path(folder)
     if not folder.is_dir():
         raise DataError(f"category folder not found: {folder} (expected one *{suffix} per class)")
-    files = sorted(p for p in folder.iterdir() if p.suffix == suffix and p.is_file())
+    files = sorted(
+        (p for p in folder.iterdir() if p.suffix == suffix and p.is_file()), key=lambda p: p.stem
+    )
     if not files:
         raise DataError(f"{folder} has no *{suffix} files (one file per category)")
     pairs: dict[tuple[str, str], None] = {}
     for path in files:
-        lines = [line.strip() for line in read_text_file(path).splitlines()]
+        lines = [line.strip() for line in text_lines(read_text_file(path))]
         kept = [line for line in lines if line]
         if not kept:
             raise DataError(f"{path} has no non-empty line (category {path.stem!r} is empty)")

@@ -12,7 +12,11 @@ tokens are the syntactic words. ``column`` is ``"upos"`` or ``"xpos"``.
 
 Both readers return :class:`Sentence` objects that remember every line, so the writers give
 back the input byte for byte, or the input with the tags replaced by predictions. A malformed
-line is a :class:`~rnnkit.errors.DataError` naming the file and the line number.
+line (a missing column, an empty CoNLL-U FORM or tag field), a binary file or a byte that is
+not UTF-8 is a :class:`~rnnkit.errors.DataError` naming the file and the line number.
+
+:func:`cut_long` cuts sentences longer than a limit into pieces for a model, and
+:func:`join_pieces` puts the per-piece predictions back together.
 """
 
 from __future__ import annotations
@@ -90,13 +94,13 @@ def read_conll(path: str | Path, tag_column: int = -1, text: str | None = None) 
             if len(fields) < 2:
                 raise DataError(
                     f"{path}, line {number}: a token line needs at least 2 columns "
-                    f"(word and tag), found 1: {line!r}"
+                    f"(word and tag), found 1: {line[:80]!r}"
                 )
             width, column = len(fields), _column_index(tag_column, len(fields), path)
         if len(fields) != width:
             raise DataError(
                 f"{path}, line {number}: expected {width} columns like the first token line, "
-                f"found {len(fields)}: {line!r}"
+                f"found {len(fields)}: {line[:80]!r}"
             )
         if not current.tokens:
             previous = sentences[-1].document if sentences else -1
@@ -113,15 +117,22 @@ def read_conll(path: str | Path, tag_column: int = -1, text: str | None = None) 
     return sentences
 
 
-def _conllu_token(fields: list[str], path, number: int, line: str) -> bool:
-    """True for a word line, False for a multiword token or empty node; errors otherwise."""
+def _conllu_token(fields: list[str], path, number: int, line: str, index: int) -> bool:
+    """True for a word line, False for a multiword token or empty node; errors otherwise
+    (``index`` is the tag field, which a word line must fill like its FORM)."""
     if len(fields) != 10:
         raise DataError(
             f"{path}, line {number}: a CoNLL-U line has 10 tab-separated fields, "
-            f"found {len(fields)}: {line!r}"
+            f"found {len(fields)}: {line[:80]!r}"
         )
     ident = fields[0]
     if ident.isdigit():
+        for k, name in ((1, "FORM"), (index, "UPOS" if index == 3 else "XPOS")):
+            if not fields[k]:
+                raise DataError(
+                    f"{path}, line {number}: the {name} field (field {k + 1}) is empty; "
+                    f"CoNLL-U writes _ for a missing value"
+                )
         return True
     head, sep, tail = ident.partition("-") if "-" in ident else ident.partition(".")
     if sep and head.isdigit() and tail.isdigit():
@@ -150,7 +161,7 @@ def read_conllu(path: str | Path, column: str = "upos", text: str | None = None)
             current.comments.append(line)
             continue
         fields = line.split("\t")
-        if not _conllu_token(fields, path, number, line):
+        if not _conllu_token(fields, path, number, line, index):
             current.extra.append((len(current.tokens), line))
             continue
         if not current.tokens:
@@ -213,3 +224,42 @@ def read_corpus(path: str | Path, fmt: str, tag_column: int = -1, tag_field: str
     if fmt == "conllu":
         return read_conllu(path, tag_field)
     raise ConfigError(f"data.format must be conll or conllu, received {fmt!r}")
+
+
+def cut_long(sentences: list[Sentence], max_length: int) -> tuple[list[Sentence], list[int]]:
+    """Sentences of more than ``max_length`` tokens (0 = no limit) cut into consecutive pieces
+    of at most ``max_length``, for a model that reads whole sentences; returns the pieces and
+    how many pieces each sentence became (:func:`join_pieces` undoes the cut).
+
+    >>> pieces, counts = cut_long([Sentence(list("abcde"), list("OOOOO"))], 2)
+    >>> [p.tokens for p in pieces], counts
+    ([['a', 'b'], ['c', 'd'], ['e']], [3])
+    """
+    if not max_length or all(len(s) <= max_length for s in sentences):
+        return sentences, [1] * len(sentences)
+    pieces, counts = [], []
+    for s in sentences:
+        starts = range(0, max(1, len(s)), max_length)
+        counts.append(len(starts))
+        if len(starts) == 1:
+            pieces.append(s)
+            continue
+        for a in starts:
+            b = a + max_length
+            rows, numbers = s.rows[a:b], s.line_numbers[a:b]
+            part = Sentence(s.tokens[a:b], s.tags[a:b], rows, numbers, document=s.document)
+            pieces.append(part)
+    return pieces, counts
+
+
+def join_pieces(items: list[list], counts: list[int]) -> list[list]:
+    """Per-piece lists (e.g. predicted tags) concatenated back into one list per sentence.
+
+    >>> join_pieces([["O", "B"], ["I"], ["S"]], [2, 1])
+    [['O', 'B', 'I'], ['S']]
+    """
+    out, k = [], 0
+    for count in counts:
+        out.append([x for piece in items[k : k + count] for x in piece])
+        k += count
+    return out

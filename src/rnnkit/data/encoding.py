@@ -22,7 +22,7 @@ import torch
 from torch import Tensor
 
 from rnnkit.data.text import UNK, Vocab
-from rnnkit.errors import ConfigError
+from rnnkit.errors import ConfigError, DataError
 
 TRUNCATE = ("head", "tail", "both")
 BOS = "<s>"
@@ -46,6 +46,16 @@ def truncate(items: Sequence, max_length: int, mode: str = "head") -> list:
         return list(items[len(items) - max_length :])
     tail = max_length // 2
     return list(items[: max_length - tail]) + list(items[len(items) - tail :])
+
+
+def require_tokens(vocab: Vocab, source, min_freq: int) -> None:
+    """Refuse a vocabulary built from ``source`` that holds nothing but its specials: every
+    text would read as ``<unk>``."""
+    if len(vocab) == len(vocab.specials):
+        raise DataError(
+            f"{source}: no token of the training texts is seen data.min_freq = {min_freq} "
+            f"time(s), so the vocabulary would hold only {' and '.join(vocab.specials)}"
+        )
 
 
 def ngram_channels(tokens: Sequence[str], n: int) -> list[list[str]]:

@@ -26,7 +26,7 @@ from __future__ import annotations
 
 from typing import NamedTuple
 
-from rnnkit.errors import ConfigError
+from rnnkit.errors import ConfigError, DataError
 
 SCHEMES = ("iob1", "bio", "bioes", "none")
 PREFIXES = {"iob1": ("I", "B"), "bio": ("B", "I"), "bioes": ("B", "I", "E", "S"), "none": ()}
@@ -64,6 +64,19 @@ def is_span_tag(tag: str) -> bool:
     except ValueError:
         return False
     return True
+
+
+def require_span_tags(sentences, path, scheme: str) -> None:
+    """Refuse the first tag of ``sentences`` (with ``.tags`` and ``.line_numbers``) that is
+    not a span tag, naming ``path`` and the line: ``scheme`` cannot encode it."""
+    for s in sentences:
+        for tag, number in zip(s.tags, s.line_numbers):
+            if not is_span_tag(tag):
+                raise DataError(
+                    f"{path}, line {number}: tag {tag!r} is not O or B-/I-/E-/S- and a "
+                    f"type, as data.scheme {scheme!r} needs; set data.scheme = "
+                    f'"none" for atomic labels such as part-of-speech tags'
+                )
 
 
 def _ends(prev: tuple[str, str], cur: tuple[str, str]) -> bool:

@@ -78,6 +78,8 @@ class EncodedSplit:
     the document of each sentence, and ``document_words`` the word ids of document d at
     ``document_words[document_offsets[d] : document_offsets[d + 1]]``; ``keys`` ``(S, L_max)``
     the id of each token's lower-cased form (0 at padding), to find repeated words.
+    ``pieces``: when long sentences were cut (:func:`~rnnkit.data.conll.cut_long`), the
+    number of rows each sentence became, else None.
     """
 
     words: Tensor
@@ -91,6 +93,7 @@ class EncodedSplit:
     document_words: Tensor
     document_offsets: Tensor
     keys: Tensor
+    pieces: list[int] | None = None
 
     def __len__(self) -> int:
         return len(self.lengths)

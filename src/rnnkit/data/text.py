@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import json
 import re
+import sys
 import unicodedata
 from collections import Counter
 from collections.abc import Callable, Iterable
@@ -158,16 +159,107 @@ class Vocab:
             return cls.from_dict(data)
 
 
+SNIFF_BYTES = 8192  # the start of a file checked for binary content before reading the rest
+# (first bytes, what they are): formats a user may hand in by mistake, named in the refusal
+_MAGIC = (
+    (b"\x1f\x8b", "a gzip file"),
+    (b"PK\x03\x04", "a zip archive (or a PyTorch .pt file)"),
+    (b"\xfd7zXZ\x00", "an xz file"),
+    (b"\x28\xb5\x2f\xfd", "a zstd file"),
+    (b"%PDF-", "a PDF document"),
+    (b"\x89PNG", "a PNG image"),
+    (b"\x93NUMPY", "a NumPy array"),
+    (b"\x80\x04\x95", "a Python pickle"),
+    (b"\x80\x05\x95", "a Python pickle"),
+    (b"SQLite format 3\x00", "an SQLite database"),
+)
+_BOMS = (  # UTF-32 before UTF-16: ff fe 00 00 starts with ff fe
+    (b"\xff\xfe\x00\x00", "UTF-32"),
+    (b"\x00\x00\xfe\xff", "UTF-32"),
+    (b"\xff\xfe", "UTF-16"),
+    (b"\xfe\xff", "UTF-16"),
+)
+
+
+def byte_position(raw: bytes, index: int) -> tuple[int, int]:
+    """1-based line and column (counted in characters, not bytes) of ``raw[index]``.
+
+    >>> byte_position(b"ab\\ncaf\\xc3\\xa9 x", 9)  # the x: line 2, after "café "
+    (2, 6)
+    """
+    start = raw.rfind(b"\n", 0, index) + 1
+    line = raw.count(b"\n", 0, index) + 1
+    return line, len(raw[start:index].decode("utf-8", errors="replace")) + 1
+
+
+def check_not_binary(head: bytes, name: str | Path) -> None:
+    """Refuse bytes that start like a known binary format, a UTF-16/32 byte-order mark, or
+    hold a NUL byte (no text file does): a :class:`DataError` naming ``name`` and what was
+    found."""
+    for magic, kind in _MAGIC:
+        if head.startswith(magic):
+            raise DataError(
+                f"{name} is {kind}, not text: it starts with the bytes {magic[:4].hex(' ')}"
+            )
+    for bom, encoding in _BOMS:
+        if head.startswith(bom):
+            raise DataError(
+                f"{name} is {encoding} text (it starts with the byte-order mark "
+                f"{bom.hex(' ')}): save it as UTF-8"
+            )
+    nul = head.find(b"\x00")
+    if nul >= 0:
+        line, column = byte_position(head, nul)
+        raise DataError(
+            f"{name} is a binary file, not UTF-8 text: a NUL byte (0x00) on line {line}, "
+            f"column {column}"
+        )
+
+
+def decode_text(raw: bytes, name: str | Path) -> str:
+    """``raw`` as UTF-8 text without a leading byte-order mark. Binary content
+    (:func:`check_not_binary`) or a byte that is not UTF-8 is a :class:`DataError` naming
+    ``name``, the line and column (in characters) and the byte."""
+    check_not_binary(raw[:SNIFF_BYTES], name)
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as err:
+        line, column = byte_position(raw, err.start)
+        raise DataError(
+            f"{name}, line {line}, column {column}: expected UTF-8 text, found the byte "
+            f"{raw[err.start]:#04x}"
+        ) from None
+    check_not_binary(raw, name)  # a NUL byte after the first SNIFF_BYTES
+    return text.removeprefix("\ufeff")
+
+
 def read_text_file(path: str | Path) -> str:
-    """A whole UTF-8 file; a non-UTF-8 byte is an error naming the file and line."""
+    """A whole UTF-8 file (without a byte-order mark). Its first :data:`SNIFF_BYTES` are
+    checked before the rest is read, so a large binary file is refused at once; errors name
+    the file, and the line and column of a byte that is not UTF-8 (:func:`decode_text`)."""
     path = Path(path)
+    if path.is_dir():
+        raise DataError(f"{path} is a folder; expected a text file")
     if not path.is_file():
         raise DataError(f"data file not found: {path}")
-    raw = path.read_bytes()
     try:
-        return raw.decode("utf-8")
-    except UnicodeDecodeError as err:
-        line = raw[: err.start].count(b"\n") + 1
-        raise DataError(
-            f"{path} is not UTF-8 text: byte {raw[err.start]:#04x} on line {line}"
-        ) from None
+        with path.open("rb") as f:
+            head = f.read(SNIFF_BYTES)
+            check_not_binary(head, path)
+            raw = head + f.read()
+    except OSError as err:
+        raise DataError(f"cannot read {path}: {err.strerror or err}") from None
+    return decode_text(raw, path)
+
+
+def text_lines(text: str) -> list[str]:
+    """The lines of ``text`` split at ``\\n`` only (a ``\\r`` before it is dropped), so
+    that line ``i`` is the file's line ``i + 1`` as an editor and the UTF-8 check count them
+    (``str.splitlines`` also splits at form feeds, U+2028 and others)."""
+    return [line.removesuffix("\r") for line in text.split("\n")]
+
+
+def note(message: str) -> None:
+    """A remark about the data (texts left out, cut or split) on standard error, so that it
+    never mixes with results printed on standard output."""
+    print(message, file=sys.stderr, flush=True)

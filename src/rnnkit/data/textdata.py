@@ -13,8 +13,12 @@ Three layouts, chosen by ``[data] format``:
 
 Every reader returns :class:`LabelledTexts`, whose ``where`` list says which file and line
 each example came from, so that later errors (a label unseen at training time) can name it.
-Bad input is a :class:`~rnnkit.errors.DataError` naming the file, and the line when it is
-about one line: an empty file, a missing column, a malformed row, non-UTF-8 bytes.
+A text that is empty or only white space (a CSV/TSV/JSONL row, an aclImdb review) is left
+out and listed in ``skipped``; when every text is empty the reader refuses the file. Blank
+lines of the ``folder`` format separate texts and are not texts. Bad input is a
+:class:`~rnnkit.errors.DataError` naming the file, and the line when it is about one line:
+an empty file, a missing column, a malformed row, a binary file, a byte that is not UTF-8
+(with its line and column).
 """
 
 from __future__ import annotations
@@ -22,13 +26,14 @@ from __future__ import annotations
 import csv
 import io
 import json
+import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import torch
 
 from rnnkit.data.batching import generator
-from rnnkit.data.text import read_text_file
+from rnnkit.data.text import note, read_text_file, text_lines
 from rnnkit.errors import ConfigError, DataError
 
 FORMATS = ("imdb", "csv", "folder")
@@ -37,11 +42,13 @@ SKIPPED_IMDB_FOLDERS = ("unsup",)
 
 @dataclass
 class LabelledTexts:
-    """``texts[i]`` has label ``labels[i]`` and was read at ``where[i]`` ("file, line n")."""
+    """``texts[i]`` has label ``labels[i]`` and was read at ``where[i]`` ("file, line n");
+    ``skipped`` says where the empty texts left out were."""
 
     texts: list[str] = field(default_factory=list)
     labels: list[str] = field(default_factory=list)
     where: list[str] = field(default_factory=list)
+    skipped: list[str] = field(default_factory=list)
 
     def __len__(self) -> int:
         return len(self.texts)
@@ -61,10 +68,10 @@ class LabelledTexts:
 
 
 def _require_file(path: Path) -> str:
-    text = read_text_file(path)  # DataError naming file and line on a non-UTF-8 byte
+    text = read_text_file(path)  # DataError naming file, line and column on a non-UTF-8 byte
     if not text.strip():
         raise DataError(f"{path} is empty")
-    return text.removeprefix("\ufeff")
+    return text
 
 
 def read_folder(path: str | Path) -> LabelledTexts:
@@ -83,7 +90,7 @@ def read_folder(path: str | Path) -> LabelledTexts:
         )
     out = LabelledTexts()
     for file in files:
-        for number, line in enumerate(_require_file(file).splitlines(), 1):
+        for number, line in enumerate(text_lines(_require_file(file)), 1):
             if line.strip():
                 out.add(line.strip(), file.stem, f"{file}, line {number}")
     return out
@@ -115,8 +122,13 @@ def read_imdb(path: str | Path) -> LabelledTexts:
         if not files:
             raise DataError(f"{folder} holds no .txt files")
         for file in files:
-            text = _require_file(file)
-            out.add(" ".join(text.split()), folder.name, f"{file}, line 1")
+            text = " ".join(read_text_file(file).split())
+            if text:
+                out.add(text, folder.name, f"{file}, line 1")
+            else:
+                out.skipped.append(f"{file}, line 1")
+    if not len(out):
+        raise DataError(f"{path}: all {len(out.skipped)} reviews are empty")
     return out
 
 
@@ -145,11 +157,18 @@ def _read_delimited(path: Path, text: str, text_column: str, label_column: str) 
         delimiter="\t" if tab else ",",
         quoting=csv.QUOTE_NONE if tab else csv.QUOTE_MINIMAL,
     )
-    csv.field_size_limit(2**31 - 1)
-    header = next(reader)
+    csv.field_size_limit(sys.maxsize)
+    try:
+        return _delimited_rows(reader, path, text_column, label_column)
+    except csv.Error as err:  # e.g. a quoted field that never ends
+        raise DataError(f"{path}, line {reader.line_num}: not valid CSV ({err})") from None
+
+
+def _delimited_rows(reader, path: Path, text_column: str, label_column: str) -> LabelledTexts:
+    header = next(reader, [])
     i_text, i_label = _columns([h.strip() for h in header], path, text_column, label_column)
     out = LabelledTexts()
-    start = 1
+    start = reader.line_num
     for row in reader:
         line = start + 1  # the first physical line of this record
         start = reader.line_num
@@ -159,6 +178,9 @@ def _read_delimited(path: Path, text: str, text_column: str, label_column: str) 
             raise DataError(
                 f"{path}, line {line}: {len(row)} fields where the header has {len(header)}"
             )
+        if not row[i_text].strip():
+            out.skipped.append(f"{path}, line {line}")
+            continue
         label = row[i_label].strip()
         if not label:
             raise DataError(f"{path}, line {line}: empty label in column {label_column!r}")
@@ -166,25 +188,44 @@ def _read_delimited(path: Path, text: str, text_column: str, label_column: str) 
     return out
 
 
+def _json_value(record: dict, key: str, where: str) -> str:
+    """A text or label of a JSONL record as a string: strings as they are, numbers and
+    booleans through ``str`` (``3 -> "3"``), null as ""; lists and objects are refused."""
+    value = record[key]
+    if isinstance(value, str):
+        return value
+    if isinstance(value, (list, dict)):
+        kind = "a list" if isinstance(value, list) else "an object"
+        raise DataError(f"{where}: key {key!r} holds {kind}, expected a string or a number")
+    return "" if value is None else str(value)
+
+
 def _read_jsonl(path: Path, text: str, text_column: str, label_column: str) -> LabelledTexts:
     out = LabelledTexts()
-    for number, line in enumerate(text.splitlines(), 1):
+    for number, line in enumerate(text_lines(text), 1):
         if not line.strip():
             continue
         try:
             record = json.loads(line)
         except json.JSONDecodeError as err:
             raise DataError(f"{path}, line {number}: not JSON ({err.msg})") from None
+        except RecursionError:
+            raise DataError(f"{path}, line {number}: JSON nested too deeply") from None
         if not isinstance(record, dict):
             raise DataError(f"{path}, line {number}: expected a JSON object, got {record!r:.40}")
         for key, name in (("data.text_column", text_column), ("data.label_column", label_column)):
             if name not in record:
                 have = ", ".join(repr(k) for k in record)
                 raise DataError(f"{path}, line {number}: no key {name!r} ({key}); it has {have}")
-        label = str(record[label_column]).strip()
+        where = f"{path}, line {number}"
+        text_value = _json_value(record, text_column, where)
+        if not text_value.strip():
+            out.skipped.append(where)
+            continue
+        label = _json_value(record, label_column, where).strip()
         if not label:
-            raise DataError(f"{path}, line {number}: empty label in key {label_column!r}")
-        out.add(str(record[text_column]), label, f"{path}, line {number}")
+            raise DataError(f"{where}: empty label in key {label_column!r}")
+        out.add(text_value, label, where)
     return out
 
 
@@ -196,6 +237,10 @@ def read_table(path: str | Path, text_column: str, label_column: str) -> Labelle
         out = _read_jsonl(path, text, text_column, label_column)
     else:
         out = _read_delimited(path, text, text_column, label_column)
+    if not len(out) and out.skipped:
+        raise DataError(
+            f"{path}: all {len(out.skipped)} texts are empty (data.text_column = {text_column!r})"
+        )
     if not len(out):
         raise DataError(f"{path} has a header but no examples")
     return out
@@ -237,3 +282,22 @@ def stratified_split(labels: list[str], fraction: float, seed: int) -> tuple[lis
         held += [members[j] for j in order[:n_held]]
         kept += [members[j] for j in order[n_held:]]
     return sorted(kept), sorted(held)
+
+
+def report_skipped(examples: LabelledTexts, path: str | Path, task: str = "classify") -> None:
+    """Say (on standard error) how many empty texts of ``path`` were left out, and where."""
+    n = len(examples.skipped)
+    if n:
+        places = [w.removeprefix(f"{path}, ") for w in examples.skipped[:3]]
+        shown = "; ".join(places) + ("; ..." if n > 3 else "")
+        note(f"{task}: left out {n} empty text{'s' if n > 1 else ''} of {path} ({shown})")
+
+
+def require_two_labels(examples: LabelledTexts, path: str | Path) -> None:
+    """Refuse training examples that all have the same label: a classifier would learn
+    nothing and score a perfect accuracy on a held-out part of the same file."""
+    if len(set(examples.labels)) == 1:
+        raise DataError(
+            f"{path}: every example has the label {examples.labels[0]!r} ({len(examples)} "
+            f"examples); classification needs at least two labels"
+        )

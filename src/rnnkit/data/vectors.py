@@ -11,19 +11,45 @@ zeros), and reports the coverage by vocabulary entry and by token occurrence.
 from __future__ import annotations
 
 import gzip
+import zlib
 from dataclasses import dataclass
 from pathlib import Path
 
 import torch
 
-from rnnkit.data.text import PAD, Vocab
+from rnnkit.data.text import PAD, SNIFF_BYTES, Vocab, byte_position, check_not_binary
 from rnnkit.errors import DataError
 
 
 def _open(path: Path):
-    if path.suffix == ".gz":
-        return gzip.open(path, "rt", encoding="utf-8", errors="strict")
-    return path.open("r", encoding="utf-8")
+    return gzip.open(path, "rb") if path.suffix == ".gz" else path.open("rb")
+
+
+def _decode_line(raw: bytes, path: Path, number: int) -> str:
+    try:
+        return raw.decode("utf-8")
+    except UnicodeDecodeError as err:
+        _, column = byte_position(raw, err.start)
+        raise DataError(
+            f"{path}, line {number}, column {column}: expected UTF-8 text, found the byte "
+            f"{raw[err.start]:#04x}"
+        ) from None
+
+
+def _parse(parts: list[str], path: Path, number: int) -> torch.Tensor:
+    """The numbers after the word ``parts[0]``; non-numbers and non-finite values are
+    refused."""
+    try:
+        vector = torch.tensor([float(v) for v in parts[1:]])
+    except ValueError:
+        raise DataError(f"{path}, line {number}: not a vector of numbers") from None
+    bad = (~torch.isfinite(vector)).nonzero().flatten()
+    if len(bad):
+        raise DataError(
+            f"{path}, line {number}: the vector of {parts[0]!r} holds the non-finite number "
+            f"{parts[1 + int(bad[0])]!r}"
+        )
+    return vector
 
 
 def load_vectors(
@@ -31,7 +57,8 @@ def load_vectors(
     wanted: set[str] | None = None,
 ) -> tuple[dict[str, torch.Tensor], int]:
     """Read ``word -> vector``; with ``wanted``, keep only those words (and their lower-case
-    forms) to save memory. Returns the mapping and the dimension."""
+    forms) to save memory. Returns the mapping and the dimension. A binary file, a byte that
+    is not UTF-8 (named by line and column), a short line or a non-finite number is refused."""
     path = Path(path)
     if not path.is_file():
         raise DataError(f"vectors file not found: {path}")
@@ -40,29 +67,29 @@ def load_vectors(
     dim = 0
     try:
         with _open(path) as f:
-            for number, line in enumerate(f, 1):
+            check_not_binary(f.read(SNIFF_BYTES), path)
+            f.seek(0)
+            for number, raw in enumerate(f, 1):
+                line = _decode_line(raw, path, number).removeprefix("\ufeff")
                 parts = line.rstrip("\n").rstrip().split(" ")
-                if number == 1 and len(parts) == 2 and all(p.isdigit() for p in parts):
+                if (
+                    number == 1
+                    and len(parts) == 2
+                    and all(p.isascii() and p.isdigit() for p in parts)
+                ):
                     dim = int(parts[1])  # word2vec / fastText header
                     continue
                 if len(parts) < 2:
                     continue
-                word, numbers = parts[0], parts[1:]
                 if dim == 0:
-                    dim = len(numbers)
-                if len(numbers) != dim:
+                    dim = len(parts) - 1
+                if len(parts) - 1 != dim:
                     raise DataError(
-                        f"{path}, line {number}: {len(numbers)} numbers where {dim} were expected"
+                        f"{path}, line {number}: {len(parts) - 1} numbers where {dim} were expected"
                     )
-                if keep is not None and word not in keep:
-                    continue
-                try:
-                    vectors[word] = torch.tensor([float(v) for v in numbers])
-                except ValueError:
-                    raise DataError(f"{path}, line {number}: not a vector of numbers") from None
-    except UnicodeDecodeError:
-        raise DataError(f"{path} is not UTF-8 text") from None
-    except (OSError, EOFError) as err:
+                if keep is None or parts[0] in keep:
+                    vectors[parts[0]] = _parse(parts, path, number)
+    except (OSError, EOFError, zlib.error) as err:
         raise DataError(f"cannot read {path}: {err}") from None
     if dim == 0:
         raise DataError(f"{path} holds no vectors")

@@ -10,6 +10,12 @@ seeded stratified share of the training file is held out (``test_fraction``, the
 ``validation_fraction``, both shares of the whole file). The run folder gets ``vocab.json``
 (``ngram_vocab.json`` with n-gram features) and ``labels.json``; the report a confusion
 matrix, a per-class table, the most confidently wrong examples, padding and vector coverage.
+
+Refused: a training file with one label (it would score 1.0), all-empty texts, a vocabulary
+of nothing but ``<pad>``/``<unk>``. Empty texts are left out and texts longer than
+``max_length`` tokens are cut, each with a count on standard error. ``max_length`` = 5000 by
+default keeps every IMDB review whole (the longest has 2,711 words), while a 1 MB line never
+becomes a million sequential steps that keep a training busy for minutes, looking hung.
 """
 
 from __future__ import annotations
@@ -26,13 +32,15 @@ from torch import Tensor
 from rnnkit import datasets
 from rnnkit.config import DataConfig
 from rnnkit.data.batching import IndexBatches, padding_fraction
-from rnnkit.data.encoding import TRUNCATE, Encoded, TextEncoder
-from rnnkit.data.text import Vocab, get_tokenizer
+from rnnkit.data.encoding import TRUNCATE, Encoded, TextEncoder, require_tokens
+from rnnkit.data.text import Vocab, get_tokenizer, note
 from rnnkit.data.textdata import (
     FORMATS,
     LabelledTexts,
     imdb_test_folder,
     read_examples,
+    report_skipped,
+    require_two_labels,
     stratified_split,
 )
 from rnnkit.errors import CheckpointError, ConfigError, DataError
@@ -57,7 +65,7 @@ class ClassifyData(DataConfig):
     lower: bool = False  # fold case before everything else
     min_freq: int = 1  # keep tokens seen at least this often in the training part
     max_size: int = 0  # keep at most this many tokens, the most frequent (0 = no limit)
-    max_length: int = 0  # cut longer texts to this many tokens (0 = keep everything)
+    max_length: int = 5000  # cut longer texts to this many tokens (0 = keep everything)
     truncate: str = "head"  # head | tail | both: which end(s) of a long text to keep
     ngrams: int = 1  # n > 1: the 2..n-grams ending at each step are extra input features
     ngram_min_freq: int = 2  # keep n-grams seen at least this often
@@ -131,13 +139,16 @@ class ClassifyTask(ReportMixin, Task):
 
     def _read(self, path) -> LabelledTexts:
         d = self.config.data
-        return read_examples(d.format, path, d.text_column, d.label_column)
+        examples = read_examples(d.format, path, d.text_column, d.label_column)
+        report_skipped(examples, path)
+        return examples
 
     def _parts(self) -> dict[str, LabelledTexts]:
         """train / validation / test examples, from files or stratified splits of train."""
         d = self.config.data
         train_path = datasets.resolve(d.train, "names")
         parts = {"train": self._read(train_path)}
+        require_two_labels(parts["train"], train_path)
         test_path = d.test or (imdb_test_folder(train_path) if d.format == "imdb" else None)
         if test_path:
             parts["test"] = self._read(test_path)
@@ -153,7 +164,9 @@ class ClassifyTask(ReportMixin, Task):
             parts["validation"], parts["train"] = train.subset(held), train.subset(keep)
         for name, part in parts.items():
             if not len(part):
-                raise DataError(f"the {name} part is empty; lower data.*_fraction or add data")
+                raise DataError(
+                    f"{train_path}: the {name} part is empty; lower data.*_fraction or add data"
+                )
         return parts
 
     def targets(self, examples: LabelledTexts) -> Tensor:
@@ -180,14 +193,15 @@ class ClassifyTask(ReportMixin, Task):
                 ngram_min_freq=d.ngram_min_freq,
                 ngram_max_size=d.ngram_max_size,
             )
+            require_tokens(vocab, datasets.resolve(d.train, "names"), d.min_freq)
             self.encoder = self._make_encoder(vocab, ngram_vocab)
             self.labels = sorted(set(parts["train"].labels))
         counts = Counter(t for tokens in train_tokens for t in tokens)
         self.encoder.vocab.counts = {t: counts[t] for t in self.encoder.vocab.itos}
-        self.splits = {"train": self._split(parts["train"], train_tokens)}
+        self.splits = {"train": self._split(parts["train"], "the training part", train_tokens)}
         for name in ("validation", "test"):
             if name in parts:
-                self.splits[name] = self._split(parts[name])
+                self.splits[name] = self._split(parts[name], f"the {name} part")
         self.splits["train"].examples = LabelledTexts()  # texts are no longer needed
         self._load_vectors()
         train = self.splits["train"].encoded
@@ -205,11 +219,22 @@ class ClassifyTask(ReportMixin, Task):
             self._tokenizer(), vocab, ngram_vocab, d.ngrams, d.max_length, d.truncate
         )
 
-    def _split(self, examples: LabelledTexts, tokens: list[list[str]] | None = None) -> Split:
+    def _split(self, examples: LabelledTexts, what: str, tokens: list | None = None) -> Split:
         targets = self.targets(examples)
         if tokens is None:
             tokens = self.encoder.tokenize_all(examples.texts)
-        return Split(self.encoder.encode_tokens(tokens), targets, examples)
+        return Split(self._encode(tokens, what), targets, examples)
+
+    def _encode(self, tokens: list[list[str]], what: str) -> Encoded:
+        """Ids of tokenised texts; says how many were cut to ``max_length``."""
+        encoded, d = self.encoder.encode_tokens(tokens), self.config.data
+        if encoded.truncated:
+            note(
+                f"classify: cut {encoded.truncated} of {len(encoded)} texts of {what} to "
+                f"data.max_length = {self.encoder.max_length} tokens "
+                f"(data.truncate = {d.truncate!r})"
+            )
+        return encoded
 
     def _load_vectors(self) -> None:
         path = self.config.model.vectors
@@ -338,12 +363,12 @@ class ClassifyTask(ReportMixin, Task):
         if self.config.data.format == "imdb":
             path = imdb_test_folder(path) or path
         examples = self._read(path)
-        part = self._split(examples)
+        part = self._split(examples, str(path))
         return {**self._metrics(model, part.encoded, part.targets), "examples": len(examples)}
 
     def predict_lines(self, model, lines: list[str]) -> list[str]:
         """``<input>  <label> <p>, <label> <p>, ...``: the top-3 labels by probability."""
-        encoded = self.encoder.encode(lines)
+        encoded = self._encode(self.encoder.tokenize_all(lines), "the input")
         probs = self.log_probs(model, encoded).exp()
         top = probs.topk(min(TOP_K, len(self.labels)), dim=-1)
         out = []

@@ -10,6 +10,9 @@
   ``train = "rnnkit:names"``, the default). The model is conditioned on the category and
   learns ``<eos> n a m e <eos>``, so it can write a name for a given language (one-to-many).
   A seeded ``validation_fraction`` of the unique (name, category) pairs is held out.
+  Lines longer than ``max_length`` characters are cut (with a count on standard error):
+  1000 is fifty times the longest shipped name, and keeps a 1 MB line from becoming a
+  million-step sequence that pads every batch it falls in.
 
 Metrics: ``loss`` (= ``loss_nats``, mean cross-entropy per predicted character, in nats),
 ``bpc`` (bits per character, ``loss / ln 2``) and ``perplexity`` (``e^loss``). Sampling:
@@ -31,7 +34,7 @@ from rnnkit.config import DataConfig, ModelConfig
 from rnnkit.data.batching import IndexBatches, generator
 from rnnkit.data.categories import boundary_batch, read_category_folder
 from rnnkit.data.stream import StreamBatches
-from rnnkit.data.text import PAD, UNK, Vocab, char_tokenize, read_text_file
+from rnnkit.data.text import PAD, UNK, Vocab, char_tokenize, note, read_text_file
 from rnnkit.errors import ConfigError, DataError
 from rnnkit.io import read_json
 from rnnkit.models.charlm import CharLM
@@ -47,6 +50,7 @@ class LMData(DataConfig):
     bptt: int = 128  # text: characters per truncated-BPTT window
     eval_rows: int = 32  # text: parallel rows when scoring a validation text
     lower: bool = False  # fold case before building the vocabulary
+    max_length: int = 1000  # folder: longer lines are cut to this many characters (0 = keep)
 
 
 @dataclass
@@ -86,6 +90,10 @@ class LanguageModelTask(GenerationMixin, Task):
         for key in ("bptt", "eval_rows"):
             if getattr(cfg, key) < 1:
                 raise ConfigError(f"data.{key} must be positive, received {getattr(cfg, key)}")
+        if cfg.max_length < 0:
+            raise ConfigError(
+                f"data.max_length must be >= 0 (0 = no limit), received {cfg.max_length}"
+            )
         self.stateful = cfg.format == "text"
         self.vocab: Vocab | None = None
         self.categories: list[str] = []
@@ -133,13 +141,18 @@ class LanguageModelTask(GenerationMixin, Task):
 
     def _setup_folder(self) -> None:
         cfg = self.config.data
-        pairs, categories = read_category_folder(datasets.resolve(cfg.train, "names"))
+        pairs, categories = self._read_folder(datasets.resolve(cfg.train, "names"))
         if cfg.validation:
             train = pairs
-            val, _ = read_category_folder(datasets.resolve(cfg.validation, "names"))
+            val, _ = self._read_folder(datasets.resolve(cfg.validation, "names"))
         else:
             order = torch.randperm(len(pairs), generator=generator(self.config.train.seed, -1))
             n_val = max(1, int(len(pairs) * cfg.validation_fraction))
+            if n_val >= len(pairs):
+                raise DataError(
+                    f"{datasets.resolve(cfg.train, 'names')} has {len(pairs)} distinct "
+                    f"line(s): too few to hold some out for validation"
+                )
             val = [pairs[i] for i in order[:n_val].tolist()]
             train = [pairs[i] for i in order[n_val:].tolist()]
         if self.vocab is None:
@@ -157,6 +170,19 @@ class LanguageModelTask(GenerationMixin, Task):
             seed=self.config.train.seed,
             lengths=self.splits["train"]["lengths"],
         )
+
+    def _read_folder(self, path) -> tuple[list[tuple[str, str]], list[str]]:
+        """The (line, category) pairs of a category folder, lines cut to ``max_length``."""
+        pairs, categories = read_category_folder(path)
+        limit = self.config.data.max_length
+        long = sum(len(text) > limit for text, _ in pairs) if limit else 0
+        if long:
+            note(
+                f"lm: cut {long} of {len(pairs)} lines of {path} to data.max_length = "
+                f"{limit} characters"
+            )
+            pairs = list(dict.fromkeys((text[:limit], c) for text, c in pairs))
+        return pairs, categories
 
     def _encode_pairs(self, pairs: list[tuple[str, str]]) -> dict[str, torch.Tensor]:
         """``<eos> text <eos>`` per pair as padded inputs and targets (M, L), lengths (M,),
@@ -260,7 +286,7 @@ class LanguageModelTask(GenerationMixin, Task):
             metrics = nats_metrics(*self.stream_loss(model, self._encode_text(text)))
             metrics["unknown_chars"] = sum(t not in self.vocab for t in tokens)
             return metrics
-        pairs, _ = read_category_folder(path)
+        pairs, _ = self._read_folder(path)
         self.check_conditions(sorted({c for _, c in pairs}))
         return nats_metrics(*self.pairs_loss(model, self._encode_pairs(pairs)))
 

@@ -11,6 +11,11 @@ saved as ``src_vocab.json`` and ``tgt_vocab.json``. Metrics: ``loss`` (teacher f
 per target token), and on decoded outputs (greedy, or beam search when
 ``model.beam_size > 1``): ``exact_match``, ``char_accuracy`` and ``bleu``
 (:mod:`rnnkit.metrics.text`). Checkpoints are chosen on ``val_exact_match``.
+
+Sources and targets longer than ``max_length`` tokens are cut (with a count on standard
+error). The default, 1000, is twenty times the longest generated date and keeps a 1 MB line
+from becoming a million-step encoder pass, attended over at every decoding step, and a
+decoding limit (``max_output_length``) of two million steps.
 """
 
 from __future__ import annotations
@@ -26,7 +31,7 @@ import torch
 from rnnkit.config import DataConfig, ModelConfig
 from rnnkit.data.batching import IndexBatches, generator
 from rnnkit.data.dates import corpus
-from rnnkit.data.text import PAD, UNK, Vocab, get_tokenizer, read_text_file
+from rnnkit.data.text import PAD, UNK, Vocab, get_tokenizer, note, read_text_file, text_lines
 from rnnkit.errors import ConfigError, DataError
 from rnnkit.io import read_json
 from rnnkit.metrics.text import char_accuracy, corpus_bleu, exact_match
@@ -42,6 +47,7 @@ class Seq2SeqData(DataConfig):
     format: str = "tsv"  # tsv: source<TAB>target per line | dates: generated here, no file
     tokenizer: str = "char"  # char | word, for source and target
     lower: bool = False  # fold case on both sides
+    max_length: int = 1000  # tsv: longer sources and targets are cut to this many tokens (0 = keep)
     examples: int = 30000  # dates: training pairs
     validation_examples: int = 1000  # dates: validation pairs
     test_examples: int = 2000  # dates: held-out test pairs
@@ -63,19 +69,19 @@ class Seq2SeqModel(ModelConfig):
 def read_tsv(path: str | Path) -> list[tuple[str, str]]:
     """``(source, target)`` pairs of a UTF-8 file; a malformed line is an error naming it."""
     pairs = []
-    for number, line in enumerate(read_text_file(path).splitlines(), 1):
+    for number, line in enumerate(text_lines(read_text_file(path)), 1):
         if not line.strip():
             continue
         parts = line.split("\t")
         if len(parts) != 2:
             raise DataError(
-                f"{path} line {number}: expected source<TAB>target (one tab), found "
+                f"{path}, line {number}: expected source<TAB>target (one tab), found "
                 f"{len(parts) - 1} tab(s) in {line[:60]!r}"
             )
         source, target = (p.strip() for p in parts)
         if not source or not target:
             side = "source" if not source else "target"
-            raise DataError(f"{path} line {number}: the {side} is empty")
+            raise DataError(f"{path}, line {number}: the {side} is empty")
         pairs.append((source, target))
     if not pairs:
         raise DataError(f"{path} has no source<TAB>target lines")
@@ -101,6 +107,10 @@ class Seq2SeqTask(Task):
             )
         if mcfg.beam_size < 1:
             raise ConfigError(f"model.beam_size must be >= 1, received {mcfg.beam_size}")
+        if cfg.max_length < 0:
+            raise ConfigError(
+                f"data.max_length must be >= 0 (0 = no limit), received {cfg.max_length}"
+            )
         self.tokenize = get_tokenizer(cfg.tokenizer, cfg.lower)
         self.joiner = "" if cfg.tokenizer == "char" else " "
         self.src_vocab: Vocab | None = None
@@ -117,10 +127,10 @@ class Seq2SeqTask(Task):
             return corpus(sizes, seed=cfg.dates_seed)
         if not cfg.train:
             raise ConfigError('data.train must name a source<TAB>target file for format "tsv"')
-        train = read_tsv(Path(cfg.train).expanduser())
+        train = self._read_tsv(cfg.train)
         splits = {"train": train}
         if cfg.validation:
-            splits["validation"] = read_tsv(Path(cfg.validation).expanduser())
+            splits["validation"] = self._read_tsv(cfg.validation)
         else:
             order = torch.randperm(len(train), generator=generator(self.config.train.seed, -1))
             n_val = max(1, int(len(train) * cfg.validation_fraction))
@@ -129,19 +139,36 @@ class Seq2SeqTask(Task):
             splits["validation"] = [train[i] for i in order[:n_val].tolist()]
             splits["train"] = [train[i] for i in order[n_val:].tolist()]
         if cfg.test:
-            splits["test"] = read_tsv(Path(cfg.test).expanduser())
+            splits["test"] = self._read_tsv(cfg.test)
         return splits
+
+    def _read_tsv(self, path: str | Path) -> list[tuple[str, str]]:
+        """:func:`read_tsv`, saying how many pairs have a side longer than ``max_length``."""
+        pairs, limit = read_tsv(Path(path).expanduser()), self.config.data.max_length
+        too_long = lambda text: len(self.tokenize(text)) > limit  # noqa: E731
+        long = sum(too_long(s) or too_long(t) for s, t in pairs) if limit else 0
+        if long:
+            note(
+                f"seq2seq: cut {long} of {len(pairs)} pairs of {path} to data.max_length = "
+                f"{limit} tokens a side"
+            )
+        return pairs
+
+    def _tokens(self, text: str) -> list[str]:
+        """The tokens of ``text``, at most ``data.max_length`` of them."""
+        tokens, limit = self.tokenize(text), self.config.data.max_length
+        return tokens[:limit] if limit else tokens
 
     def setup(self) -> None:
         self.pairs = self._read_splits()
         train = self.pairs["train"]
         if self.src_vocab is None:
-            self.src_vocab = Vocab.build([self.tokenize(s) for s, _ in train])
+            self.src_vocab = Vocab.build([self._tokens(s) for s, _ in train])
             self.tgt_vocab = Vocab.build(
-                [self.tokenize(t) for _, t in train], specials=(PAD, UNK, BOS, EOS)
+                [self._tokens(t) for _, t in train], specials=(PAD, UNK, BOS, EOS)
             )
             if not self.max_output_length:
-                self.max_output_length = 2 * max(len(self.tokenize(t)) for _, t in train) + 10
+                self.max_output_length = 2 * max(len(self._tokens(t)) for _, t in train) + 10
         self.splits = {name: self.encode(pairs) for name, pairs in self.pairs.items()}
         self.batches = IndexBatches(
             len(train),
@@ -153,7 +180,7 @@ class Seq2SeqTask(Task):
     def encode_sources(self, sources: list[str]) -> tuple[torch.Tensor, torch.Tensor]:
         """Padded source ids ``(M, S)`` and lengths ``(M,)``; unknown tokens become <unk>."""
         seqs = [
-            self.src_vocab.encode(self.tokenize(s)) or [self.src_vocab.unk_index] for s in sources
+            self.src_vocab.encode(self._tokens(s)) or [self.src_vocab.unk_index] for s in sources
         ]
         lengths = torch.tensor([len(s) for s in seqs])
         ids = torch.zeros(len(seqs), int(lengths.max()), dtype=torch.long)  # <pad> = 0
@@ -165,7 +192,7 @@ class Seq2SeqTask(Task):
         """Sources, ``<s> y`` (tgt_in) and ``y </s>`` (tgt_out), padded with 0."""
         src, src_lengths = self.encode_sources([s for s, _ in pairs])
         bos, eos = self.tgt_vocab.stoi[BOS], self.tgt_vocab.stoi[EOS]
-        tgts = [self.tgt_vocab.encode(self.tokenize(t)) for _, t in pairs]
+        tgts = [self.tgt_vocab.encode(self._tokens(t)) for _, t in pairs]
         width = max(len(t) for t in tgts) + 1
         tgt_in = torch.zeros(len(tgts), width, dtype=torch.long)
         tgt_out = torch.zeros(len(tgts), width, dtype=torch.long)
@@ -281,7 +308,7 @@ class Seq2SeqTask(Task):
         return self.score(model, self.pairs[split], self.splits[split])
 
     def evaluate_path(self, model, path: str) -> dict:
-        pairs = read_tsv(path)
+        pairs = self._read_tsv(path)
         return self.score(model, pairs, self.encode(pairs))
 
     def predict_lines(self, model, lines: list[str]) -> list[str]:

@@ -13,6 +13,10 @@ The model is :class:`~rnnkit.models.tagger.Tagger` (``[model] crf``, ``char_enco
 The run folder gets ``words.json``, ``chars.json``, ``tags.json`` (vocabularies) and
 ``tagging.json`` (the schemes), and after training ``predictions.conll`` or
 ``predictions.conllu``: the evaluated split written back with the predicted tags.
+
+Sentences over ``max_length`` tokens are read in pieces (predictions joined back; a count on
+standard error). 1000 is far above real sentences (CoNLL-2003's longest has 124 tokens, EWT's
+159): a longer one is a file without blank lines, which would be one sequence of a file.
 """
 
 from __future__ import annotations
@@ -26,7 +30,7 @@ import pandas as pd
 import torch
 
 from rnnkit.config import DataConfig
-from rnnkit.data import schemes
+from rnnkit.data import conll, schemes
 from rnnkit.data.batching import IndexBatches, generator
 from rnnkit.data.conll import Sentence, format_conll, format_conllu, read_corpus
 from rnnkit.data.tagging import (
@@ -36,7 +40,7 @@ from rnnkit.data.tagging import (
     make_batch,
     normalise,
 )
-from rnnkit.data.text import Vocab
+from rnnkit.data.text import Vocab, note
 from rnnkit.errors import ConfigError, DataError
 from rnnkit.io import atomic_write_text, read_json
 from rnnkit.metrics.conlleval import Scores, evaluate
@@ -60,6 +64,7 @@ class TagData(DataConfig):
     singleton_unk: float = 0.0  # training: a word seen once in train becomes <unk> with this p
     word_dropout: float = 0.0  # training: any word becomes <unk> with this probability
     max_word_length: int = 40  # characters of a word seen by the character encoder
+    max_length: int = 1000  # longer sentences are cut into pieces of this many tokens (0 = off)
     eval_batch_size: int = 128  # sentences per batch when evaluating and predicting
     predict_output: str = "conll"  # rnnkit predict: conll (token TAB tag) | json (spans)
 
@@ -86,6 +91,8 @@ def check_data_config(cfg: TagData) -> None:
     for key in ("min_freq", "max_word_length", "eval_batch_size"):
         if getattr(cfg, key) < 1:
             raise ConfigError(f"data.{key} must be positive, received {getattr(cfg, key)}")
+    if cfg.max_length < 0:
+        raise ConfigError(f"data.max_length must be >= 0 (0 = no limit), received {cfg.max_length}")
     if not cfg.train:
         raise ConfigError("data.train must name a CoNLL or CoNLL-U file")
 
@@ -128,7 +135,7 @@ class TagTask(Task):
         self._resolve_schemes(train, cfg.train)
         self._build_vocabs(train)
         for split, sentences in self.sentences.items():
-            self.encoded[split] = self._encode(sentences, split)
+            self.encoded[split] = self._encode(sentences, split, getattr(cfg, split) or cfg.train)
         self.batches = self._batches(self.encoded["train"], self.config.train.batch_size, True)
 
     def _batches(self, split: EncodedSplit, size: int, shuffle: bool):
@@ -148,17 +155,7 @@ class TagTask(Task):
         if self.scheme == "none":
             self.file_scheme = "none"  # atomic labels are written as they are
         elif detected == "none":
-            self._check_span_tags(train, path)
-
-    def _check_span_tags(self, sentences: list[Sentence], path: str) -> None:
-        for s in sentences:
-            for tag, number in zip(s.tags, s.line_numbers):
-                if not schemes.is_span_tag(tag):
-                    raise DataError(
-                        f"{path}, line {number}: tag {tag!r} is not O or B-/I-/E-/S- and a "
-                        f"type, as data.scheme {self.scheme!r} needs; set data.scheme = "
-                        f'"none" for atomic labels such as part-of-speech tags'
-                    )
+            schemes.require_span_tags(train, path, self.scheme)
 
     def _model_tags(self, tags: list[str]) -> list[str]:
         return tags if self.scheme == "none" else schemes.convert(tags, self.scheme)
@@ -181,24 +178,27 @@ class TagTask(Task):
             types = {span.type for s in train for span in schemes.spans(s.tags)}
             self.tags = Vocab(schemes.tag_inventory(sorted(types), self.scheme), specials=())
 
-    def _encode(self, sentences: list[Sentence], split: str | None) -> EncodedSplit:
-        """Tensors of ``sentences``; with ``split``, gold tags the model cannot produce are
-        an error naming the file and line (without, tags are not encoded)."""
+    def _encode(self, sentences: list[Sentence], split: str | None, source="") -> EncodedSplit:
+        """Tensors of ``sentences`` (read from ``source``), long ones cut into pieces; with
+        ``split``, gold tags the model cannot produce are an error naming the file and line
+        (without, tags are not encoded)."""
         cfg, ids = self.config.data, None
+        if self.scheme != "none":  # a tag of another file that no span scheme can encode
+            schemes.require_span_tags(sentences, source, self.scheme)
+        sentences, counts = self._cut(sentences, source)
         if split is not None:
             ids = []
             for s in sentences:
                 tags = self._model_tags(s.tags)
                 unknown = [i for i, t in enumerate(tags) if t not in self.tags]
                 if unknown:
-                    path = getattr(cfg, split)
                     raise DataError(
-                        f"{path}, line {s.line_numbers[unknown[0]]}: tag {s.tags[unknown[0]]!r} "
+                        f"{source}, line {s.line_numbers[unknown[0]]}: tag {s.tags[unknown[0]]!r} "
                         f"never occurs in the training data, so the model cannot learn it"
                     )
                 ids.append([self.tags.stoi[t] for t in tags])
         numbers = {d: k for k, d in enumerate(dict.fromkeys(s.document for s in sentences))}
-        return encode_split(
+        encoded = encode_split(
             [s.tokens for s in sentences],
             ids,
             self.words,
@@ -208,6 +208,19 @@ class TagTask(Task):
             max_word_length=cfg.max_word_length,
             documents=[numbers[s.document] for s in sentences],
         )
+        encoded.pieces = counts if len(sentences) > len(counts) else None
+        return encoded
+
+    def _cut(self, sentences: list[Sentence], source) -> tuple[list[Sentence], list[int]]:
+        """:func:`~rnnkit.data.conll.cut_long` at ``data.max_length``, saying how many."""
+        max_length = self.config.data.max_length
+        pieces, counts = conll.cut_long(sentences, max_length)
+        if len(pieces) > len(sentences):
+            note(
+                f"tag: cut {sum(n > 1 for n in counts)} sentence(s) of {source or 'the input'} "
+                f"longer than data.max_length = {max_length} tokens into pieces"
+            )
+        return pieces, counts
 
     def save_artifacts(self, run_dir: Path) -> None:
         self.words.save(run_dir / "words.json")
@@ -286,6 +299,8 @@ class TagTask(Task):
             for row, sentence, length in zip(best, index.tolist(), batch.lengths.tolist()):
                 predicted[sentence] = self.tags.decode(row[:length])
             total += float(loss) * len(index) if with_loss else 0.0
+        if split.pieces is not None:
+            predicted = conll.join_pieces(predicted, split.pieces)
         return predicted, total / len(split)
 
     def _score(self, sentences: list[Sentence], predicted: list[list[str]]) -> Scores:
@@ -304,7 +319,7 @@ class TagTask(Task):
     def evaluate_path(self, model, path: str) -> dict:
         """f1, precision, recall (entities, conlleval rules) and token accuracy, in percent."""
         sentences = self._read(path)
-        predicted, _ = self._run(model, self._encode(sentences, None), with_loss=False)
+        predicted, _ = self._run(model, self._encode(sentences, None, path), with_loss=False)
         return self._score(sentences, predicted).as_dict()
 
     def _predicted(self, model, split: str) -> list[list[str]]:
