@@ -40,6 +40,19 @@ class SeriesScaler:
         locs, scales = [], []
         for i, x in enumerate(series):
             x = self._forward(x, i)
+            loc, scale = self._fit_one(x)
+            if not np.isfinite([loc, scale]).all():
+                raise DataError(
+                    f"series {i} cannot be scaled ({self.kind}): its values reach "
+                    f"{float(np.abs(x).max(initial=0)):g}, too large for float64 arithmetic"
+                )
+            locs.append(loc)
+            scales.append(scale if scale > 0 else 1.0)
+        self.loc, self.scale = np.array(locs, dtype=np.float64), np.array(scales, dtype=np.float64)
+        return self
+
+    def _fit_one(self, x: np.ndarray) -> tuple[float, float]:
+        with np.errstate(over="ignore", invalid="ignore"):
             if self.kind == "standard":
                 loc, scale = x.mean(), x.std()
             elif self.kind == "minmax":
@@ -51,10 +64,7 @@ class SeriesScaler:
                 loc, scale = 0.0, np.abs(x).mean()
             else:
                 loc, scale = 0.0, 1.0
-            locs.append(loc)
-            scales.append(scale if scale > 0 else 1.0)
-        self.loc, self.scale = np.array(locs, dtype=np.float64), np.array(scales, dtype=np.float64)
-        return self
+        return loc, scale
 
     def _check(self, i: int) -> None:
         if i >= len(self.loc):
