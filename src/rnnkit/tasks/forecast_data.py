@@ -18,14 +18,16 @@ from __future__ import annotations
 import dataclasses
 import math
 from dataclasses import dataclass, field
+from typing import ClassVar
 
 import numpy as np
 import torch
 
-from rnnkit.config import DataConfig, TrainConfig
+from rnnkit.config import NON_NEGATIVE, POSITIVE, DataConfig, Range, TrainConfig
 from rnnkit.data.calendar import calendar, calendar_names, series_features
-from rnnkit.data.scaling import SeriesScaler
-from rnnkit.data.series import SeriesSet, check_lengths
+from rnnkit.data.csvseries import DECIMALS
+from rnnkit.data.scaling import SCALERS, SeriesScaler
+from rnnkit.data.series import FILLS, SeriesSet, check_lengths, to_series
 from rnnkit.data.windows import FlatSeries, WindowIndex, split_windows
 from rnnkit.errors import ConfigError, DataError
 from rnnkit.models.forecasting import ForecastModel
@@ -44,12 +46,20 @@ class ForecastData(DataConfig):
     validation_size: int = -1  # points before the test part for validation (-1 = horizon)
     scaler: str = "standard"  # per-series: standard | minmax | robust | meanabs | none
     log: bool = False  # scale log(x) instead of x (positive data; relative errors, as sMAPE)
-    fill: str = ""  # missing values: "" = error | interpolate | ffill
+    fill: str = ""  # missing values (empty cells): "" = error | interpolate | ffill
+    decimal: str = "."  # decimal mark of the CSV files: "." | "," (then ";" or tab separated)
     skip_short: bool = False  # drop (with a warning) series too short for L + H, else error
     calendar: bool = False  # add calendar features (hour, weekday, month...) as known inputs
     max_train_windows: int = 0  # keep only the most recent N windows per series (0 = all)
     known_covariates: list[str] = field(default_factory=list)  # columns known in the future
     past_covariates: list[str] = field(default_factory=list)  # columns known only up to now
+
+    choices: ClassVar[dict[str, tuple]] = {"fill": FILLS, "scaler": SCALERS, "decimal": DECIMALS}
+    ranges: ClassVar[dict[str, Range]] = {
+        **dict.fromkeys(("horizon", "stride"), POSITIVE),
+        **dict.fromkeys(("input_length", "season", "max_train_windows"), NON_NEGATIVE),
+        **dict.fromkeys(("test_size", "validation_size"), Range(-1)),  # -1: automatic
+    }
 
 
 @dataclass
@@ -60,6 +70,12 @@ class ForecastTrain(TrainConfig):
     schedule: str = "cosine"  # decay over the whole budget...
     min_lr: float = 1e-5  # ...to lr / 100
     default_epochs = 20  # passes over the training windows when neither budget is set
+
+
+def read_series(data, section: ForecastData) -> SeriesSet:
+    """``data`` (a DataFrame, a CSV path, ``rnnkit:NAME`` or a SeriesSet) read with the
+    section's ``fill`` and ``decimal``."""
+    return to_series(data, section.fill, section.decimal)
 
 
 def resolve(
@@ -234,4 +250,4 @@ class Prepared:
         return fut.astype(np.float32)
 
 
-__all__ = ["ForecastData", "ForecastTrain", "Prepared", "resolve", "IN_MEMORY"]
+__all__ = ["ForecastData", "ForecastTrain", "Prepared", "read_series", "resolve", "IN_MEMORY"]

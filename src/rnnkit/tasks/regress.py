@@ -10,17 +10,19 @@ recurrent net with a per-step Linear (``"recurrent"``) or seed 003's FullyConnec
 from __future__ import annotations
 
 import json
+import math
 from dataclasses import dataclass
 from pathlib import Path
+from typing import ClassVar
 
 import numpy as np
 import pandas as pd
 import torch
 
 from rnnkit import datasets
-from rnnkit.config import DataConfig, ModelConfig
+from rnnkit.config import NON_NEGATIVE, POSITIVE, DataConfig, ModelConfig, Range
 from rnnkit.data.batching import IndexBatches
-from rnnkit.data.csvseries import numeric_column, read_csv
+from rnnkit.data.csvseries import DECIMALS, numeric_column, open_csv
 from rnnkit.errors import ConfigError, DataError
 from rnnkit.models import FullyConnected, SequenceRegressor
 from rnnkit.tasks.base import Task
@@ -33,6 +35,13 @@ class RegressData(DataConfig):
     window: int = 10  # W, days in each input window
     test_size: int = 365  # points held out at the end of the series for the test
     snapshot_every: int = 5  # epochs between prediction/label/input overlays (0 = none)
+    decimal: str = "."  # decimal mark of the CSV: "." | "," (then ";" or tab separated)
+
+    choices: ClassVar[dict[str, tuple]] = {"decimal": DECIMALS}
+    ranges: ClassVar[dict[str, Range]] = {
+        "window": POSITIVE,
+        **dict.fromkeys(("test_size", "snapshot_every"), NON_NEGATIVE),
+    }
 
 
 @dataclass
@@ -40,6 +49,8 @@ class RegressModel(ModelConfig):
     kind: str = "recurrent"  # recurrent (any cell, per-step Linear) | fc (FullyConnected)
     cell: str = "rnn"
     hidden_size: int = 2
+
+    choices: ClassVar[dict[str, tuple]] = {"kind": ("recurrent", "fc")}
 
 
 def windows(values: np.ndarray, window: int) -> tuple[torch.Tensor, torch.Tensor]:
@@ -61,7 +72,8 @@ class WindowRegressionTask(Task):
                 f"model.kind must be recurrent or fc, received {self.config.model.kind!r}"
             )
         path = datasets.resolve(cfg.train, "daily-min-temperatures")
-        self.column, values = numeric_column(read_csv(path), cfg.column, path)
+        frame, source = open_csv(path, cfg.decimal)
+        self.column, values = numeric_column(frame, cfg.column, source)
         n_test = cfg.test_size
         if len(values) - n_test < 3 * (cfg.window + 1):
             raise DataError(
@@ -90,7 +102,8 @@ class WindowRegressionTask(Task):
 
     def evaluate_path(self, model, path: str) -> dict:
         """Window MSE (scaled) and next-day RMSE over every window of a CSV file."""
-        column, values = numeric_column(read_csv(path), self.config.data.column, path)
+        frame, source = open_csv(path, self.config.data.decimal)
+        column, values = numeric_column(frame, self.config.data.column, source)
         if len(values) <= self.config.data.window:
             raise DataError(
                 f"{path} has {len(values)} values; the window needs at least "
@@ -116,6 +129,11 @@ class WindowRegressionTask(Task):
                 values = [float(v) for v in line.replace(",", " ").split()]
             except ValueError:
                 raise DataError(f"input line {number} is not a list of numbers: {line!r}") from None
+            bad = [v for v in line.replace(",", " ").split() if not math.isfinite(float(v))]
+            if bad:
+                raise DataError(
+                    f"input line {number} has a value that is not a finite number: {bad[0]!r}"
+                )
             if len(values) < w:
                 raise DataError(
                     f"input line {number} has {len(values)} values; the model reads windows of {w}"
