@@ -44,9 +44,8 @@ else:  # pragma: no cover
 
 @dataclass(frozen=True)
 class Range:
-    """The values a numeric field may take, ``low`` to ``high`` (None: no bound), ends closed
-    unless open. A section lists them in its class attribute ``ranges`` (its string choices
-    in ``choices``); :func:`validate` checks both."""
+    """The values a numeric field may take (``high`` None: no bound; ends closed unless open).
+    Sections list them in a class attribute ``ranges``, string choices in ``choices``."""
 
     low: int
     high: int | None = None
@@ -185,12 +184,18 @@ class Config:
 
 
 SECTIONS = ("data", "model", "train")
+NEWLINE = b"\n"
 TOP_LEVEL = ("task", "name")
 
 
 def _suggest(key: str, known) -> str:
     close = difflib.get_close_matches(key, list(known), n=1, cutoff=0.6)
     return f" (did you mean {close[0]!r}?)" if close else ""
+
+
+def _shown(name) -> str:
+    """A key or choice as is, quoted when it is not a plain word (the decimal mark ",")."""
+    return name if str(name).replace("_", "").isalnum() else repr(name)
 
 
 def _type_name(tp) -> str:
@@ -241,7 +246,7 @@ def build_section(cls, values: dict[str, Any], section: str):
     kwargs = {}
     for key, value in values.items():
         if key not in known:
-            raise ConfigError(f"unknown key {section}.{key}{_suggest(key, known)}")
+            raise ConfigError(f"unknown key {section}.{_shown(key)}{_suggest(key, known)}")
         kwargs[key] = _coerce(f"{section}.{key}", value, hints[key])
     return cls(**kwargs)
 
@@ -310,7 +315,7 @@ def config_from_dict(raw: dict[str, Any]) -> Config:
     """Build a :class:`Config`; the task decides the section classes (see :func:`register_task`)."""
     for key in raw:
         if key not in SECTIONS + TOP_LEVEL:
-            raise ConfigError(f"unknown key {key}{_suggest(key, SECTIONS + TOP_LEVEL)}")
+            raise ConfigError(f"unknown key {_shown(key)}{_suggest(key, SECTIONS + TOP_LEVEL)}")
     task = raw.get("task")
     classes = task_sections(task)
     name = _coerce("name", raw.get("name", ""), str)
@@ -330,10 +335,13 @@ def load_config(path: str | Path, overrides: list[str] | None = None) -> Config:
     path = Path(path)
     if not path.is_file():
         raise ConfigError(f"config file not found: {path}")
+    data = path.read_bytes()
     try:
-        raw = tomllib.loads(path.read_text(encoding="utf-8"))
+        raw = tomllib.loads(data.decode("utf-8"))
     except UnicodeDecodeError as err:
-        raise ConfigError(f"{path} is not UTF-8 text (byte {err.start})") from None
+        at, line = err.start, data.count(NEWLINE, 0, err.start) + 1
+        where = f"line {line}, column {at - data.rfind(NEWLINE, 0, at)}"
+        raise ConfigError(f"{path} is not UTF-8 text: byte 0x{data[at]:02x} on {where}") from None
     except tomllib.TOMLDecodeError as err:
         raise ConfigError(f"{path} is not valid TOML: {err}") from None
     return config_from_dict(apply_overrides(raw, overrides or []))
@@ -345,10 +353,6 @@ def _rules(cls, kind: str) -> dict:
     for klass in reversed(cls.__mro__):
         merged.update(vars(klass).get(kind, {}))
     return merged
-
-
-def _shown(choice) -> str:  # repr for punctuation such as the decimal marks "." and ","
-    return choice if str(choice).replace("_", "").isalnum() else repr(choice)
 
 
 def _check_section(section: str, values) -> None:

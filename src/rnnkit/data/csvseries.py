@@ -73,6 +73,13 @@ class Source:
         """Re-read the file up to the wanted data rows (only when a message needs them):
         ``{row: (first line of the row, header fields, row fields)}``."""
         found: dict[int, tuple[int, list[str], list[str]]] = {}
+        try:
+            self._read_rows(rows, found)
+        except (csv.Error, OSError, UnicodeDecodeError):  # the rows found so far will do
+            pass
+        return found
+
+    def _read_rows(self, rows: set[int], found: dict) -> None:
         with open(self.path, encoding="utf-8-sig", newline="") as fh:
             reader = csv.reader(fh, delimiter=self.sep)
             header, row, line = None, -1, 1
@@ -87,8 +94,7 @@ class Source:
                 if row in rows:
                     found[row] = (start, header, fields)
                     if len(found) == len(rows):
-                        break
-        return found
+                        return
 
 
 FRAME = Source()  # the rows of a frame in memory: "data row N"
@@ -113,20 +119,36 @@ def _refuse_binary(path: Path, head: bytes) -> None:
 
 def sniff(path: Path, decimal: str = ".") -> str:
     """The separator of the file ``path``, from its header line; refuses empty and binary
-    files from the first bytes alone."""
+    files, and a header that names a column twice, from the first bytes alone."""
     with open(path, "rb") as fh:
         head = fh.read(SNIFF_BYTES)
     if not head.strip():
         raise DataError(f"{path} is empty")
     _refuse_binary(path, head)
-    header = head.split(b"\n", 1)[0].decode("utf-8", errors="replace")
+    first_line = next(line for line in head.splitlines() if line.strip())  # pandas skips blanks
+    header = first_line.decode("utf-8", errors="replace").lstrip("\ufeff")
     counts = {sep: header.count(sep) for sep in SEPARATORS}
+    if decimal == ",":  # a comma is the decimal mark, so it cannot separate the fields
+        counts[","] = -1 if counts[","] == 0 else counts[","]
+        counts[";"] += 0.5  # ";" when there is no separator at all (one column)
     sep = max(SEPARATORS, key=lambda s: (counts[s], s == ","))
     if decimal == "," and sep == ",":
         raise DataError(
             f"{path}: decimal=',' needs a file separated by ';' or tabs, but its header "
             f"line is separated by commas"
         )
+    try:
+        names = next(csv.reader([header], delimiter=sep), [])
+    except csv.Error:  # a quoted header name with a line break: leave it to pandas
+        names = []
+    seen: dict[str, int] = {}
+    for number, name in enumerate(names, 1):
+        if name and name in seen:
+            raise DataError(
+                f"{path}: the header names column {name!r} twice (columns {seen[name]} and "
+                f"{number}); each column needs its own name"
+            )
+        seen[name] = number
     return sep
 
 

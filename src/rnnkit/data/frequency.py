@@ -7,6 +7,8 @@ import warnings
 import numpy as np
 import pandas as pd
 
+from rnnkit.errors import DataError
+
 # pandas frequency prefix -> seasonal period (m)
 SEASONS = {
     "h": 24,
@@ -59,13 +61,24 @@ def detect_freq(stamps: pd.DatetimeIndex) -> str | None:
     return pd.tseries.frequencies.to_offset(step).freqstr
 
 
-def regularise(stamps: pd.DatetimeIndex, freq: str | None, columns: dict[str, np.ndarray]):
+def regularise(
+    stamps: pd.DatetimeIndex, freq: str | None, columns: dict[str, np.ndarray], where: str = ""
+):
     """Reindex onto the full range of ``freq`` so that missing timestamps become NaN values.
 
-    Returns the new timestamps and columns (unchanged when nothing is missing).
+    Returns the new timestamps and columns (unchanged when nothing is missing). ``stamps``
+    are increasing. A gap so long that the range would be more than 20 times the rows is a
+    DataError (``where`` starts its message): it is not missing data that fill could invent.
     """
     if freq is None or len(stamps) < 3:
         return stamps, columns
+    steps = np.diff(stamps.asi8)
+    if (stamps.asi8[-1] - stamps.asi8[0]) / steps.min() > 20 * len(stamps) + 1000:
+        i = int(np.argmax(steps))
+        raise DataError(
+            f"{where}the timestamps jump from {stamps[i]} to {stamps[i + 1]}, far more than "
+            f"the usual step ({freq}): a regular series would miss too many values to fill"
+        )
     full = pd.date_range(stamps[0], stamps[-1], freq=freq)
     if len(full) == len(stamps) and (full == stamps).all():
         return stamps, columns

@@ -25,6 +25,7 @@ with a warning (:mod:`rnnkit.data.timeorder`).
 
 from __future__ import annotations
 
+import datetime
 import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -165,7 +166,10 @@ def _date_column(frame: pd.DataFrame) -> str | None:
     if col is not None:
         return col
     for col in frame.columns:
-        if frame[col].dtype == object:
+        if pd.api.types.is_datetime64_any_dtype(frame[col].dtype):
+            return col
+        texts = frame[col].head(20).dropna().map(lambda v: isinstance(v, str | datetime.date))
+        if frame[col].dtype == object and texts.all():
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore")
                 try:
@@ -191,7 +195,7 @@ def from_wide(frame: pd.DataFrame, fill: str = "", source: Source = FRAME) -> Se
         stamps, raw = stamps[order], {k: v[order] for k, v in raw.items()}
     freq = detect_freq(stamps) if stamps is not None else None
     if stamps is not None:
-        stamps, raw = regularise(stamps, freq, raw)
+        stamps, raw = regularise(stamps, freq, raw, source.prefix)
     values = [_fill(v, sid, fill, source) for sid, v in raw.items()]
     return SeriesSet(list(raw), values, [stamps] * len(raw), freq)
 
@@ -227,7 +231,7 @@ def from_long(frame: pd.DataFrame, fill: str = "", source: Source = FRAME) -> Se
         ts = pd.DatetimeIndex(group[time_col]) if time_col is not None else None
         if ts is not None:
             freq = freq or detect_freq(ts)
-            ts, cols = regularise(ts, freq, cols)
+            ts, cols = regularise(ts, freq, cols, f"{source.prefix}series {str(sid)!r}: ")
         ids.append(str(sid))
         stamps.append(ts)
         values.append(_fill(cols[value_col], str(sid), fill, source))

@@ -22,6 +22,14 @@ from rnnkit.errors import DataError
 
 def parse_dates(raw: pd.Series, source: Source = FRAME) -> pd.DatetimeIndex:
     """The column ``raw`` as timestamps; a value that is not a date is refused by line."""
+    if raw.dtype == object:  # a number among dates would be read as nanoseconds since 1970
+        number = raw.map(lambda v: isinstance(v, int | float) and not pd.isna(v)).to_numpy()
+        if number.any():
+            row = int(np.argmax(number))
+            raise DataError(
+                f"{source.prefix}column {raw.name!r} has a value that is not a date: "
+                f"{raw.iloc[row]!r} on {source.place(row)}"
+            )
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         try:
@@ -31,6 +39,9 @@ def parse_dates(raw: pd.Series, source: Source = FRAME) -> pd.DatetimeIndex:
                 f"{source.prefix}column {raw.name!r} does not hold comparable dates: "
                 f"{' '.join(str(err).split())}"
             ) from None
+    if raw.isna().any():
+        row = int(np.argmax(raw.isna().to_numpy()))
+        raise DataError(f"{source.prefix}column {raw.name!r} is empty on {source.place(row)}")
     if stamps.isna().any():
         row = int(np.argmax(stamps.isna().to_numpy()))
         raise DataError(
