@@ -177,3 +177,16 @@ def test_m4_repeated_series_id(tmp_path):
     path.write_text('"V1","V2","V3"\n"H1","1","2"\n"H2","4","5"\n"H1","7","8"\n')
     with raises(f"{path}: series 'H1' appears twice, again on line 4"):
         read(path)
+
+
+def test_a_datetime_column_of_any_name_is_the_time_axis_and_interleaved_long_rows_are_fine():
+    frame = pd.DataFrame({"when": pd.date_range("2020-01-01", periods=30, freq="D")})
+    frame["a"] = np.arange(30.0)
+    series = read_frame(frame)
+    assert series.ids == ["a"] and series.freq == "D"  # not a series of nanoseconds
+    days = pd.date_range("2020-01-01", periods=10, freq="D")
+    rows = [(sid, day, 1.0) for day in days for sid in "ab"]  # by time, then id
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # each series is in order: nothing to say
+        long = read_frame(pd.DataFrame(rows, columns=["id", "timestamp", "value"]))
+    assert long.ids == ["a", "b"] and long.lengths == [10, 10]

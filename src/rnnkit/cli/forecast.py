@@ -56,7 +56,8 @@ def _common(p) -> None:
     p.add_argument(
         "--fill",
         choices=["interpolate", "ffill"],
-        help="fill missing values instead of refusing them (default: an error)",
+        help="fill missing values (empty cells, missing timestamps) instead of refusing them "
+        "(default: an error); infinite values are always refused",
     )
     p.add_argument(
         "--log",

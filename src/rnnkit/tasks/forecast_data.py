@@ -46,7 +46,7 @@ class ForecastData(DataConfig):
     validation_size: int = -1  # points before the test part for validation (-1 = horizon)
     scaler: str = "standard"  # per-series: standard | minmax | robust | meanabs | none
     log: bool = False  # scale log(x) instead of x (positive data; relative errors, as sMAPE)
-    fill: str = ""  # missing values (empty cells): "" = error | interpolate | ffill
+    fill: str = ""  # missing values (empty cells): "" = error | interpolate | ffill (never inf)
     decimal: str = "."  # decimal mark of the CSV files: "." | "," (then ";" or tab separated)
     skip_short: bool = False  # drop (with a warning) series too short for L + H, else error
     calendar: bool = False  # add calendar features (hour, weekday, month...) as known inputs
