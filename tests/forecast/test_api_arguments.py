@@ -136,3 +136,15 @@ def test_evaluate_a_constant_series_gives_nan_with_warnings(naive):
         "OWA is undefined (MASE is undefined; Naive2's MASE is undefined; Naive2's sMAPE is 0); "
         "reported as NaN",
     ]
+
+
+def test_an_unknown_cell_is_a_bad_cell_not_a_bad_kind():
+    from rnnkit.models.forecasting import ForecastModel, build_forecaster
+
+    for kind in ("segrnn", "direct", "stateful", "autoregressive"):
+        with raises(
+            ConfigError, "model.cell must be one of rnn, lstm, gru, jordan, received 'tcn'"
+        ):
+            build_forecaster(ForecastModel(kind=kind, cell="tcn"), 24, 12)
+    with raises(ConfigError, "model.cell must be one of rnn, lstm, gru, jordan, received 'tcn'"):
+        Forecaster("direct", horizon=6, net=ForecastModel(cell="tcn"))
