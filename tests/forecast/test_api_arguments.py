@@ -148,3 +148,24 @@ def test_an_unknown_cell_is_a_bad_cell_not_a_bad_kind():
             build_forecaster(ForecastModel(kind=kind, cell="tcn"), 24, 12)
     with raises(ConfigError, "model.cell must be one of rnn, lstm, gru, jordan, received 'tcn'"):
         Forecaster("direct", horizon=6, net=ForecastModel(cell="tcn"))
+
+
+def test_values_too_large_for_the_arithmetic_are_refused_before_training():
+    """Finite but huge: the scaler's float64 overflows, or float32 after scaler 'none'."""
+    from rnnkit.forecast import ForecastData
+
+    frame = monthly()
+    frame["sales"] *= 1e40
+    with raises(
+        DataError,
+        "series 'sales' has the value 1e+42 at position 0, too large for the networks' "
+        "float32 after scaling (data.scaler = 'none')",
+    ):
+        Forecaster("mlp", horizon=6, epochs=1, data=ForecastData(scaler="none")).fit(frame)
+    frame["sales"] *= 1e250
+    with raises(
+        DataError,
+        "series 'sales' cannot be scaled (standard): its values reach 1.1999e+292, too large for "
+        "float64 arithmetic",
+    ):
+        Forecaster("mlp", horizon=6, epochs=1).fit(frame)

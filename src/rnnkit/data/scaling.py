@@ -35,15 +35,17 @@ class SeriesScaler:
         self.loc: np.ndarray = np.zeros(0)
         self.scale: np.ndarray = np.ones(0)
 
-    def fit(self, series: Sequence[np.ndarray]) -> SeriesScaler:
-        """Fit one ``(loc, scale)`` per series from the given rows, each ``(n_i,)``."""
+    def fit(self, series: Sequence[np.ndarray], ids: Sequence[str] = ()) -> SeriesScaler:
+        """Fit one ``(loc, scale)`` per series from the given rows, each ``(n_i,)``; ``ids``
+        name the series in errors (default: their positions)."""
         locs, scales = [], []
         for i, x in enumerate(series):
             x = self._forward(x, i)
             loc, scale = self._fit_one(x)
             if not np.isfinite([loc, scale]).all():
+                name = ids[i] if len(ids) else i
                 raise DataError(
-                    f"series {i} cannot be scaled ({self.kind}): its values reach "
+                    f"series {name!r} cannot be scaled ({self.kind}): its values reach "
                     f"{float(np.abs(x).max(initial=0)):g}, too large for float64 arithmetic"
                 )
             locs.append(loc)

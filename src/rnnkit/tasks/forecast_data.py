@@ -145,6 +145,7 @@ class Prepared:
             self.scaler = SeriesScaler.from_state(state["scaler"])
             self.cov_loc, self.cov_scale = state["cov_loc"], state["cov_scale"]
         scaled = [self.scaler.transform(v, i) for i, v in enumerate(self.series.values)]
+        self._check_float32(scaled)
         self.flat = FlatSeries(scaled, self._features())
         self.windows = {}
         if needs_windows:
@@ -157,6 +158,17 @@ class Prepared:
                 data.stride,
                 data.max_train_windows,
             )
+
+    def _check_float32(self, scaled: list[np.ndarray]) -> None:
+        """The networks compute in float32: a scaled value beyond its range would be inf."""
+        limit = float(np.finfo(np.float32).max)
+        for sid, z, raw in zip(self.series.ids, scaled, self.series.values):
+            if not np.isfinite(z).all() or np.abs(z).max(initial=0) >= limit:
+                i = int(np.argmax(~np.isfinite(z) | (np.abs(z) >= limit)))
+                raise DataError(
+                    f"series {sid!r} has the value {raw[i]:g} at position {i}, too large for "
+                    f"the networks' float32 after scaling (data.scaler = {self.data.scaler!r})"
+                )
 
     def _features_setup(self) -> None:
         data = self.data
@@ -178,7 +190,8 @@ class Prepared:
         )
 
     def _fit_scaling(self, train_rows: list[np.ndarray], held: int) -> None:
-        self.scaler = SeriesScaler(self.data.scaler, self.data.log).fit(train_rows)
+        scaler = SeriesScaler(self.data.scaler, self.data.log)
+        self.scaler = scaler.fit(train_rows, self.series.ids)
         self.cov_loc, self.cov_scale = {}, {}
         for c in self.covariates:
             rows = np.concatenate([v[: len(v) - held] for v in self.series.covariates[c]])
