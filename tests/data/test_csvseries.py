@@ -210,3 +210,13 @@ def test_regress_column_reader_refuses_infinite_and_missing_values(tmp_path):
         numeric_column(frame, "", source)
     with raises(DataError, f"{path} has no column 'temp'; columns: Date, Temp"):
         numeric_column(frame, "temp", source)
+
+
+def test_regress_column_reader_refuses_values_beyond_float32(tmp_path):
+    path = tmp_path / "t.csv"
+    path.write_text("Date,Temp\n2000-01-01,1\n2000-01-02,1e39\n")
+    frame, source = open_csv(path)
+    with raises(
+        DataError, f"{path}: column 'Temp' has the value '1e39' on line 3, too large for float32"
+    ):
+        numeric_column(frame, "", source)

@@ -244,4 +244,12 @@ def numeric_column(frame: pd.DataFrame, column: str, source: Source) -> tuple[st
             f"{source.prefix}column {name!r} has {int(missing.sum())} missing values, "
             f"the first on {source.place(row)}"
         )
-    return str(name), values.astype(np.float32)
+    with np.errstate(over="ignore"):
+        single = values.astype(np.float32)
+    if not np.isfinite(single).all():
+        row = int(np.argmax(~np.isfinite(single)))
+        raise DataError(
+            f"{source.prefix}column {name!r} has the value {source.raw(row, name, values[row])!r} "
+            f"on {source.place(row)}, too large for float32"
+        )
+    return str(name), single
