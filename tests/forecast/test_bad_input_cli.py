@@ -248,7 +248,7 @@ def regress_run(capsys, tmp_path):
     return tmp_path / "reg"
 
 
-@pytest.mark.parametrize("text", ["inf", "-inf", "1e400", "nan"])
+@pytest.mark.parametrize("text", ["inf", "-inf", "1e400", "nan", "1e39"])
 def test_regress_predict_refuses_values_that_are_not_finite(capsys, monkeypatch, regress_run, text):
     import io
 
@@ -256,7 +256,8 @@ def test_regress_predict_refuses_values_that_are_not_finite(capsys, monkeypatch,
     code, out, err = run(capsys, "predict", regress_run, "--input", "-")
     assert (code, out) == (2, "")
     assert err == (
-        f"rnnkit predict: error: input line 1 has a value that is not a finite number: {text!r}"
+        f"rnnkit predict: error: input line 1 has a value that is not a finite float32 number: "
+        f"{text!r}"
     )
 
 

@@ -10,7 +10,6 @@ recurrent net with a per-step Linear (``"recurrent"``) or seed 003's FullyConnec
 from __future__ import annotations
 
 import json
-import math
 from dataclasses import dataclass
 from pathlib import Path
 from typing import ClassVar
@@ -26,6 +25,8 @@ from rnnkit.data.csvseries import DECIMALS, numeric_column, open_csv
 from rnnkit.errors import ConfigError, DataError
 from rnnkit.models import FullyConnected, SequenceRegressor
 from rnnkit.tasks.base import Task
+
+FLOAT32_MAX = float(np.finfo(np.float32).max)  # the model computes in float32
 
 
 @dataclass
@@ -129,10 +130,11 @@ class WindowRegressionTask(Task):
                 values = [float(v) for v in line.replace(",", " ").split()]
             except ValueError:
                 raise DataError(f"input line {number} is not a list of numbers: {line!r}") from None
-            bad = [v for v in line.replace(",", " ").split() if not math.isfinite(float(v))]
+            bad = [v for v in line.replace(",", " ").split() if not abs(float(v)) < FLOAT32_MAX]
             if bad:
                 raise DataError(
-                    f"input line {number} has a value that is not a finite number: {bad[0]!r}"
+                    f"input line {number} has a value that is not a finite float32 number: "
+                    f"{bad[0]!r}"
                 )
             if len(values) < w:
                 raise DataError(
