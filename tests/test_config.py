@@ -4,6 +4,7 @@ import re
 
 import pytest
 
+import rnnkit.tasks  # noqa: F401 - registers the tasks (this file may run alone)
 from rnnkit.config import apply_overrides, config_from_dict, load_config, parse_value, to_toml
 from rnnkit.errors import ConfigError
 
@@ -87,3 +88,81 @@ def test_overrides():
         apply_overrides({}, ["modle.cell=gru"])
     with raises("--set expects KEY=VALUE (e.g. model.hidden_size=128), received 'x'"):
         apply_overrides({}, ["x"])
+
+
+@pytest.mark.parametrize(
+    "section, key, value, message",
+    [
+        ("train", "lr", float("inf"), "train.lr must be a finite number, received inf"),
+        ("train", "lr", float("nan"), "train.lr must be a finite number, received nan"),
+        ("train", "lr", 10**400, "train.lr must be a finite number, received inf"),
+        ("train", "lr", 0.0, "train.lr must be positive, received 0.0"),
+        ("train", "weight_decay", -1e-4, "train.weight_decay must be >= 0, received -0.0001"),
+        ("train", "momentum", 1.0, "train.momentum must be in [0, 1), received 1.0"),
+        ("train", "clip_grad_norm", -1.0, "train.clip_grad_norm must be >= 0, received -1.0"),
+        ("train", "min_lr", float("-inf"), "train.min_lr must be a finite number, received -inf"),
+        (
+            "train",
+            "time_budget",
+            float("inf"),
+            "train.time_budget must be a finite number, received inf",
+        ),  # fmt: skip
+        ("train", "plateau_factor", 1.5, "train.plateau_factor must be in (0, 1), received 1.5"),
+        ("train", "seed", -1, "train.seed must be in [0, 9223372036854775807], received -1"),
+        ("train", "epochs", -2, "train.epochs must be >= 0, received -2"),
+        ("train", "log_every", 0, "train.log_every must be positive, received 0"),
+        ("model", "dropout", float("nan"), "model.dropout must be a finite number, received nan"),
+        ("model", "num_layers", 0, "model.num_layers must be positive, received 0"),
+        (
+            "data",
+            "validation_fraction",
+            1.0,
+            "data.validation_fraction must be in [0, 1), received 1.0",
+        ),  # fmt: skip
+        ("data", "examples", -5, "data.examples must be positive, received -5"),
+        ("data", "noise", -0.1, "data.noise must be >= 0, received -0.1"),
+    ],
+)
+def test_values_are_finite_and_in_range(section, key, value, message):
+    with raises(message):
+        config_from_dict({"task": "recall", section: {key: value}})
+
+
+def test_toml_inf_and_nan_literals_and_set_overrides_are_refused(tmp_path):
+    path = tmp_path / "c.toml"
+    path.write_text('task = "recall"\n[train]\nlr = inf\n')
+    with raises("train.lr must be a finite number, received inf"):
+        load_config(path)
+    path.write_text('task = "recall"\n')
+    with raises("train.lr must be a finite number, received nan"):
+        load_config(path, ["train.lr=nan"])
+    path.write_bytes(b'task = "recall"\nname = "\xff"\n')
+    with raises(f"{path} is not UTF-8 text: byte 0xff on line 2, column 9"):
+        load_config(path)
+
+
+def test_forecast_and_regress_sections_declare_their_ranges():
+    for raw, message in [
+        ({"data": {"horizon": 0}}, "data.horizon must be positive, received 0"),
+        ({"data": {"test_size": -2}}, "data.test_size must be >= -1, received -2"),
+        (
+            {"data": {"fill": "zero"}},
+            "data.fill must be one of '', none, interpolate, ffill, received 'zero'",
+        ),  # fmt: skip
+        ({"data": {"decimal": ";"}}, "data.decimal must be one of '.', ',', received ';'"),
+        (
+            {"model": {"loss": "huber"}},
+            "model.loss must be one of mse, mae, quantile, received 'huber'",
+        ),  # fmt: skip
+        ({"model": {"burn_in": -1}}, "model.burn_in must be >= 0, received -1"),
+    ]:
+        with raises(message):
+            config_from_dict({"task": "forecast", **raw})
+    with raises("data.window must be positive, received 0"):
+        config_from_dict({"task": "regress", "data": {"window": 0}})
+    with raises("model.kind must be one of recurrent, fc, received 'gru'"):
+        config_from_dict({"task": "regress", "model": {"kind": "gru"}})
+    with raises("data.segments must be positive, received -5"):
+        config_from_dict({"task": "sincos", "data": {"segments": -5}})
+    with raises("unknown key model.'hidden\\nsize' (did you mean 'hidden_size'?)"):
+        config_from_dict({"task": "sincos", "model": {"hidden\nsize": 3}})

@@ -25,6 +25,7 @@ import dataclasses
 import difflib
 import hashlib
 import json
+import math
 import sys
 import types
 import typing
@@ -41,6 +42,36 @@ else:  # pragma: no cover
     import tomli as tomllib
 
 
+@dataclass(frozen=True)
+class Range:
+    """The values a numeric field may take (``high`` None: no bound; ends closed unless open).
+    Sections list them in a class attribute ``ranges``, string choices in ``choices``."""
+
+    low: int
+    high: int | None = None
+    open_low: bool = False
+    open_high: bool = False
+
+    def __contains__(self, value) -> bool:
+        above = value > self.low if self.open_low else value >= self.low
+        below = self.high is None or (value < self.high if self.open_high else value <= self.high)
+        return above and below
+
+    def __str__(self) -> str:
+        if self.high is None:
+            if self.open_low:
+                return "positive" if self.low == 0 else f"> {self.low}"
+            return f">= {self.low}"
+        left, right = "(" if self.open_low else "[", ")" if self.open_high else "]"
+        return f"in {left}{self.low}, {self.high}{right}"
+
+
+POSITIVE = Range(0, open_low=True)
+NON_NEGATIVE = Range(0)
+FRACTION = Range(0, 1, open_high=True)  # [0, 1)
+OPEN_UNIT = Range(0, 1, open_low=True, open_high=True)  # (0, 1)
+
+
 @dataclass
 class DataConfig:
     """Where the data is and how to read it. Tasks add their own fields."""
@@ -50,6 +81,8 @@ class DataConfig:
     validation: str = ""  # path; "" = a seeded split of `validation_fraction` from train
     test: str = ""  # path of the test data ("" = none, or the task's own held-out part)
     validation_fraction: float = 0.1  # share of train held out when `validation` is empty
+
+    ranges: ClassVar[dict[str, Range]] = {"validation_fraction": FRACTION}
 
 
 CELLS = ("rnn", "lstm", "gru", "jordan")  # the recurrent cells every task can use
@@ -67,6 +100,13 @@ class ModelConfig:
     bidirectional: bool = False  # run a second layer right to left and concatenate
     dropout: float = 0.0  # between stacked layers (and before the head, where a task says)
     nonlinearity: str = "tanh"  # for cell = "rnn": tanh | relu
+
+    choices: ClassVar[dict[str, tuple]] = {
+        "cell": CELLS,
+        "backend": BACKENDS[1:],
+        "nonlinearity": ("tanh", "relu"),
+    }
+    ranges: ClassVar[dict] = {"hidden_size": POSITIVE, "num_layers": POSITIVE, "dropout": FRACTION}
 
     def __post_init__(self) -> None:
         if self.backend == "auto":  # torch.nn has no Jordan network: only rnnkit's loop runs it
@@ -103,6 +143,20 @@ class TrainConfig:
     num_threads: int = 0  # torch.set_num_threads (0 = torch's default)
 
     default_epochs: ClassVar[int] = 10  # the budget when neither epochs nor max_steps is set
+    choices: ClassVar[dict[str, tuple]] = {
+        "optimizer": ("sgd", "adam", "adamw"),
+        "schedule": ("constant", "cosine", "plateau"),
+        "precision": ("fp32", "bf16", "fp16"),
+    }
+    ranges: ClassVar[dict[str, Range]] = {
+        **dict.fromkeys(
+            "epochs max_steps time_budget warmup_steps plateau_patience".split(), NON_NEGATIVE
+        ),
+        **dict.fromkeys("eval_every early_stopping num_threads weight_decay".split(), NON_NEGATIVE),
+        **dict.fromkeys(("clip_grad_norm", "min_lr"), NON_NEGATIVE),
+        **dict.fromkeys(("batch_size", "lr", "log_every"), POSITIVE),
+        **{"momentum": FRACTION, "plateau_factor": OPEN_UNIT, "seed": Range(0, 2**63 - 1)},
+    }
 
     def __post_init__(self) -> None:
         # Lightning's and Keras' convention: max_steps alone bounds training
@@ -130,12 +184,18 @@ class Config:
 
 
 SECTIONS = ("data", "model", "train")
+NEWLINE = b"\n"
 TOP_LEVEL = ("task", "name")
 
 
 def _suggest(key: str, known) -> str:
     close = difflib.get_close_matches(key, list(known), n=1, cutoff=0.6)
     return f" (did you mean {close[0]!r}?)" if close else ""
+
+
+def _shown(name) -> str:
+    """A key or choice as is, quoted when it is not a plain word (the decimal mark ",")."""
+    return name if str(name).replace("_", "").isalnum() else repr(name)
 
 
 def _type_name(tp) -> str:
@@ -167,7 +227,8 @@ def _coerce(key: str, value: Any, tp) -> Any:
             return None
     elif tp is float:
         if isinstance(value, (int, float)) and not isinstance(value, bool):
-            return float(value)
+            big = isinstance(value, int) and abs(value) >= 2**1023  # float() would overflow
+            return (math.inf if value > 0 else -math.inf) if big else float(value)  # refused later
     elif tp is int:
         if isinstance(value, int) and not isinstance(value, bool):
             return value
@@ -185,7 +246,7 @@ def build_section(cls, values: dict[str, Any], section: str):
     kwargs = {}
     for key, value in values.items():
         if key not in known:
-            raise ConfigError(f"unknown key {section}.{key}{_suggest(key, known)}")
+            raise ConfigError(f"unknown key {section}.{_shown(key)}{_suggest(key, known)}")
         kwargs[key] = _coerce(f"{section}.{key}", value, hints[key])
     return cls(**kwargs)
 
@@ -254,7 +315,7 @@ def config_from_dict(raw: dict[str, Any]) -> Config:
     """Build a :class:`Config`; the task decides the section classes (see :func:`register_task`)."""
     for key in raw:
         if key not in SECTIONS + TOP_LEVEL:
-            raise ConfigError(f"unknown key {key}{_suggest(key, SECTIONS + TOP_LEVEL)}")
+            raise ConfigError(f"unknown key {_shown(key)}{_suggest(key, SECTIONS + TOP_LEVEL)}")
     task = raw.get("task")
     classes = task_sections(task)
     name = _coerce("name", raw.get("name", ""), str)
@@ -274,63 +335,52 @@ def load_config(path: str | Path, overrides: list[str] | None = None) -> Config:
     path = Path(path)
     if not path.is_file():
         raise ConfigError(f"config file not found: {path}")
+    data = path.read_bytes()
     try:
-        raw = tomllib.loads(path.read_text(encoding="utf-8"))
+        raw = tomllib.loads(data.decode("utf-8"))
+    except UnicodeDecodeError as err:
+        at, line = err.start, data.count(NEWLINE, 0, err.start) + 1
+        where = f"line {line}, column {at - data.rfind(NEWLINE, 0, at)}"
+        raise ConfigError(f"{path} is not UTF-8 text: byte 0x{data[at]:02x} on {where}") from None
     except tomllib.TOMLDecodeError as err:
         raise ConfigError(f"{path} is not valid TOML: {err}") from None
     return config_from_dict(apply_overrides(raw, overrides or []))
 
 
-CHOICES = {
-    "model.cell": CELLS,
-    "model.backend": BACKENDS[1:],
-    "model.nonlinearity": ("tanh", "relu"),
-    "train.optimizer": ("sgd", "adam", "adamw"),
-    "train.schedule": ("constant", "cosine", "plateau"),
-    "train.precision": ("fp32", "bf16", "fp16"),
-}
-
-POSITIVE = ("model.hidden_size", "model.num_layers", "train.batch_size", "train.log_every")
-NON_NEGATIVE = (
-    "train.epochs",
-    "train.max_steps",
-    "train.time_budget",
-    "train.eval_every",
-    "train.warmup_steps",
-    "train.early_stopping",
-    "train.weight_decay",
-    "train.clip_grad_norm",
-    "train.num_threads",
-    "train.momentum",
-)
+def _rules(cls, kind: str) -> dict:
+    """The ``choices`` or ``ranges`` of a section class, merged down its class hierarchy."""
+    merged: dict = {}
+    for klass in reversed(cls.__mro__):
+        merged.update(vars(klass).get(kind, {}))
+    return merged
 
 
-def _get(config: Config, dotted: str):
-    section, key = dotted.split(".")
-    return getattr(getattr(config, section), key, None)
+def _check_section(section: str, values) -> None:
+    """Finite floats, then the section's ``choices`` and ``ranges``."""
+    for f in dataclasses.fields(values):
+        value = getattr(values, f.name)
+        for item in value if isinstance(value, list) else [value]:
+            if isinstance(item, float) and not math.isfinite(item):
+                raise ConfigError(f"{section}.{f.name} must be a finite number, received {item}")
+    for key, choices in _rules(type(values), "choices").items():
+        value = getattr(values, key)
+        if value not in choices:
+            raise ConfigError(
+                f"{section}.{key} must be one of {', '.join(map(_shown, choices))}, received "
+                f"{value!r}" + _suggest(str(value), choices)
+            )
+    for key, allowed in _rules(type(values), "ranges").items():
+        value = getattr(values, key)
+        for item in value if isinstance(value, list) else [value]:
+            if item is not None and item not in allowed:
+                raise ConfigError(f"{section}.{key} must be {allowed}, received {item}")
 
 
 def validate(config: Config) -> None:
-    """Check value ranges and choices that the types alone do not catch."""
-    for dotted, choices in CHOICES.items():
-        value = _get(config, dotted)
-        if value is not None and value not in choices:
-            raise ConfigError(
-                f"{dotted} must be one of {', '.join(choices)}, received {value!r}"
-                + _suggest(str(value), choices)
-            )
-    for dotted in POSITIVE:
-        value = _get(config, dotted)
-        if value is not None and value <= 0:
-            raise ConfigError(f"{dotted} must be positive, received {value}")
-    for dotted in NON_NEGATIVE:
-        value = _get(config, dotted)
-        if value is not None and value < 0:
-            raise ConfigError(f"{dotted} must be >= 0, received {value}")
-    if not 0.0 <= config.model.dropout < 1.0:
-        raise ConfigError(f"model.dropout must be in [0, 1), received {config.model.dropout}")
-    if not config.train.lr > 0:
-        raise ConfigError(f"train.lr must be positive, received {config.train.lr}")
+    """Check what the types alone do not catch: finite numbers, each section's ``choices``
+    and ``ranges``, and settings that cannot work together."""
+    for section in SECTIONS:
+        _check_section(section, getattr(config, section))
     if config.train.epochs == 0 and config.train.max_steps == 0:
         raise ConfigError("set train.epochs or train.max_steps: both are 0, so nothing would train")
     if config.model.cell == "jordan" and config.model.backend == "native":

@@ -47,3 +47,18 @@ def test_forecast_by_name_refuses_unknown_baselines():
         baselines.forecast("nave", [np.ones(5)], 2)
     out = baselines.forecast("naive", [np.ones(5), np.arange(7.0)], 3)
     assert out.shape == (2, 3)
+
+
+def test_naive2_on_series_with_zeros_keeps_numpy_quiet():
+    """A seasonal series that falls to zero: the trend is 0 there and the ratios 0/0."""
+    import warnings
+
+    t = np.arange(120)
+    half = np.where(t < 60, 10 + 5 * np.sin(2 * np.pi * t / 12), 0.0)
+    zeros = np.zeros(48)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        np.testing.assert_array_equal(baselines.naive2(half, 6, 12), np.zeros(6))
+        np.testing.assert_array_equal(baselines.naive2(zeros, 6, 12), np.zeros(6))
+        spikes = np.tile([0.0] * 11 + [12.0], 6)  # seasonal; moving average never 0
+        assert np.isfinite(baselines.naive2(spikes, 12, 12)).all()

@@ -32,7 +32,13 @@ def test_long_frame_with_covariates_sorted_by_time():
             "temp": [0.3, 0.1, 1, 1.1, 0.2],
         }
     )
-    s = read_frame(frame)
+    with pytest.warns(UserWarning) as caught:
+        s = read_frame(frame)
+    assert [str(w.message) for w in caught] == [
+        "the timestamps in column 'timestamp' are not increasing within 1 series: 1 row is "
+        "earlier than the previous row of their series, the first on data row 2; sorted each "
+        "series by time"
+    ]
     assert s.ids == ["x", "y"]
     np.testing.assert_array_equal(s.values[0], [1.0, 2.0, 3.0])
     np.testing.assert_array_equal(s.covariates["temp"][0], [0.1, 0.2, 0.3])
@@ -71,7 +77,7 @@ def test_non_numeric_column_is_named_with_value_and_row(tmp_path):
     path.write_text("date,sales\n2024-01-01,3\n2024-01-02,abc\n")
     with pytest.raises(DataError) as err:
         read(path)
-    assert str(err.value) == f"{path}: column 'sales' is not numeric: 'abc' on data row 2"
+    assert str(err.value) == f"{path}: column 'sales' is not numeric: 'abc' on line 3"
 
 
 def test_too_short_series_are_named_or_skipped_with_a_warning():

@@ -42,3 +42,32 @@ def test_shape_mismatch_and_short_insample_are_named():
         fm.mae([1, 2], [1, 2, 3])
     with pytest.raises(ValueError, match="MASE needs more than m=4 in-sample points, received 3"):
         fm.mase_scale(np.ones(3), 4)
+
+
+def test_mase_of_a_constant_series_is_nan_with_a_warning_naming_it():
+    y = np.array([[5.0, 5.0], [2.0, 3.0]])
+    f = np.array([[5.0, 6.0], [2.0, 2.0]])
+    ins = [np.full(6, 5.0), np.arange(6.0)]
+    with pytest.warns(UserWarning) as caught:
+        value = fm.mase(y, f, ins, 1, ids=["flat", "ramp"])
+    assert np.isnan(value)
+    assert [str(w.message) for w in caught] == [
+        "MASE is undefined for 1 series whose in-sample values repeat exactly every m=1 steps "
+        "(a zero scale, e.g. a constant series): 'flat'; reported as NaN"
+    ]
+    # the defined series are untouched: the same number as before, alone
+    assert fm.mase(y[1:], f[1:], ins[1:], 1) == pytest.approx(0.5)
+
+
+@pytest.mark.parametrize(
+    "args, reasons",
+    [
+        ((1.0, 0.5, 0.0, 0.0), "Naive2's sMAPE is 0; Naive2's MASE is 0"),
+        ((1.0, float("nan"), 2.0, float("nan")), "MASE is undefined; Naive2's MASE is undefined"),
+        ((1.0, 0.5, 2.0, 0.0), "Naive2's MASE is 0"),
+    ],
+)
+def test_owa_is_nan_with_a_warning_when_undefined_never_a_zero_division(args, reasons):
+    with pytest.warns(UserWarning) as caught:
+        assert np.isnan(fm.owa(*args))
+    assert [str(w.message) for w in caught] == [f"OWA is undefined ({reasons}); reported as NaN"]

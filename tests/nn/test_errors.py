@@ -174,3 +174,31 @@ def test_unknown_kind_lists_the_known_ones():
 def test_pack_length_errors(lengths, text):
     with raises(ValueError, text):
         pack(torch.randn(5, 3, 2), lengths)
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+@pytest.mark.parametrize("layer", [RNN, LSTM, GRU])
+@pytest.mark.parametrize(
+    "shape, batch_first", [((0, 2, 3), False), ((0, 3), False), ((2, 0, 3), True)]
+)
+def test_a_sequence_of_length_0_raises_what_torch_nn_raises(backend, layer, shape, batch_first):
+    native = getattr(torch.nn, layer.__name__)(3, 4, batch_first=batch_first)
+    with pytest.raises(Exception) as expected:
+        native(torch.zeros(shape))
+    ours = layer(3, 4, batch_first=batch_first, backend=backend)
+    with pytest.raises(type(expected.value)) as got:
+        ours(torch.zeros(shape))
+    assert type(got.value) is type(expected.value) is RuntimeError
+    assert (
+        str(got.value)
+        == str(expected.value)
+        == ("Expected sequence length to be larger than 0 in RNN")
+    )
+
+
+def test_a_jordan_network_refuses_length_0_the_same_way():
+    from rnnkit.nn import Jordan
+
+    with raises(RuntimeError, "Expected sequence length to be larger than 0 in RNN"):
+        Jordan(3, 4, output_size=2)(torch.zeros(0, 2, 3))
+    assert Jordan(3, 4, output_size=2)(torch.zeros(5, 0, 3))[0].shape == (5, 0, 2)  # N = 0 is fine

@@ -126,3 +126,22 @@ def test_budget_values_are_checked(make, tiny, bad, message):
 
     with pytest.raises(ConfigError, match="^" + message.replace("(", r"\(").replace(")", r"\)")):
         make(tiny(**bad))
+
+
+class NoBatches(RecallTask):
+    """A trainable model over data that gives no batch at all."""
+
+    def steps_per_epoch(self, world=1):
+        return 0
+
+
+def test_a_run_that_would_train_zero_steps_is_an_error(tmp_path, make, tiny):
+    from rnnkit.errors import DataError
+
+    config, _ = make(tiny())
+    with pytest.raises(
+        DataError,
+        match=r"^task 'recall' has 0 training steps per epoch: the training data gives no "
+        r"batch, so nothing would train$",
+    ):
+        fit(NoBatches(config), config, tmp_path / "run")

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import copy
 import dataclasses
+import difflib
 import shutil
 import tempfile
 import weakref
@@ -25,13 +26,12 @@ from pathlib import Path
 import pandas as pd
 
 from rnnkit.config import CELLS, Config, config_from_dict
-from rnnkit.data.series import to_series
 from rnnkit.errors import ConfigError, RnnkitError, RunError
 from rnnkit.io import atomic_write_bytes
 from rnnkit.models.forecasting import KINDS, ForecastModel
 from rnnkit.tasks import forecast_eval
 from rnnkit.tasks.forecast import ForecastTask
-from rnnkit.tasks.forecast_data import IN_MEMORY, ForecastData, ForecastTrain
+from rnnkit.tasks.forecast_data import IN_MEMORY, ForecastData, ForecastTrain, read_series
 from rnnkit.tasks.runs import load_run
 from rnnkit.train import fit, read_metrics
 from rnnkit.train.folder import LOCK, PID, holds_run, open_run
@@ -71,9 +71,18 @@ class Forecaster:
         if model in CELLS:
             model, cell = "segrnn", cell or model
         if model not in KINDS:
-            raise ConfigError(f"model must be one of {', '.join(KINDS)}, received {model!r}")
+            close = difflib.get_close_matches(str(model), KINDS + CELLS, n=1)
+            raise ConfigError(
+                f"model must be one of {', '.join(KINDS)} (or a cell: {', '.join(CELLS)}), "
+                f"received {model!r}" + (f" (did you mean {close[0]!r}?)" if close else "")
+            )
         if not isinstance(horizon, int) or isinstance(horizon, bool) or horizon < 1:
             raise ConfigError(f"horizon must be a positive integer, received {horizon!r}")
+        if quantiles is not None and not isinstance(quantiles, (list, tuple)):
+            raise ConfigError(
+                f"quantiles must be a list of numbers in (0, 1), e.g. [0.1, 0.5, 0.9], "
+                f"received {quantiles!r}"
+            )
         raw = {
             "task": "forecast",
             "data": _fields(
@@ -105,9 +114,9 @@ class Forecaster:
         series). The run folder is ``out`` (default a temporary folder; see :meth:`save`)."""
         config = copy.deepcopy(self._settings)
         config.data = dataclasses.replace(config.data, train=_source(data), test=_source(test))
-        series, test_series = to_series(data, config.data.fill), None
+        series, test_series = read_series(data, config.data), None
         if test is not None:
-            test_series = to_series(test, config.data.fill)
+            test_series = read_series(test, config.data)
         if out is None:
             out = tempfile.mkdtemp(prefix="rnnkit-forecaster-")
             weakref.finalize(self, shutil.rmtree, out, True)

@@ -26,6 +26,7 @@ FLAGS = {
     "--season": ("data", "season", int, "seasonal period m (0 = from the timestamps, else 1)"),
     "--input-length": ("data", "input_length", int, "L, steps read (0 = 2 max(H, m))"),
     "--scaler": ("data", "scaler", str, "per-series scaling: standard, minmax, robust, meanabs"),
+    "--decimal": ("data", "decimal", str, "decimal mark of the CSV: . or , (then ; separated)"),
     "--cell": ("model", "cell", str, f"recurrent cell: {', '.join(CELLS)}"),
     "--hidden-size": ("model", "hidden_size", int, "hidden size of the network"),
     "--epochs": ("train", "epochs", int, "passes over the training windows"),
@@ -55,7 +56,8 @@ def _common(p) -> None:
     p.add_argument(
         "--fill",
         choices=["interpolate", "ffill"],
-        help="fill missing values instead of refusing them (default: an error)",
+        help="fill missing values (empty cells, missing timestamps) instead of refusing them "
+        "(default: an error); infinite values are always refused",
     )
     p.add_argument(
         "--log",
@@ -113,6 +115,7 @@ def register(sub) -> None:
     pr.add_argument("run", help="a forecast run folder")
     pr.add_argument("--data", help="history to forecast from (default: the run's own data)")
     pr.add_argument("--horizon", type=int, help="steps (default the trained H)")
+    pr.add_argument("--decimal", help="decimal mark of --data: . or , (default the run's)")
     pr.add_argument("--output", help="write the CSV to this file instead of stdout")
     pr.set_defaults(func=run_predict)
     c = fsub.add_parser(
@@ -194,6 +197,8 @@ def run_predict(args: argparse.Namespace) -> int:
     loaded = load_run(args.run)
     if loaded.config.task != "forecast":
         raise RunError(f"{args.run} is a {loaded.config.task!r} run, not a forecast run")
+    if args.decimal is not None:
+        loaded.task.config.data.decimal = args.decimal
     frame = loaded.task.predictor(loaded.model).predict(args.horizon, data=args.data)
     text = frame.to_csv(index=False)
     if args.output:

@@ -35,11 +35,26 @@ class SeriesScaler:
         self.loc: np.ndarray = np.zeros(0)
         self.scale: np.ndarray = np.ones(0)
 
-    def fit(self, series: Sequence[np.ndarray]) -> SeriesScaler:
-        """Fit one ``(loc, scale)`` per series from the given rows, each ``(n_i,)``."""
+    def fit(self, series: Sequence[np.ndarray], ids: Sequence[str] = ()) -> SeriesScaler:
+        """Fit one ``(loc, scale)`` per series from the given rows, each ``(n_i,)``; ``ids``
+        name the series in errors (default: their positions)."""
         locs, scales = [], []
         for i, x in enumerate(series):
             x = self._forward(x, i)
+            loc, scale = self._fit_one(x)
+            if not np.isfinite([loc, scale]).all():
+                name = ids[i] if len(ids) else i
+                raise DataError(
+                    f"series {name!r} cannot be scaled ({self.kind}): its values reach "
+                    f"{float(np.abs(x).max(initial=0)):g}, too large for float64 arithmetic"
+                )
+            locs.append(loc)
+            scales.append(scale if scale > 0 else 1.0)
+        self.loc, self.scale = np.array(locs, dtype=np.float64), np.array(scales, dtype=np.float64)
+        return self
+
+    def _fit_one(self, x: np.ndarray) -> tuple[float, float]:
+        with np.errstate(over="ignore", invalid="ignore"):
             if self.kind == "standard":
                 loc, scale = x.mean(), x.std()
             elif self.kind == "minmax":
@@ -51,10 +66,7 @@ class SeriesScaler:
                 loc, scale = 0.0, np.abs(x).mean()
             else:
                 loc, scale = 0.0, 1.0
-            locs.append(loc)
-            scales.append(scale if scale > 0 else 1.0)
-        self.loc, self.scale = np.array(locs, dtype=np.float64), np.array(scales, dtype=np.float64)
-        return self
+        return loc, scale
 
     def _check(self, i: int) -> None:
         if i >= len(self.loc):

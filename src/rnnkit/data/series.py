@@ -13,12 +13,19 @@ Formats recognised by :func:`read_frame` (and :func:`read` for files):
 * **wide**: an optional date column (``date``, ``Month``, ``ds``, ...; or any column whose
   values parse as dates) and one numeric column per series (ETT files are wide).
 
-Missing values are a :class:`~rnnkit.errors.DataError` naming the series, the count and the
-first position, unless ``fill="interpolate"`` (linear, ends held) or ``fill="ffill"``.
+Missing values (empty cells, ``NaN``, missing timestamps) are a
+:class:`~rnnkit.errors.DataError` naming the series, the count and the first position, unless
+``fill="interpolate"`` (linear, ends held) or ``fill="ffill"``. What no option lets through,
+each refused by file and line (or series and position): text in a value column (with a hint
+for decimal commas: ``decimal=","`` reads them), infinite values (``inf``, ``1e400``: a broken
+number, not a missing one, so ``fill`` does not apply), a timestamp repeated within a series,
+binary and non-UTF-8 files (:mod:`rnnkit.data.csvseries`). Rows out of time order are sorted
+with a warning (:mod:`rnnkit.data.timeorder`).
 """
 
 from __future__ import annotations
 
+import datetime
 import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -27,35 +34,15 @@ import numpy as np
 import pandas as pd
 
 from rnnkit import datasets
-from rnnkit.data.csvseries import read_csv
+from rnnkit.data.csvseries import FRAME, Source, column_values, open_csv
+from rnnkit.data.frequency import detect_freq, regularise, season_of
+from rnnkit.data.timeorder import check_time_order, parse_dates
 from rnnkit.errors import ConfigError, DataError
 
 ID_COLUMNS = ("id", "unique_id", "series", "series_id")
 TIME_COLUMNS = ("timestamp", "ds", "date", "time", "datetime", "month")
 VALUE_COLUMNS = ("value", "y", "target")
 FILLS = ("", "none", "interpolate", "ffill")
-
-# pandas frequency prefix -> seasonal period (m)
-SEASONS = {
-    "h": 24,
-    "min": 60,
-    "t": 60,
-    "s": 60,
-    "d": 7,
-    "b": 5,
-    "w": 52,
-    "m": 12,
-    "ms": 12,
-    "me": 12,
-    "q": 4,
-    "qs": 4,
-    "qe": 4,
-    "y": 1,
-    "ys": 1,
-    "ye": 1,
-    "a": 1,
-    "as": 1,
-}
 
 
 @dataclass
@@ -74,6 +61,9 @@ class SeriesSet:
             self.timestamps = [None] * len(self.ids)
         if len(self.ids) != len(self.values):
             raise DataError(f"{len(self.ids)} ids for {len(self.values)} series")
+        for name, arrays in [("", self.values), *self.covariates.items()]:
+            for sid, values in zip(self.ids, arrays):
+                _check_finite(values, f"{sid}/{name}" if name else sid)
 
     def __len__(self) -> int:
         return len(self.ids)
@@ -128,55 +118,28 @@ class SeriesSet:
         return pd.concat(parts, ignore_index=True)
 
 
-def season_of(freq: str | None, default: int = 1) -> int:
-    """Seasonal period for a pandas frequency string: ``"h" -> 24``, ``"MS" -> 12``..."""
-    if not freq:
-        return default
-    key = "".join(c for c in str(freq).lower().split("-")[0] if c.isalpha())
-    return SEASONS.get(key, default)
+def _check_finite(values: np.ndarray, sid) -> None:
+    """A series held in a SeriesSet is 1-D and finite (the readers filled or refused gaps)."""
+    values = np.asarray(values)
+    if values.ndim != 1 or values.dtype.kind not in "fiu":
+        raise DataError(
+            f"series {sid!r} must be a 1-D array of numbers, received {values.dtype} "
+            f"values of shape {values.shape}"
+        )
+    bad = ~np.isfinite(values)
+    if bad.any():
+        first = int(np.argmax(bad))
+        raise DataError(
+            f"series {sid!r} has a value that is not a finite number at position {first}: "
+            f"{float(values[first])}"
+        )
 
 
-def detect_freq(stamps: pd.DatetimeIndex) -> str | None:
-    """``pd.infer_freq`` on the timestamps, or the most common step when there are gaps."""
-    if len(stamps) < 3:
-        return None
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        freq = pd.infer_freq(stamps)
-    if freq is not None:
-        return getattr(freq, "freqstr", freq)
-    step = pd.Series(stamps).diff().dropna().mode()
-    if not len(step):
-        return None
-    step = step.iloc[0]
-    if step.days >= 28:  # months have unequal lengths
-        return "MS" if stamps[0].day == 1 else "ME"
-    for name, delta in (("W", "7D"), ("D", "1D"), ("h", "1h"), ("min", "1min"), ("s", "1s")):
-        if step == pd.Timedelta(delta):
-            return name
-    return pd.tseries.frequencies.to_offset(step).freqstr
-
-
-def regularise(stamps: pd.DatetimeIndex, freq: str | None, columns: dict[str, np.ndarray]):
-    """Reindex onto the full range of ``freq`` so that missing timestamps become NaN values.
-
-    Returns the new timestamps and columns (unchanged when nothing is missing).
-    """
-    if freq is None or len(stamps) < 3:
-        return stamps, columns
-    full = pd.date_range(stamps[0], stamps[-1], freq=freq)
-    if len(full) == len(stamps) and (full == stamps).all():
-        return stamps, columns
-    if not stamps.isin(full).all() or stamps.has_duplicates:
-        return stamps, columns  # irregular stamps: keep them as they are
-    frame = pd.DataFrame(columns, index=stamps).reindex(full)
-    return full, {k: frame[k].to_numpy(np.float64) for k in columns}
-
-
-def _fill(values: np.ndarray, sid: str, fill: str, where: str) -> np.ndarray:
+def _fill(values: np.ndarray, sid: str, fill: str, source: Source = FRAME) -> np.ndarray:
     missing = np.isnan(values)
     if not missing.any():
         return values
+    where = f" ({source.path})" if source.path is not None else ""
     if fill in ("", "none"):
         first = int(np.argmax(missing))
         raise DataError(
@@ -188,18 +151,6 @@ def _fill(values: np.ndarray, sid: str, fill: str, where: str) -> np.ndarray:
     s = pd.Series(values)
     s = s.interpolate(limit_direction="both") if fill == "interpolate" else s.ffill().bfill()
     return s.to_numpy(dtype=np.float64)
-
-
-def _numeric(frame: pd.DataFrame, column, where: str) -> np.ndarray:
-    raw = frame[column]
-    values = pd.to_numeric(raw, errors="coerce")
-    bad = values.isna() & raw.notna() & (raw.astype(str).str.strip() != "")
-    if bad.any():
-        row = int(np.argmax(bad.to_numpy()))
-        raise DataError(
-            f"{where}column {column!r} is not numeric: {raw.iloc[row]!r} on data row {row + 1}"
-        )
-    return values.to_numpy(dtype=np.float64)
 
 
 def _find(columns, names) -> str | None:
@@ -215,61 +166,63 @@ def _date_column(frame: pd.DataFrame) -> str | None:
     if col is not None:
         return col
     for col in frame.columns:
-        if frame[col].dtype == object:
+        if pd.api.types.is_datetime64_any_dtype(frame[col].dtype):
+            return col
+        texts = frame[col].head(20).dropna().map(lambda v: isinstance(v, str | datetime.date))
+        if frame[col].dtype == object and texts.all():
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore")
-                parsed = pd.to_datetime(frame[col].head(20), errors="coerce")
+                try:
+                    parsed = pd.to_datetime(frame[col].head(20), errors="coerce")
+                except (ValueError, TypeError, OverflowError):
+                    continue
             if parsed.notna().all():
                 return col
     return None
 
 
-def _parse_dates(raw: pd.Series, where: str) -> pd.DatetimeIndex:
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        stamps = pd.to_datetime(raw, errors="coerce")
-    if stamps.isna().any():
-        row = int(np.argmax(stamps.isna().to_numpy()))
-        raise DataError(
-            f"{where}column {raw.name!r} has a value that is not a date: "
-            f"{raw.iloc[row]!r} on data row {row + 1}"
-        )
-    return pd.DatetimeIndex(stamps)
-
-
-def from_wide(frame: pd.DataFrame, fill: str = "", where: str = "") -> SeriesSet:
-    """One series per numeric column; the date column (if any) gives the timestamps."""
+def from_wide(frame: pd.DataFrame, fill: str = "", source: Source = FRAME) -> SeriesSet:
+    """One series per numeric column; the date column (if any) gives the timestamps (rows
+    out of time order are sorted, with a warning; a repeated timestamp is an error)."""
     date = _date_column(frame)
-    stamps = _parse_dates(frame[date], where) if date is not None else None
+    stamps = parse_dates(frame[date], source) if date is not None else None
     columns = [c for c in frame.columns if c != date]
     if not columns:
-        raise DataError(f"{where}no value columns besides the date column {date!r}")
-    raw = {str(col): _numeric(frame, col, where) for col in columns}
+        raise DataError(f"{source.prefix}no value columns besides the date column {date!r}")
+    raw = {str(col): column_values(frame, col, source) for col in columns}
+    if stamps is not None and check_time_order(stamps, frame[date], source):
+        order = np.argsort(stamps.asi8, kind="stable")
+        stamps, raw = stamps[order], {k: v[order] for k, v in raw.items()}
     freq = detect_freq(stamps) if stamps is not None else None
     if stamps is not None:
-        stamps, raw = regularise(stamps, freq, raw)
-    context = f" ({where[:-2]})" if where else ""
-    values = [_fill(v, sid, fill, context) for sid, v in raw.items()]
+        stamps, raw = regularise(stamps, freq, raw, source.prefix)
+    values = [_fill(v, sid, fill, source) for sid, v in raw.items()]
     return SeriesSet(list(raw), values, [stamps] * len(raw), freq)
 
 
-def from_long(frame: pd.DataFrame, fill: str = "", where: str = "") -> SeriesSet:
-    """Long format: id, timestamp, value, then optional numeric covariate columns."""
+def from_long(frame: pd.DataFrame, fill: str = "", source: Source = FRAME) -> SeriesSet:
+    """Long format: id, timestamp, value, then optional numeric covariate columns. Each
+    series is sorted by time (with a warning when the file had it out of order); a timestamp
+    repeated within a series is an error."""
     id_col = _find(frame.columns, ID_COLUMNS)
     time_col = _find(frame.columns, TIME_COLUMNS)
     value_col = _find(frame.columns, VALUE_COLUMNS)
     if id_col is None or value_col is None:
         raise DataError(
-            f"{where}a long frame needs columns id and value, received "
+            f"{source.prefix}a long frame needs columns id and value, received "
             f"{', '.join(map(str, frame.columns))}"
         )
     covs = [c for c in frame.columns if c not in (id_col, time_col, value_col)]
-    frame = frame.copy()
-    frame[value_col] = _numeric(frame, value_col, where)
-    for c in covs:
-        frame[c] = _numeric(frame, c, where)
+    frame = frame.reset_index(drop=True)  # copies; the index is now the row in the source
+    if frame[id_col].isna().any():
+        row = int(np.argmax(frame[id_col].isna().to_numpy()))
+        raise DataError(f"{source.prefix}column {id_col!r} is empty on {source.place(row)}")
+    for c in [value_col, *covs]:
+        frame[c] = column_values(frame, c, source)
     if time_col is not None:
-        frame[time_col] = _parse_dates(frame[time_col], where)
+        stamps = parse_dates(frame[time_col], source)
+        check_time_order(stamps, frame[time_col], source, frame[id_col].to_numpy())
+        frame[time_col] = stamps
         frame = frame.sort_values([id_col, time_col], kind="stable")
     ids, values, stamps, cov = [], [], [], {c: [] for c in covs}
     freq = None
@@ -278,65 +231,79 @@ def from_long(frame: pd.DataFrame, fill: str = "", where: str = "") -> SeriesSet
         ts = pd.DatetimeIndex(group[time_col]) if time_col is not None else None
         if ts is not None:
             freq = freq or detect_freq(ts)
-            ts, cols = regularise(ts, freq, cols)
+            ts, cols = regularise(ts, freq, cols, f"{source.prefix}series {str(sid)!r}: ")
         ids.append(str(sid))
         stamps.append(ts)
-        values.append(_fill(cols[value_col], str(sid), fill, ""))
+        values.append(_fill(cols[value_col], str(sid), fill, source))
         for c in covs:
-            cov[c].append(_fill(cols[c], f"{sid}/{c}", fill, ""))
+            cov[c].append(_fill(cols[c], f"{sid}/{c}", fill, source))
+    if len(set(ids)) < len(ids):
+        raise DataError(f"{source.prefix}two ids in column {id_col!r} read as the same text")
     return SeriesSet(ids, values, stamps, freq, cov)
 
 
-def from_m4(frame: pd.DataFrame, where: str = "") -> SeriesSet:
+def from_m4(frame: pd.DataFrame, source: Source = FRAME) -> SeriesSet:
     """M4 layout: column 1 the ids, then values right-padded with empty cells."""
     ids = frame.iloc[:, 0].astype(str).tolist()
-    body = frame.iloc[:, 1:].apply(pd.to_numeric, errors="coerce").to_numpy(np.float64)
+    seen = pd.Series(ids).duplicated().to_numpy()
+    if seen.any():
+        row = int(np.argmax(seen))
+        raise DataError(
+            f"{source.prefix}series {ids[row]!r} appears twice, again on {source.place(row)}"
+        )
+    body = np.stack([column_values(frame, c, source) for c in frame.columns[1:]], 1)
     values = []
     for sid, row in zip(ids, body):
         present = ~np.isnan(row)
         n = int(present.sum())
         if n == 0:
-            raise DataError(f"{where}series {sid!r} has no values")
+            raise DataError(f"{source.prefix}series {sid!r} has no values")
         if not present[:n].all():
             first = int(np.argmin(present[:n]))
             raise DataError(
-                f"{where}series {sid!r} has {int((~present[:n]).sum())} missing "
+                f"{source.prefix}series {sid!r} has {int((~present[:n]).sum())} missing "
                 f"values, the first at position {first}"
             )
         values.append(row[:n])
     return SeriesSet(ids, values)
 
 
-def read_frame(frame: pd.DataFrame, fill: str = "", where: str = "") -> SeriesSet:
-    """A DataFrame in any recognised format (see the module docstring) -> :class:`SeriesSet`."""
+def read_frame(frame: pd.DataFrame, fill: str = "", source: Source = FRAME) -> SeriesSet:
+    """A DataFrame in any recognised format (see the module docstring) -> :class:`SeriesSet`.
+    ``source`` names the file the frame was read from in errors (default: a frame)."""
     if fill not in FILLS:
         raise ConfigError(f"fill must be one of interpolate, ffill or '', received {fill!r}")
     if not isinstance(frame, pd.DataFrame):
         raise DataError(f"expected a pandas DataFrame, received {type(frame).__name__}")
     if frame.empty:
-        raise DataError(f"{where}no data rows")
+        raise DataError(f"{source.prefix}no data rows")
+    if frame.columns.duplicated().any():
+        name = frame.columns[frame.columns.duplicated()][0]
+        raise DataError(f"{source.prefix}two columns are named {name!r}")
     cols = [str(c) for c in frame.columns]
     if cols[0] == "V1" and len(cols) > 1 and cols[1] == "V2":
-        return from_m4(frame, where)
+        return from_m4(frame, source)
     if _find(frame.columns, ID_COLUMNS) and _find(frame.columns, VALUE_COLUMNS):
-        return from_long(frame, fill, where)
-    return from_wide(frame, fill, where)
+        return from_long(frame, fill, source)
+    return from_wide(frame, fill, source)
 
 
-def read(path: str | Path, fill: str = "") -> SeriesSet:
+def read(path: str | Path, fill: str = "", decimal: str = ".") -> SeriesSet:
     """Read a CSV file in any recognised format (``rnnkit:NAME`` for a data set shipped in the
-    package, e.g. ``rnnkit:airpassengers``); errors name the file."""
+    package, e.g. ``rnnkit:airpassengers``); errors name the file and line. ``decimal=","``
+    reads a ``;``-separated file with decimal commas."""
     if str(path).startswith("rnnkit:"):
         path = datasets.resolve(str(path), "")
-    return read_frame(read_csv(path), fill, where=f"{path}: ")
+    frame, source = open_csv(path, decimal)
+    return read_frame(frame, fill, source)
 
 
-def to_series(data, fill: str = "") -> SeriesSet:
+def to_series(data, fill: str = "", decimal: str = ".") -> SeriesSet:
     """A :class:`SeriesSet` from a DataFrame, a CSV path (or ``rnnkit:NAME``) or a SeriesSet."""
     if isinstance(data, SeriesSet):
         return data
     if isinstance(data, (str, Path)):
-        return read(data, fill)
+        return read(data, fill, decimal)
     if isinstance(data, pd.DataFrame):
         return read_frame(data, fill)
     raise DataError(

@@ -13,10 +13,13 @@ then the mean over series). Values are plain floats.
 
 where ``x`` is the series' own training part (in-sample) and ``m`` the seasonal period.
 ``OWA = (sMAPE / sMAPE_Naive2 + MASE / MASE_Naive2) / 2`` with both sides averaged over series.
+Where a metric is undefined (MASE of a constant series, OWA when Naive2 is perfect) it is NaN,
+with a warning that says why; no metric raises on valid forecasts.
 """
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Sequence
 
 import numpy as np
@@ -82,10 +85,12 @@ def mase_scale(insample: np.ndarray, m: int) -> float:
     return float(np.abs(x[m:] - x[:-m]).mean())
 
 
-def mase(y, f, insample: Sequence[np.ndarray] | np.ndarray, m: int) -> float:
+def mase(y, f, insample: Sequence[np.ndarray] | np.ndarray, m: int, ids=None) -> float:
     """Mean absolute scaled error: each series' MAE divided by its :func:`mase_scale`.
 
-    A series whose in-sample seasonal differences are all 0 has an infinite MASE (as in M4).
+    A series whose in-sample seasonal differences are all 0 (a constant series) has no
+    scale: its MASE is undefined, so the mean is NaN, with a warning naming the series
+    (``ids``, default their positions).
 
     ``insample`` is one array for one series, or a sequence of S arrays (any lengths).
     """
@@ -98,12 +103,33 @@ def mase(y, f, insample: Sequence[np.ndarray] | np.ndarray, m: int) -> float:
             f"received {len(insample)} series"
         )
     scales = np.array([mase_scale(x, m) for x in insample])
-    with np.errstate(divide="ignore", invalid="ignore"):  # a series with a zero scale: inf
-        return float((np.abs(y - f).mean(axis=-1) / scales).mean())
+    per_series = np.full(len(scales), np.nan)
+    ok = scales > 0
+    per_series[ok] = np.abs(y - f).mean(axis=-1)[ok] / scales[ok]
+    if not ok.all():
+        names = [ids[i] if ids is not None else i for i in np.flatnonzero(~ok)]
+        more = f" and {len(names) - 5} more" if len(names) > 5 else ""
+        shown = ", ".join(map(repr, names[:5])) + more
+        warnings.warn(
+            f"MASE is undefined for {len(names)} series whose in-sample values repeat exactly "
+            f"every m={m} steps (a zero scale, e.g. a constant series): {shown}; reported as NaN",
+            stacklevel=2,
+        )
+    return float(per_series.mean())
 
 
 def owa(smape_value: float, mase_value: float, smape_naive2: float, mase_naive2: float) -> float:
-    """M4's overall weighted average relative to Naive2: ``(sMAPE/sMAPE_N2 + MASE/MASE_N2)/2``."""
+    """M4's overall weighted average relative to Naive2: ``(sMAPE/sMAPE_N2 + MASE/MASE_N2)/2``.
+
+    NaN, with a warning, when it is undefined: a MASE is NaN, or Naive2 scores 0 (it
+    forecasts the actuals exactly, as on a constant series)."""
+    naive2 = {"Naive2's sMAPE": smape_naive2, "Naive2's MASE": mase_naive2}
+    values = {"sMAPE": smape_value, "MASE": mase_value, **naive2}
+    reasons = [f"{name} is undefined" for name, v in values.items() if np.isnan(v)]
+    reasons += [f"{name} is 0" for name, v in naive2.items() if v == 0]
+    if reasons:
+        warnings.warn(f"OWA is undefined ({'; '.join(reasons)}); reported as NaN", stacklevel=2)
+        return float("nan")
     return 0.5 * (smape_value / smape_naive2 + mase_value / mase_naive2)
 
 
@@ -121,11 +147,11 @@ def pinball(y, f, q: float) -> float:
     return float(np.maximum(q * d, (q - 1) * d).mean())
 
 
-def score(y, f, insample=None, m: int = 1) -> dict[str, float]:
+def score(y, f, insample=None, m: int = 1, ids=None) -> dict[str, float]:
     """sMAPE, MASE (when ``insample`` is given), MAE and RMSE in one dict."""
     out = {"smape": smape(y, f)}
     if insample is not None:
-        out["mase"] = mase(y, f, insample, m)
+        out["mase"] = mase(y, f, insample, m, ids)
     out["mae"] = mae(y, f)
     out["rmse"] = rmse(y, f)
     return out

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from torch import nn
 
-from rnnkit.config import ModelConfig
+from rnnkit.config import CELLS, ModelConfig
+from rnnkit.errors import ConfigError
 from rnnkit.nn import recurrent
 
 
@@ -20,6 +21,8 @@ def recurrent_from_config(
     A Jordan network feeds back its own output, so it needs ``output_size``: the task's
     target size where the Jordan output *is* the prediction, else ``hidden_size``.
     """
+    if cfg.cell not in CELLS:  # a section built by hand: name the field, not the factory's
+        raise ConfigError(f"model.cell must be one of {', '.join(CELLS)}, received {cfg.cell!r}")
     kwargs = dict(
         input_size=input_size,
         hidden_size=cfg.hidden_size,

@@ -77,6 +77,14 @@ def check_feature_size(name: str, tensor: torch.Tensor, input_size: int) -> None
         )
 
 
+def check_sequence_length(tensor: torch.Tensor, batch_first: bool) -> None:
+    """A padded input must have at least one step: torch.nn raises this RuntimeError for
+    ``L = 0``, and both engines raise the same (the scratch loop has no step to run)."""
+    batched_first = batch_first and tensor.dim() == 3
+    if tensor.size(1 if batched_first else 0) == 0:
+        raise RuntimeError("Expected sequence length to be larger than 0 in RNN")
+
+
 def check_state_shape(name: str, state: torch.Tensor, expected: tuple[int, ...]) -> None:
     """Check an initial state of a layer, catching the batch-first h0 mistake.
 

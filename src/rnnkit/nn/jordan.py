@@ -24,6 +24,7 @@ from ._checks import (
     check_feature_size,
     check_positive_int,
     check_same_dtype_device,
+    check_sequence_length,
     check_state_shape,
     shape_str,
 )
@@ -266,6 +267,8 @@ class Jordan(ScratchLayerMixin, nn.Module):
             )
         check_feature_size("input", data, self.input_size)
         check_same_dtype_device("input", data, self.weight_ih_l0)
+        if not packed:
+            check_sequence_length(data, self.batch_first)
         states = None
         if hx is not None:
             h0, y0 = hx if isinstance(hx, (tuple, list)) else (None, hx)

@@ -30,6 +30,7 @@ from ._checks import (
     check_non_negative_int,
     check_positive_int,
     check_same_dtype_device,
+    check_sequence_length,
     check_state_shape,
     shape_str,
 )
@@ -108,6 +109,7 @@ class _RecurrentLayer(ScratchLayerMixin):
                 )
             data, unbatched = input, input.dim() == 2
             n = 1 if unbatched else input.size(0 if self.batch_first else 1)
+            check_sequence_length(input, self.batch_first)
         check_feature_size("input", data, self.input_size)
         check_same_dtype_device("input", data, weight)
         if states is None:

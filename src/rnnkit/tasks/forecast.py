@@ -24,7 +24,7 @@ import pandas as pd
 import torch
 
 from rnnkit.data.batching import IndexBatches
-from rnnkit.data.series import SeriesSet, to_series
+from rnnkit.data.series import SeriesSet
 from rnnkit.errors import DataError, RunError
 from rnnkit.io import atomic_write_text, malformed, read_json
 from rnnkit.models.forecasting import ForecastModel, build_forecaster
@@ -35,6 +35,7 @@ from rnnkit.tasks.forecast_data import (
     ForecastData,
     ForecastTrain,
     Prepared,
+    read_series,
     resolve,
 )
 from rnnkit.tasks.forecast_predict import ForecastPredictor
@@ -64,7 +65,7 @@ class ForecastTask(Task):
                 "this run was fitted from data in memory (Forecaster.fit on a DataFrame); "
                 "pass the data again, e.g. Forecaster.load(run).predict(data=frame)"
             )
-        return to_series(path, self.config.data.fill)
+        return read_series(path, self.config.data)
 
     # ---- data ---------------------------------------------------------------------------
     def setup(self) -> None:
@@ -214,7 +215,7 @@ class ForecastTask(Task):
         H, the file is their continuation (an M4 test file); otherwise its last H points per
         series are held out and forecast from the rest."""
         p = self.predictor(model)
-        data = to_series(path, self.config.data.fill)
+        data = read_series(path, self.config.data)
         own = p.prepared.series
         if set(data.ids) == set(own.ids) and max(data.lengths) <= p.horizon:
             return forecast_eval.evaluate(p, own, test=data)

@@ -18,14 +18,16 @@ from __future__ import annotations
 import dataclasses
 import math
 from dataclasses import dataclass, field
+from typing import ClassVar
 
 import numpy as np
 import torch
 
-from rnnkit.config import DataConfig, TrainConfig
+from rnnkit.config import NON_NEGATIVE, POSITIVE, DataConfig, Range, TrainConfig
 from rnnkit.data.calendar import calendar, calendar_names, series_features
-from rnnkit.data.scaling import SeriesScaler
-from rnnkit.data.series import SeriesSet, check_lengths
+from rnnkit.data.csvseries import DECIMALS
+from rnnkit.data.scaling import SCALERS, SeriesScaler
+from rnnkit.data.series import FILLS, SeriesSet, check_lengths, to_series
 from rnnkit.data.windows import FlatSeries, WindowIndex, split_windows
 from rnnkit.errors import ConfigError, DataError
 from rnnkit.models.forecasting import ForecastModel
@@ -44,12 +46,20 @@ class ForecastData(DataConfig):
     validation_size: int = -1  # points before the test part for validation (-1 = horizon)
     scaler: str = "standard"  # per-series: standard | minmax | robust | meanabs | none
     log: bool = False  # scale log(x) instead of x (positive data; relative errors, as sMAPE)
-    fill: str = ""  # missing values: "" = error | interpolate | ffill
+    fill: str = ""  # missing values (empty cells): "" = error | interpolate | ffill (never inf)
+    decimal: str = "."  # decimal mark of the CSV files: "." | "," (then ";" or tab separated)
     skip_short: bool = False  # drop (with a warning) series too short for L + H, else error
     calendar: bool = False  # add calendar features (hour, weekday, month...) as known inputs
     max_train_windows: int = 0  # keep only the most recent N windows per series (0 = all)
     known_covariates: list[str] = field(default_factory=list)  # columns known in the future
     past_covariates: list[str] = field(default_factory=list)  # columns known only up to now
+
+    choices: ClassVar[dict[str, tuple]] = {"fill": FILLS, "scaler": SCALERS, "decimal": DECIMALS}
+    ranges: ClassVar[dict[str, Range]] = {
+        **dict.fromkeys(("horizon", "stride"), POSITIVE),
+        **dict.fromkeys(("input_length", "season", "max_train_windows"), NON_NEGATIVE),
+        **dict.fromkeys(("test_size", "validation_size"), Range(-1)),  # -1: automatic
+    }
 
 
 @dataclass
@@ -60,6 +70,12 @@ class ForecastTrain(TrainConfig):
     schedule: str = "cosine"  # decay over the whole budget...
     min_lr: float = 1e-5  # ...to lr / 100
     default_epochs = 20  # passes over the training windows when neither budget is set
+
+
+def read_series(data, section: ForecastData) -> SeriesSet:
+    """``data`` (a DataFrame, a CSV path, ``rnnkit:NAME`` or a SeriesSet) read with the
+    section's ``fill`` and ``decimal``."""
+    return to_series(data, section.fill, section.decimal)
 
 
 def resolve(
@@ -129,6 +145,7 @@ class Prepared:
             self.scaler = SeriesScaler.from_state(state["scaler"])
             self.cov_loc, self.cov_scale = state["cov_loc"], state["cov_scale"]
         scaled = [self.scaler.transform(v, i) for i, v in enumerate(self.series.values)]
+        self._check_float32(scaled)
         self.flat = FlatSeries(scaled, self._features())
         self.windows = {}
         if needs_windows:
@@ -141,6 +158,17 @@ class Prepared:
                 data.stride,
                 data.max_train_windows,
             )
+
+    def _check_float32(self, scaled: list[np.ndarray]) -> None:
+        """The networks compute in float32: a scaled value beyond its range would be inf."""
+        limit = float(np.finfo(np.float32).max)
+        for sid, z, raw in zip(self.series.ids, scaled, self.series.values):
+            if not np.isfinite(z).all() or np.abs(z).max(initial=0) >= limit:
+                i = int(np.argmax(~np.isfinite(z) | (np.abs(z) >= limit)))
+                raise DataError(
+                    f"series {sid!r} has the value {raw[i]:g} at position {i}, too large for "
+                    f"the networks' float32 after scaling (data.scaler = {self.data.scaler!r})"
+                )
 
     def _features_setup(self) -> None:
         data = self.data
@@ -162,7 +190,8 @@ class Prepared:
         )
 
     def _fit_scaling(self, train_rows: list[np.ndarray], held: int) -> None:
-        self.scaler = SeriesScaler(self.data.scaler, self.data.log).fit(train_rows)
+        scaler = SeriesScaler(self.data.scaler, self.data.log)
+        self.scaler = scaler.fit(train_rows, self.series.ids)
         self.cov_loc, self.cov_scale = {}, {}
         for c in self.covariates:
             rows = np.concatenate([v[: len(v) - held] for v in self.series.covariates[c]])
@@ -234,4 +263,4 @@ class Prepared:
         return fut.astype(np.float32)
 
 
-__all__ = ["ForecastData", "ForecastTrain", "Prepared", "resolve", "IN_MEMORY"]
+__all__ = ["ForecastData", "ForecastTrain", "Prepared", "read_series", "resolve", "IN_MEMORY"]

@@ -6,28 +6,36 @@ plus MAE and RMSE, and the coverage of the outer quantiles when there are quanti
 
 from __future__ import annotations
 
+import warnings
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
-from rnnkit.data.series import SeriesSet, to_series
+from rnnkit.data.series import SeriesSet
 from rnnkit.data.windows import WindowIndex
 from rnnkit.errors import ConfigError, DataError, RnnkitError
 from rnnkit.metrics import forecasting as fm
 from rnnkit.models.forecasting.baselines import forecast as baseline_forecast
+from rnnkit.tasks.forecast_data import read_series
 from rnnkit.tasks.forecast_predict import ForecastPredictor
 
 
-def score(p: ForecastPredictor, forecast: np.ndarray, actual: np.ndarray, insample) -> dict:
+def score(
+    p: ForecastPredictor, forecast: np.ndarray, actual: np.ndarray, insample, ids=None
+) -> dict:
     """sMAPE, MASE, MAE, RMSE, OWA vs Naive2 (+ coverage of the outer quantiles) of
-    ``forecast`` ``(S, H, Q)`` against ``actual`` ``(S, H)``, MASE scaled on ``insample``."""
+    ``forecast`` ``(S, H, Q)`` against ``actual`` ``(S, H)``, MASE scaled on ``insample``.
+    Undefined metrics (MASE of a constant series, OWA when Naive2 is exact) are NaN with a
+    warning naming the series (``ids``, default the predictor's)."""
     point, m = forecast[..., p.point_index], p.data.season
-    out = fm.score(actual, point, insample, m)
+    ids = p.prepared.series.ids if ids is None else ids
+    out = fm.score(actual, point, insample, m, ids)
     n2 = baseline_forecast("naive2", insample, actual.shape[1], m)
-    out["owa"] = fm.owa(
-        out["smape"], out["mase"], fm.smape(actual, n2), fm.mase(actual, n2, insample, m)
-    )
+    with warnings.catch_warnings():  # the same series as the model's MASE: warned once
+        warnings.simplefilter("ignore")
+        mase_n2 = fm.mase(actual, n2, insample, m)
+    out["owa"] = fm.owa(out["smape"], out["mase"], fm.smape(actual, n2), mase_n2)
     qs = p.quantiles
     if len(qs) >= 2:
         lo, hi = int(np.argmin(qs)), int(np.argmax(qs))
@@ -87,15 +95,15 @@ def evaluate_test(p: ForecastPredictor) -> dict:
 def evaluate(p: ForecastPredictor, data, test=None) -> dict:
     """Scores on new data: with ``test``, forecast after ``data`` and score on ``test``
     (M4 style); else hold out the last H points of each series of ``data``."""
-    series = to_series(data, p.data.fill)
+    series = read_series(data, p.data)
     if test is not None:
-        actual = test_values(to_series(test, p.data.fill), series, p.horizon)
+        actual = test_values(read_series(test, p.data), series, p.horizon)
         insample = series.values
     else:
         actual = np.stack([v[-p.horizon :] for v in series.values])
         insample = [v[: -p.horizon] for v in series.values]
         series = series.head(p.horizon)
-    return score(p, p.view(series).forecast_array(), actual, insample)
+    return score(p, p.view(series).forecast_array(), actual, insample, series.ids)
 
 
 def backtest(p: ForecastPredictor, data=None, n_windows: int = 3, step: int | None = None):
@@ -109,10 +117,11 @@ def backtest(p: ForecastPredictor, data=None, n_windows: int = 3, step: int | No
     the prepared tensors (``n_windows`` in the thousands is fine: ``step=1`` over a whole
     test part is how the ETT benchmarks score); otherwise each origin re-reads the history.
     """
-    step = step or p.horizon
-    if n_windows < 1 or step < 1:
-        raise ConfigError(f"n_windows and step must be positive, received {n_windows}, {step}")
-    series = to_series(data, p.data.fill) if data is not None else p.prepared.series
+    step = p.horizon if step is None else step
+    for name, value in (("n_windows", n_windows), ("step", step)):
+        if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
+            raise ConfigError(f"{name} must be a positive integer, received {value!r}")
+    series = read_series(data, p.data) if data is not None else p.prepared.series
     H = p.horizon
     origins = np.array(
         [[n - H - k * step for k in range(n_windows - 1, -1, -1)] for n in series.lengths]
@@ -123,7 +132,9 @@ def backtest(p: ForecastPredictor, data=None, n_windows: int = 3, step: int | No
     rows = []
     for i, (sid, values) in enumerate(zip(series.ids, series.values)):
         for w, origin in enumerate(origins[i]):
-            r = fm.score(values[origin : origin + H], f[i, w], values[:origin], p.data.season)
+            r = fm.score(
+                values[origin : origin + H], f[i, w], values[:origin], p.data.season, [sid]
+            )
             inside = data is None and origin + H <= len(values) - held and not p.net.is_baseline
             rows.append(
                 {**r, "window": w + 1, "id": sid, "origin": int(origin), "in_sample": bool(inside)}

@@ -9,15 +9,16 @@ forecast predict``, and :class:`rnnkit.forecast.Forecaster`. Scores and backtest
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Mapping
 
 import numpy as np
 import pandas as pd
 import torch
 
-from rnnkit.data.series import SeriesSet, check_lengths, to_series
+from rnnkit.data.series import SeriesSet, check_lengths
 from rnnkit.errors import ConfigError, DataError, RnnkitError
 from rnnkit.models.forecasting import ForecastModel
-from rnnkit.tasks.forecast_data import ForecastData, Prepared
+from rnnkit.tasks.forecast_data import ForecastData, Prepared, read_series
 
 
 class ForecastPredictor:
@@ -76,21 +77,33 @@ class ForecastPredictor:
         ``future`` gives the next values of known covariates (long: id, timestamp, ...);
         ``data`` forecasts after other history (DataFrame, CSV path or SeriesSet)."""
         if data is not None:
-            return self.view(to_series(data, self.data.fill)).predict(horizon, future)
-        horizon = self.horizon if horizon is None else horizon
-        if not isinstance(horizon, int) or not 1 <= horizon <= self.horizon:
-            raise ConfigError(
-                f"horizon must be in 1..{self.horizon} (the trained H), received "
-                f"{horizon!r}; train with a longer horizon to forecast further"
-            )
+            return self.view(read_series(data, self.data)).predict(horizon, future)
+        horizon = self.horizon if horizon is None else self.check_horizon(horizon)
         f = self.forecast_array(self.future_covariates(future))[:, :horizon]
         return self.frame(f, horizon)
+
+    def check_horizon(self, horizon) -> int:
+        """``horizon`` as an int in 1..H, or a ConfigError naming what was received."""
+        H = self.horizon
+        if isinstance(horizon, bool) or not isinstance(horizon, (int, np.integer)):
+            raise ConfigError(
+                f"horizon must be an integer in 1..{H} (the trained H), received {horizon!r} "
+                f"({type(horizon).__name__})"
+            )
+        if horizon < 1:
+            raise ConfigError(f"horizon must be in 1..{H} (the trained H), received {horizon}")
+        if horizon > H:
+            raise ConfigError(
+                f"horizon must be in 1..{H} (the trained H), received {horizon}; train with a "
+                f"longer horizon to forecast further"
+            )
+        return int(horizon)
 
     def future_covariates(self, future) -> dict | None:
         """``future`` (a long frame of known covariates) as ``{column: [(H,) per series]}``."""
         if future is None:
             return None
-        series = to_series(future)
+        series = read_series(future, self.data)
         order = {sid: i for i, sid in enumerate(series.ids)}
         missing = [s for s in self.prepared.series.ids if s not in order]
         if missing:
@@ -164,18 +177,22 @@ class ForecastPredictor:
                 "update does not take covariates yet: train the stateful model without "
                 "calendar or covariates to stream it"
             )
+        if not isinstance(new_values, Mapping):
+            raise ConfigError(
+                f"update takes a dict {{id: [new values]}}, received {type(new_values).__name__}"
+            )
         index = {sid: i for i, sid in enumerate(self.prepared.series.ids)}
+        checked = {}
         for sid, values in new_values.items():
             if sid not in index:
-                raise DataError(f"unknown series {sid!r}; known: {list(index)[:5]}...")
-            self._append(index[sid], sid, np.asarray(values, dtype=np.float64))
+                known = ", ".join(map(repr, list(index)[:5])) + (", ..." if len(index) > 5 else "")
+                raise DataError(f"update: unknown series {sid!r}; known: {known}")
+            checked[sid] = _new_values(sid, values)
+        for sid, raw in checked.items():  # all checked before any state moves
+            self._append(index[sid], raw)
         return self.predict()
 
-    def _append(self, i: int, sid: str, raw: np.ndarray) -> None:
-        if raw.ndim != 1 or not len(raw) or not np.isfinite(raw).all():
-            raise DataError(
-                f"series {sid!r}: new values must be a non-empty list of finite numbers"
-            )
+    def _append(self, i: int, raw: np.ndarray) -> None:
         z = torch.from_numpy(self.prepared.scaler.transform(raw, i).astype(np.float32))
         f, self.stream_state[i] = self.advance(
             z[None], self.stream_state[i], torch.tensor([i]), None
@@ -186,6 +203,27 @@ class ForecastPredictor:
         if series.timestamps[i] is not None and series.freq:
             extra = pd.date_range(series.timestamps[i][-1], periods=len(raw) + 1, freq=series.freq)
             series.timestamps[i] = series.timestamps[i].append(extra[1:])
+
+
+def _new_values(sid: str, values) -> np.ndarray:
+    """The new observations of series ``sid`` as ``(n,)`` float64: numbers, finite, n >= 1."""
+    shown = repr(values) if len(repr(values)) <= 60 else repr(values)[:57] + "..."
+    try:
+        raw = np.asarray(values, dtype=np.float64)
+    except (TypeError, ValueError):
+        raw = None
+    if raw is None or raw.ndim != 1 or not len(raw):
+        raise DataError(
+            f"update: series {sid!r} needs a non-empty list of numbers, received {shown}"
+        )
+    bad = ~np.isfinite(raw)
+    if bad.any():
+        first = int(np.argmax(bad))
+        raise DataError(
+            f"update: series {sid!r} has a value that is not a finite number at position "
+            f"{first}: {raw[first]}"
+        )
+    return raw
 
 
 __all__ = ["ForecastPredictor"]

@@ -9,12 +9,13 @@ and exploding gradients make that the usual outcome for a tanh RNN at long delay
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import ClassVar
 
 import torch
 import torch.nn.functional as F
 from torch import nn
 
-from rnnkit.config import DataConfig, ModelConfig
+from rnnkit.config import NON_NEGATIVE, POSITIVE, DataConfig, ModelConfig, Range
 from rnnkit.data.batching import IndexBatches
 from rnnkit.errors import ConfigError
 from rnnkit.models.common import recurrent_from_config
@@ -27,6 +28,11 @@ class RecallData(DataConfig):
     delay: int = 50  # sequence length: the signal is at step 0, the answer at step delay-1
     noise: float = 0.5  # std of the distractor inputs
     examples: int = 2048  # training sequences (validation: a quarter as many)
+
+    ranges: ClassVar[dict[str, Range]] = {
+        **dict.fromkeys(("delay", "examples"), POSITIVE),
+        "noise": NON_NEGATIVE,
+    }
 
 
 @dataclass

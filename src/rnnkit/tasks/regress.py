@@ -13,19 +13,22 @@ import json
 import math
 from dataclasses import dataclass
 from pathlib import Path
+from typing import ClassVar
 
 import numpy as np
 import pandas as pd
 import torch
 
 from rnnkit import datasets
-from rnnkit.config import DataConfig, ModelConfig
+from rnnkit.config import NON_NEGATIVE, POSITIVE, DataConfig, ModelConfig, Range
 from rnnkit.data.batching import IndexBatches
-from rnnkit.data.csvseries import numeric_column, read_csv
+from rnnkit.data.csvseries import DECIMALS, numeric_column, open_csv
 from rnnkit.errors import CheckpointError, ConfigError, DataError
 from rnnkit.io import atomic_write_text, read_json
 from rnnkit.models import FullyConnected, SequenceRegressor
 from rnnkit.tasks.base import Task
+
+FLOAT32_MAX = float(np.finfo(np.float32).max)  # the model computes in float32
 
 
 @dataclass
@@ -35,6 +38,13 @@ class RegressData(DataConfig):
     window: int = 10  # W, days in each input window
     test_size: int = 365  # points held out at the end of the series for the test
     snapshot_every: int = 5  # epochs between prediction/label/input overlays (0 = none)
+    decimal: str = "."  # decimal mark of the CSV: "." | "," (then ";" or tab separated)
+
+    choices: ClassVar[dict[str, tuple]] = {"decimal": DECIMALS}
+    ranges: ClassVar[dict[str, Range]] = {
+        "window": POSITIVE,
+        **dict.fromkeys(("test_size", "snapshot_every"), NON_NEGATIVE),
+    }
 
 
 @dataclass
@@ -42,6 +52,8 @@ class RegressModel(ModelConfig):
     kind: str = "recurrent"  # recurrent (any cell, per-step Linear) | fc (FullyConnected)
     cell: str = "rnn"
     hidden_size: int = 2
+
+    choices: ClassVar[dict[str, tuple]] = {"kind": ("recurrent", "fc")}
 
 
 def windows(values: np.ndarray, window: int) -> tuple[torch.Tensor, torch.Tensor]:
@@ -63,7 +75,8 @@ class WindowRegressionTask(Task):
                 f"model.kind must be recurrent or fc, received {self.config.model.kind!r}"
             )
         path = datasets.resolve(cfg.train, "daily-min-temperatures")
-        self.column, values = numeric_column(read_csv(path), cfg.column, path)
+        frame, source = open_csv(path, cfg.decimal)
+        self.column, values = numeric_column(frame, cfg.column, source)
         n_test = cfg.test_size
         if len(values) - n_test < 3 * (cfg.window + 1):
             raise DataError(
@@ -96,7 +109,8 @@ class WindowRegressionTask(Task):
 
     def evaluate_path(self, model, path: str) -> dict:
         """Window MSE (scaled) and next-day RMSE over every window of a CSV file."""
-        column, values = numeric_column(read_csv(path), self.config.data.column, path)
+        frame, source = open_csv(path, self.config.data.decimal)
+        column, values = numeric_column(frame, self.config.data.column, source)
         if len(values) <= self.config.data.window:
             raise DataError(
                 f"{path} has {len(values)} values; the window needs at least "
@@ -122,6 +136,12 @@ class WindowRegressionTask(Task):
                 values = [float(v) for v in line.replace(",", " ").split()]
             except ValueError:
                 raise DataError(f"input line {number} is not a list of numbers: {line!r}") from None
+            bad = [v for v in line.replace(",", " ").split() if not abs(float(v)) < FLOAT32_MAX]
+            if bad:
+                raise DataError(
+                    f"input line {number} has a value that is not a finite float32 number: "
+                    f"{bad[0]!r}"
+                )
             if len(values) < w:
                 raise DataError(
                     f"input line {number} has {len(values)} values; the model reads windows of {w}"

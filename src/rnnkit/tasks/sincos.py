@@ -12,13 +12,14 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 from pathlib import Path
+from typing import ClassVar
 
 import numpy as np
 import pandas as pd
 import torch
 from torch import nn
 
-from rnnkit.config import DataConfig, ModelConfig
+from rnnkit.config import POSITIVE, DataConfig, ModelConfig, Range
 from rnnkit.errors import ConfigError
 from rnnkit.models import SequenceRegressor
 from rnnkit.tasks.base import Task
@@ -30,6 +31,12 @@ class SinCosData(DataConfig):
     segments: int = 1000  # π-segments in one pass over the training stream
     points: int = 10  # points per segment
     eval_segments: int = 5  # segments predicted ahead for validation
+
+    ranges: ClassVar[dict[str, Range]] = {
+        "segments": POSITIVE,
+        "points": POSITIVE,
+        "eval_segments": POSITIVE,
+    }
 
 
 @dataclass

@@ -37,7 +37,7 @@ import torch
 from torch import nn
 
 from rnnkit.config import Config
-from rnnkit.errors import ConfigError, NonFiniteLossError
+from rnnkit.errors import ConfigError, DataError, NonFiniteLossError
 from rnnkit.io import atomic_write_text, malformed
 from rnnkit.nn.state import detach_state
 from rnnkit.train import distributed as dist_utils
@@ -89,7 +89,12 @@ class Trainer:
         self.metric = self.cfg.metric or task.metric
         trainable = any(p.requires_grad for p in self.model.parameters())
         self.optimizer = build_optimizer(self.cfg, self.model) if trainable else None
-        self.steps_per_epoch = max(1, task.steps_per_epoch(self.world.size)) if trainable else 1
+        self.steps_per_epoch = task.steps_per_epoch(self.world.size) if trainable else 1
+        if self.steps_per_epoch < 1:  # a run that would train zero steps is an error
+            raise DataError(
+                f"task {task.name!r} has {self.steps_per_epoch} training steps per epoch: the "
+                f"training data gives no batch, so nothing would train"
+            )
         self.total_steps, self.plan = self._budget()
         self.schedule = Schedule(self.cfg, self.optimizer, self.total_steps)
         self.scaler = grad_scaler(self.device, self.cfg.precision)

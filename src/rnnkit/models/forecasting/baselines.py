@@ -14,11 +14,14 @@ points and its autocorrelation at lag ``m`` passes a 90% test,
 
 the series is divided by the seasonal indices of a classical multiplicative decomposition
 (a centred 2x``m`` moving average as trend, the mean ratio per season position, normalised
-to mean 1), forecast with the last adjusted value, and multiplied back by the indices.
+to mean 1), forecast with the last adjusted value, and multiplied back by the indices. When
+the indices are undefined (a zero trend, as in a series of zeros), Naive2 is the naive
+forecast.
 """
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Callable, Sequence
 
 import numpy as np
@@ -83,9 +86,11 @@ def seasonal_indices(x: np.ndarray, m: int) -> np.ndarray:
     half = len(weights) // 2
     trend = np.full(len(x), np.nan)
     trend[half : len(x) - half] = np.convolve(x, weights, mode="valid")
-    ratio = x / trend
-    figure = np.array([np.nanmean(ratio[i::m]) for i in range(m)])
-    return figure / figure.mean()
+    with np.errstate(divide="ignore", invalid="ignore"), warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)  # a zero trend, an all-NaN season
+        ratio = x / trend
+        figure = np.array([np.nanmean(ratio[i::m]) for i in range(m)])
+        return figure / figure.mean()
 
 
 def naive2(x: np.ndarray, horizon: int, m: int = 1) -> np.ndarray:
@@ -94,6 +99,8 @@ def naive2(x: np.ndarray, horizon: int, m: int = 1) -> np.ndarray:
     if not is_seasonal(x, m):
         return naive(x, horizon)
     figure = seasonal_indices(x, m)
+    if not np.isfinite(figure).all():  # zeros in the trend (e.g. a series of zeros): no figure
+        return naive(x, horizon)
     n = len(x)
     adjusted_last = x[-1] / figure[(n - 1) % m]
     future = figure[(n + np.arange(horizon)) % m]

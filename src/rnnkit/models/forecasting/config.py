@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import ClassVar
 
-from rnnkit.config import ModelConfig
+from rnnkit.config import NON_NEGATIVE, OPEN_UNIT, ModelConfig, Range
 
 NETWORK_KINDS = ("direct", "autoregressive", "segrnn", "stateful", "mlp", "linear")
 BASELINE_KINDS = ("naive", "seasonal_naive", "drift", "mean", "naive2")
@@ -24,6 +25,16 @@ class ForecastModel(ModelConfig):
     quantiles: list[float] = field(default_factory=list)  # e.g. [0.1, 0.5, 0.9] for intervals
     teacher_forcing: bool = True  # autoregressive: feed true values while training
     burn_in: int = 0  # stateful: window steps without loss, to warm the state up (0 = L // 4)
+
+    choices: ClassVar[dict[str, tuple]] = {
+        "kind": KINDS,
+        "loss": ("mse", "mae", "quantile"),
+        "revin": ("last", "mean", "none"),
+    }
+    ranges: ClassVar[dict[str, Range]] = {
+        **dict.fromkeys(("segment_length", "id_embedding", "burn_in"), NON_NEGATIVE),
+        "quantiles": OPEN_UNIT,
+    }
 
     @property
     def is_baseline(self) -> bool:
