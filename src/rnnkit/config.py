@@ -41,6 +41,9 @@ else:  # pragma: no cover
     import tomli as tomllib
 
 
+IN_MEMORY = "<in-memory data>"  # a data path of a run fitted from Python objects (rnnkit.fit)
+
+
 @dataclass
 class DataConfig:
     """Where the data is and how to read it. Tasks add their own fields."""

@@ -71,13 +71,13 @@ def _common(p) -> None:
         help="any config value, e.g. --set model.dropout=0.1 (repeatable)",
     )
     p.add_argument("--overwrite", action="store_true", help="replace an existing run folder")
-    p.add_argument("--quiet", action="store_true", help="no progress bar")
+    p.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
 
 
-def register(sub) -> None:
+def register(sub, help_text: str) -> None:
     p = sub.add_parser(
         "forecast",
-        help="train, apply and compare forecasters on a CSV",
+        help=help_text,
         description="Forecasting from a CSV in one command: train a forecaster, predict "
         "with it, or compare baselines and networks in one table.",
     )
@@ -109,7 +109,8 @@ def register(sub) -> None:
     pr.add_argument("run", help="a forecast run folder")
     pr.add_argument("--data", help="history to forecast from (default: the run's own data)")
     pr.add_argument("--horizon", type=int, help="steps (default the trained H)")
-    pr.add_argument("--output", help="write the CSV to this file instead of stdout")
+    pr.add_argument("-o", "--output", help="write the CSV to this file instead of stdout")
+    pr.add_argument("--out", dest="output", help=argparse.SUPPRESS)  # deprecated spelling
     pr.set_defaults(func=run_predict)
     c = fsub.add_parser(
         "compare",

@@ -37,7 +37,7 @@ from rnnkit.tasks.forecast_data import (
     Prepared,
     resolve,
 )
-from rnnkit.tasks.forecast_predict import ForecastPredictor
+from rnnkit.tasks.forecast_predict import ForecastPredictor, series_frame
 
 
 class ForecastTask(Task):
@@ -45,11 +45,24 @@ class ForecastTask(Task):
     data_config = ForecastData
     model_config = ForecastModel
     train_config = ForecastTrain
+    memory_splits = ("train", "test")
 
-    def __init__(self, config, series: SeriesSet | None = None, test: SeriesSet | None = None):
-        """``series``/``test``: in-memory data instead of the files ``data.train``/``data.test``
-        (the Python API passes them; the config then says ``train = "<in-memory data>"``)."""
-        super().__init__(config)
+    def __init__(
+        self,
+        config,
+        series: SeriesSet | None = None,
+        test: SeriesSet | None = None,
+        memory: dict | None = None,
+    ):
+        """``series``/``test`` (or ``memory["train"]``/``memory["test"]``: a DataFrame, a
+        pandas Series or a SeriesSet): in-memory data instead of the files
+        ``data.train``/``data.test`` (the config then says ``train = "<in-memory data>"``)."""
+        super().__init__(config, memory)
+        fill = config.data.fill
+        if series is None and "train" in self.memory:
+            series = to_series(series_frame(self.memory["train"]), fill)
+        if test is None and "test" in self.memory:
+            test = to_series(series_frame(self.memory["test"]), fill)
         self.series, self.test_series = series, test
         self.prepared: Prepared | None = None
         self.test_values: np.ndarray | None = None  # (S, H) of a separate test set

@@ -22,15 +22,13 @@ from dataclasses import dataclass, field
 import numpy as np
 import torch
 
-from rnnkit.config import DataConfig, TrainConfig
+from rnnkit.config import IN_MEMORY, DataConfig, TrainConfig
 from rnnkit.data.calendar import calendar, calendar_names, series_features
 from rnnkit.data.scaling import SeriesScaler
 from rnnkit.data.series import SeriesSet, check_lengths
 from rnnkit.data.windows import FlatSeries, WindowIndex, split_windows
 from rnnkit.errors import ConfigError, DataError
 from rnnkit.models.forecasting import ForecastModel
-
-IN_MEMORY = "<in-memory data>"  # data.train of a run fitted from Python objects
 
 
 @dataclass

@@ -20,6 +20,18 @@ from rnnkit.models.forecasting import ForecastModel
 from rnnkit.tasks.forecast_data import ForecastData, Prepared
 
 
+def series_frame(data):
+    """A pandas Series as the wide frame the readers take (its index as the ``timestamp``
+    column when it holds dates); anything else unchanged."""
+    if not isinstance(data, pd.Series):
+        return data
+    name = str(data.name) if data.name is not None else "value"
+    frame = data.rename(name).to_frame()
+    if isinstance(data.index, pd.DatetimeIndex):
+        return frame.rename_axis("timestamp").reset_index()
+    return frame.reset_index(drop=True)
+
+
 class ForecastPredictor:
     """Forecasts after the end of the prepared series, in data units.
 
@@ -76,7 +88,7 @@ class ForecastPredictor:
         ``future`` gives the next values of known covariates (long: id, timestamp, ...);
         ``data`` forecasts after other history (DataFrame, CSV path or SeriesSet)."""
         if data is not None:
-            return self.view(to_series(data, self.data.fill)).predict(horizon, future)
+            return self.view(to_series(series_frame(data), self.data.fill)).predict(horizon, future)
         horizon = self.horizon if horizon is None else horizon
         if not isinstance(horizon, int) or not 1 <= horizon <= self.horizon:
             raise ConfigError(
@@ -188,4 +200,4 @@ class ForecastPredictor:
             series.timestamps[i] = series.timestamps[i].append(extra[1:])
 
 
-__all__ = ["ForecastPredictor"]
+__all__ = ["ForecastPredictor", "series_frame"]

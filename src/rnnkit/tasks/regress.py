@@ -23,6 +23,7 @@ from rnnkit.data.batching import IndexBatches
 from rnnkit.data.csvseries import numeric_column, read_csv
 from rnnkit.errors import ConfigError, DataError
 from rnnkit.models import FullyConnected, SequenceRegressor
+from rnnkit.tasks import memory
 from rnnkit.tasks.base import Task
 
 
@@ -53,6 +54,7 @@ class WindowRegressionTask(Task):
     name = "regress"
     data_config = RegressData
     model_config = RegressModel
+    memory_splits = ("train",)
 
     def setup(self) -> None:
         cfg = self.config.data
@@ -60,8 +62,13 @@ class WindowRegressionTask(Task):
             raise ConfigError(
                 f"model.kind must be recurrent or fc, received {self.config.model.kind!r}"
             )
-        path = datasets.resolve(cfg.train, "daily-min-temperatures")
-        self.column, values = numeric_column(read_csv(path), cfg.column, path)
+        obj = self.from_memory("train")
+        if obj is None:
+            path = datasets.resolve(cfg.train, "daily-min-temperatures")
+            self.column, values = numeric_column(read_csv(path), cfg.column, path)
+        else:
+            path = "train"
+            self.column, values = memory.numeric_values(obj, "train", cfg.column)
         n_test = cfg.test_size
         if len(values) - n_test < 3 * (cfg.window + 1):
             raise DataError(
@@ -107,23 +114,12 @@ class WindowRegressionTask(Task):
         axes = {"x": {0: "N", 1: "L"}, "y": {0: "N", 1: "L"}}
         return ExportSpec(FirstOutput(model, ("x",)), (x,), ["x"], ["y"], axes)
 
-    def predict_lines(self, model, lines: list[str]) -> list[str]:
-        """Each line holds the last ``window`` values (comma or space separated); the output
-        line is the predicted next value."""
-        w, rows = self.config.data.window, []
-        for number, line in enumerate(lines, 1):
-            try:
-                values = [float(v) for v in line.replace(",", " ").split()]
-            except ValueError:
-                raise DataError(f"input line {number} is not a list of numbers: {line!r}") from None
-            if len(values) < w:
-                raise DataError(
-                    f"input line {number} has {len(values)} values; the model reads windows of {w}"
-                )
-            rows.append(values[-w:])
-        x = (torch.tensor(rows, dtype=torch.float32) - self.mean) / self.std
+    @torch.no_grad()
+    def next_values(self, model, windows: list[list[float]]) -> list[float]:
+        """The predicted next value (data units) after each window of ``data.window`` values."""
+        x = (torch.tensor(windows, dtype=torch.float32) - self.mean) / self.std
         out, _, _ = model(x.unsqueeze(-1).to(self.device))
-        return [f"{v:.4f}" for v in (out[:, -1, 0].cpu() * self.std + self.mean).tolist()]
+        return (out[:, -1, 0].cpu() * self.std + self.mean).tolist()
 
     def has_split(self, split: str) -> bool:
         return split in self.splits
