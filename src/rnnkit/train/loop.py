@@ -80,7 +80,8 @@ class Trainer:
         self.optimizer = build_optimizer(self.cfg, self.model) if trainable else None
         self.steps_per_epoch = max(1, task.steps_per_epoch(self.world.size)) if trainable else 1
         self.total_steps, self.plan = self._budget()
-        self.schedule = Schedule(self.cfg, self.optimizer, self.total_steps)
+        maximize = task.is_better(self.metric, 1.0, 0.0)  # the metric's direction
+        self.schedule = Schedule(self.cfg, self.optimizer, self.total_steps, maximize)
         self.scaler = grad_scaler(self.device, self.cfg.precision)
         self.state, self.carry, self.stopped_by = LoopState(), None, ""
         self.window: list[tuple[float, float, int]] = []  # (loss, grad_norm, examples)
@@ -260,8 +261,7 @@ class Trainer:
             st.best, st.best_step, st.bad_evals = value, st.step, 0
         else:
             st.bad_evals += 1
-        if self.optimizer is not None:
-            self.schedule.evaluated(improved)
+        self.schedule.evaluated(value)
         row = {"step": st.step, "epoch": st.epoch + (0 if st.epoch_step == 0 else 1)}
         self.log.add({**row, **{f"val_{k}": v for k, v in metrics.items()}})
         if self.world.is_main:
