@@ -23,6 +23,7 @@ _LAZY = {
     "fit": ("rnnkit.api.fitting", "fit"),
     "load": ("rnnkit.api.predictors", "load"),
     "Forecaster": ("rnnkit.api.forecaster", "Forecaster"),
+    "datasets": ("rnnkit.datasets", ""),  # the shipped data: rnnkit.datasets.path(name)
 }
 
 
@@ -32,7 +33,8 @@ def __getattr__(name: str):
     import importlib
 
     module, attribute = _LAZY[name]
-    value = getattr(importlib.import_module(module), attribute)
+    value = importlib.import_module(module)
+    value = getattr(value, attribute) if attribute else value
     globals()[name] = value  # later lookups skip this function
     return value
 
@@ -41,4 +43,4 @@ def __dir__() -> list[str]:
     return sorted(list(globals()) + list(_LAZY))
 
 
-__all__ = ["Forecaster", "__version__", "fit", "load"]
+__all__ = ["Forecaster", "__version__", "datasets", "fit", "load"]

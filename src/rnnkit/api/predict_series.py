@@ -17,6 +17,7 @@ import torch
 
 from rnnkit.api.predictors import RunPredictor
 from rnnkit.data.csvseries import numeric_column, read_csv
+from rnnkit.data.series import detect_freq
 from rnnkit.errors import ConfigError, DataError
 from rnnkit.tasks.forecast_predict import ForecastPredictor
 from rnnkit.tasks.memory import numeric_values
@@ -71,8 +72,8 @@ class RegressPredictor(RunPredictor):
         """The next ``horizon`` values after the end of ``data`` (a pandas Series, a
         DataFrame with the run's ``data.column`` or one value column, numbers, or a CSV
         path), each predicted from the last ``window`` values with the earlier predictions
-        fed back. Columns ``step, value``, and ``timestamp`` when the data has dates of a
-        regular frequency."""
+        fed back. Columns ``step, value``, and ``timestamp`` when the data has dates (a
+        DatetimeIndex, or a first column of dates) whose frequency can be told."""
         if isinstance(horizon, bool) or not isinstance(horizon, int) or horizon < 1:
             raise ConfigError(f"horizon must be a positive integer, received {horizon!r}")
         column = self.config.data.column
@@ -91,7 +92,7 @@ class RegressPredictor(RunPredictor):
                 history.append(self.next_values([history[-self.window :]])[0])
         frame = pd.DataFrame({"step": np.arange(1, horizon + 1), "value": history[self.window :]})
         dates = _dates(data) if isinstance(data, (pd.Series, pd.DataFrame)) else None
-        freq = pd.infer_freq(dates[-30:]) if dates is not None and len(dates) >= 3 else None
+        freq = detect_freq(dates) if dates is not None else None
         if freq:
             stamps = pd.date_range(dates[-1], periods=horizon + 1, freq=freq)[1:]
             frame.insert(1, "timestamp", stamps)

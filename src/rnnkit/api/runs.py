@@ -7,6 +7,7 @@ from pathlib import Path
 
 from rnnkit.config import Config
 from rnnkit.report import write_report
+from rnnkit.report.tensorboard import write_final
 from rnnkit.tasks import get_task_class
 from rnnkit.train import FitResult, fit
 from rnnkit.train.distributed import detect_world
@@ -25,13 +26,15 @@ def train_run(
     report: bool = True,
 ) -> FitResult:
     """Train ``config`` with the engine into ``out`` (default ``runs/<name or timestamp>``),
-    then write ``report.html`` and print the summary (rank 0 only; the summary unless
+    then add the final metrics and hyper-parameters to TensorBoard, write ``report.html``
+    and print the summary (rank 0 only; the summary unless
     ``quiet``). ``task`` is a ready task object (e.g. one holding in-memory data); by default
     the config's task is built from its name."""
     run_dir = Path(out) if out is not None else default_run_dir(config)
     task = task if task is not None else get_task_class(config.task)(config)
     result = fit(task, config, run_dir, resume=resume, quiet=quiet, overwrite=overwrite)
     if detect_world().is_main:
+        write_final(result.run_dir, config, result.metrics)  # test metrics and hparams
         if report:
             write_report(result.run_dir, task, result.model, result.carry)
         if not quiet:

@@ -12,6 +12,8 @@ import argparse
 import sys
 from pathlib import Path
 
+import numpy as np
+
 from rnnkit.config import CELLS
 from rnnkit.errors import ConfigError, RunError
 from rnnkit.models.forecasting import BASELINE_KINDS, KINDS, ForecastModel
@@ -160,21 +162,24 @@ def _quantiles(text: str) -> list[float]:
         ) from None
 
 
-def _train_one(args, kind: str, out: Path, quantiles=(), quiet=False) -> dict:
-    """Train (or score, for a baseline) one model into ``out``; return its test metrics."""
+def _train_one(args, kind: str, out: Path, quantiles=(), quiet=False) -> tuple[dict, dict]:
+    """Train (or score, for a baseline) one model into ``out``; return its test metrics and
+    its test forecast (:meth:`~rnnkit.tasks.forecast.ForecastTask.test_forecast`)."""
     from rnnkit.api import train_run
+    from rnnkit.tasks.forecast import ForecastTask
 
     config = config_of(args, kind, list(quantiles))
     args.error_log = out / "error.log"
-    result = train_run(config, out, overwrite=args.overwrite, quiet=quiet)
+    task = ForecastTask(config)
+    result = train_run(config, out, task=task, overwrite=args.overwrite, quiet=quiet)
     metrics = {k[5:]: v for k, v in result.metrics.items() if k.startswith("test_")}
     metrics["train_seconds"] = result.metrics.get("train_seconds", 0.0)
-    return metrics
+    return metrics, task.test_forecast(result.model)
 
 
 def run_train(args: argparse.Namespace) -> int:
     out = Path(args.out or f"runs/forecast-{args.model}")
-    metrics = _train_one(args, args.model, out, _quantiles(args.quantiles), args.quiet)
+    metrics, _ = _train_one(args, args.model, out, _quantiles(args.quantiles), args.quiet)
     kind = _MODEL.kind if args.model in CELLS else args.model
     line = ", ".join(f"{k} {v:.4g}" for k, v in metrics.items() if isinstance(v, float))
     print(f"{kind}: test {line}" if line else f"{kind}: trained")
@@ -200,7 +205,7 @@ def run_predict(args: argparse.Namespace) -> int:
 
 
 def run_compare(args: argparse.Namespace) -> int:
-    from rnnkit.report.forecast import compare_report
+    from rnnkit.report.forecast import compare_report, overlay
 
     out = Path(args.out or "runs/forecast-compare")
     kinds = [k.strip() for k in args.models.split(",") if k.strip()]
@@ -209,11 +214,16 @@ def run_compare(args: argparse.Namespace) -> int:
         raise ConfigError(
             f"--models must name kinds from {', '.join(KINDS)}, received {', '.join(unknown)}"
         )
-    rows = []
+    rows, firsts, test = [], {}, None
     for kind in kinds:
-        metrics = _train_one(args, kind, out / kind, quiet=True)
+        metrics, test = _train_one(args, kind, out / kind, quiet=True)
         rows.append({"model": kind, **metrics})
+        if test is not None:  # the point forecast of the first series
+            point = int(np.argmin([abs(q - 0.5) for q in test["quantiles"]] or [0]))
+            firsts[kind] = test["forecast"][0, :, point]
         print(f"{kind:<16} sMAPE {metrics['smape']:8.3f}  MASE {metrics['mase']:7.3f}", flush=True)
-    table, report = compare_report(rows, out, f"rnnkit forecast compare: {Path(args.data).name}")
+    plot = overlay(firsts, test, out / "plots" / "overlay.png") if firsts else None
+    title = f"rnnkit forecast compare: {Path(args.data).name}"
+    table, report = compare_report(rows, out, title, overlay_plot=plot)
     print(f"table: {table}; report: {report}")
     return 0

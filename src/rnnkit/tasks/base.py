@@ -125,10 +125,6 @@ class Task:
         """Predictions on the test (or validation) split, for ``predictions.csv``."""
         return None
 
-    def predict_lines(self, model: nn.Module, lines: list[str]) -> list[str]:
-        """Predictions for raw inputs, one per line (``rnnkit predict --input``)."""
-        raise RunError(f"task {self.name!r} has no line predictor")
-
     def snapshot(self, model: nn.Module, run_dir: Path, epoch: int, step: int) -> None:
         """Optional plots during training (called after each evaluation on rank 0)."""
 

@@ -234,17 +234,43 @@ class ForecastTask(Task):
             return None
         return self.predictor(model).predict()
 
-    def plots(self, model, plots_dir: Path, state=None):
-        from rnnkit.report.forecast import forecast_plots
-
+    def test_forecast(self, model) -> dict | None:
+        """The test forecast for the plots: ``forecast`` ``(S, H, Q)``, ``actual`` ``(S, H)``,
+        the ``history`` before it, ``ids``, ``quantiles`` and ``stamps`` (per series the
+        dates of history and forecast, or None); None without a test part."""
         p = self.predictor(model)
+        series = p.prepared.series
         if self.test_values is not None:
-            f, actual, history = p.forecast_array(), self.test_values, p.prepared.series.values
+            f, actual, history = p.forecast_array(), self.test_values, series.values
         elif self.config.data.test_size:
             f, actual, history = forecast_eval.split_forecast(p, "test")
         else:
+            return None
+        stamps = forecast_eval.timelines(series, p.horizon if self.test_values is not None else 0)
+        return {
+            "forecast": f,
+            "actual": actual,
+            "history": history,
+            "ids": series.ids,
+            "quantiles": p.quantiles,
+            "stamps": stamps,
+        }
+
+    def plots(self, model, plots_dir: Path, state=None):
+        from rnnkit.report.forecast import forecast_plots
+
+        t = self.test_forecast(model)
+        if t is None:
             return []
-        return forecast_plots(history, actual, f, p.prepared.series.ids, p.quantiles, plots_dir)
+        return forecast_plots(
+            t["history"],
+            t["actual"],
+            t["forecast"],
+            t["ids"],
+            t["quantiles"],
+            plots_dir,
+            stamps=t["stamps"],
+        )
 
     def export_spec(self, model):
         """Scaled windows ``x (N, L)`` and series indices ``ids (N,)`` in, the scaled forecast
