@@ -205,7 +205,7 @@ def run_predict(args: argparse.Namespace) -> int:
 
 
 def run_compare(args: argparse.Namespace) -> int:
-    from rnnkit.report.forecast import compare_report, overlay
+    from rnnkit.report.forecast import compare_report
 
     out = Path(args.out or "runs/forecast-compare")
     kinds = [k.strip() for k in args.models.split(",") if k.strip()]
@@ -222,8 +222,7 @@ def run_compare(args: argparse.Namespace) -> int:
             point = int(np.argmin([abs(q - 0.5) for q in test["quantiles"]] or [0]))
             firsts[kind] = test["forecast"][0, :, point]
         print(f"{kind:<16} sMAPE {metrics['smape']:8.3f}  MASE {metrics['mase']:7.3f}", flush=True)
-    plot = overlay(firsts, test, out / "plots" / "overlay.png") if firsts else None
     title = f"rnnkit forecast compare: {Path(args.data).name}"
-    table, report = compare_report(rows, out, title, overlay_plot=plot)
+    table, report = compare_report(rows, out, title, forecasts=firsts, test=test)
     print(f"table: {table}; report: {report}")
     return 0

@@ -108,8 +108,9 @@ def forecast_plots(
 
 
 def overlay(models: dict[str, np.ndarray], test: dict, path: Path) -> Path:
-    """Every model's point forecast of the first series on one plot, with its history and
-    actuals (``test``: a task's :meth:`test_forecast`)."""
+    """Every model's point forecast of the first series on one plot, in the order given (the
+    first, the best, drawn thickest), with its history and actuals (``test``: a task's
+    :meth:`test_forecast`)."""
     H = test["actual"].shape[1]
     history = np.asarray(test["history"][0])
     past = history[-3 * H :]
@@ -119,7 +120,8 @@ def overlay(models: dict[str, np.ndarray], test: dict, path: Path) -> Path:
     ax.plot(t0, past, color="0.4", lw=1, label="history")
     ax.plot(t1, test["actual"][0], color="k", lw=2, label="actual")
     for k, (name, values) in enumerate(models.items()):
-        ax.plot(t1, values, lw=1.1, color=f"C{k % 10}", ls="-" if k < 10 else "--", label=name)
+        style = {"lw": 2.4, "label": f"{name} (best)"} if k == 0 else {"lw": 1.0, "label": name}
+        ax.plot(t1, values, color=f"C{k % 10}", ls="-" if k < 10 else "--", **style)
     ax.set_title(f"series {test['ids'][0]}: the test forecast of every model", fontsize=10)
     ax.set_xlabel("date" if dated else "step (0 = first forecast step)")
     ax.set_ylabel(f"{test['ids'][0]} (data units)")
@@ -145,12 +147,15 @@ def compare_report(
     out: Path,
     title: str,
     metric: str = "owa",
-    overlay_plot: Path | None = None,
+    forecasts: dict[str, np.ndarray] | None = None,
+    test: dict | None = None,
 ) -> tuple[Path, Path]:
     """``compare.csv`` and ``report.html`` in ``out`` for the test scores of several models
     (``rows``: ``model``, ``smape``, ``mase``, ``owa``, ``mae``, ``rmse``, ``train_seconds``,
     each model's run folder being ``out/<model>``), sorted by ``metric`` (lower is better),
-    the best marked, each model linked to its run's report, and ``overlay_plot`` shown."""
+    the best marked, each model linked to its run's report; with ``forecasts`` (model ->
+    its point forecast of the first series, ``(H,)``) and ``test`` (the task's
+    :meth:`test_forecast`), one plot of them all, in rank order, in ``out/plots``."""
     import pandas as pd
 
     from rnnkit.io import atomic_write_text
@@ -182,7 +187,9 @@ def compare_report(
         f"is better); each model name opens its run's report.</p>"
     )
     sections = [("Test scores (last H points of each series, or --test)", note + "".join(body))]
-    if overlay_plot is not None:
-        sections.append(("Every model on the first series", image_tag(overlay_plot)))
+    if forecasts and test is not None:
+        ranked = {r["model"]: forecasts[r["model"]] for r in rows if r["model"] in forecasts}
+        plot = overlay(ranked, test, out / "plots" / "overlay.png")
+        sections.append(("Every model on the first series", image_tag(plot)))
     report = write_html(out / "report.html", title, sections)
     return csv, report

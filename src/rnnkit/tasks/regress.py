@@ -179,6 +179,7 @@ class WindowRegressionTask(Task):
         ax.plot(steps, out[0, :, 0].cpu(), "r.--", label="prediction")
         ax.set_title(title)
         ax.set_xlabel("day in window")
+        ax.set_ylabel(f"{self.column} (standardised)")
         ax.legend(fontsize=8)
         return save(fig, path)
 
