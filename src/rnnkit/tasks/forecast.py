@@ -273,9 +273,10 @@ class ForecastTask(Task):
         )
 
     def export_spec(self, model):
-        """Scaled windows ``x (N, L)`` and series indices ``ids (N,)`` in, the scaled forecast
-        ``(N, H, Q)`` out. The per-series scaler in ``forecast.json`` maps values to and from
-        data units; the network itself (RevIN included) is what is exported."""
+        """Scaled windows ``x (N, L)`` and series indices ``ids (N,)`` in (ONNX drops ``ids``
+        when the model does not embed series ids), the scaled forecast ``(N, H, Q)`` out. The
+        per-series scaler in ``forecast.json`` maps values to and from data units; the network
+        itself (RevIN included) is what is exported."""
         from rnnkit.export import ExportSpec, FirstOutput
 
         kind = self.config.model.kind
