@@ -51,6 +51,8 @@ def test_classify_refuses_what_is_not_text(classifier):
         classifier.predict(["Ivanov", 3])
     with pytest.raises(DataError, match=r"^texts is empty$"):
         classifier.predict([])
+    with pytest.raises(DataError, match=r"^texts\[0\] is empty: there is nothing to classify$"):
+        classifier.predict([" "])
 
 
 def test_tag_finds_the_known_entities_with_spans(tagger):
@@ -134,7 +136,7 @@ def test_forecast_predicts_a_frame_after_any_history(tmp_path):
     assert list(from_series["timestamp"].astype(str))[:1] == ["1960-01-01"]
     # seasonal naive: the value of 12 months before
     assert from_series["value"].tolist() == series.iloc[-24:-18].tolist()
-    with pytest.raises(RunError, match="^task 'forecast' has no line predictor$"):
+    with pytest.raises(RunError, match="^task 'forecast' reads series, not lines: use `rnnkit"):
         fc.predict_lines(["1 2 3"])
 
 

@@ -18,7 +18,7 @@ import torch
 from rnnkit.api.predictors import RunPredictor
 from rnnkit.data.csvseries import numeric_column, read_csv
 from rnnkit.data.series import detect_freq
-from rnnkit.errors import ConfigError, DataError
+from rnnkit.errors import ConfigError, DataError, RunError
 from rnnkit.tasks.forecast_predict import ForecastPredictor
 from rnnkit.tasks.memory import numeric_values
 
@@ -41,6 +41,12 @@ class ForecastRunPredictor(RunPredictor):
         ``id, timestamp, step, value`` (+ one ``q<level>`` column per quantile). ``horizon``
         (<= H) trims it; ``future`` gives the next values of known covariates."""
         return self.forecaster.predict(horizon, future, data)
+
+    def predict_lines(self, lines: list[str]) -> list[str]:
+        raise RunError(
+            "task 'forecast' reads series, not lines: use `rnnkit forecast predict RUN` "
+            "(or rnnkit.load(RUN).predict(data) in Python)"
+        )
 
 
 def _dates(data) -> pd.DatetimeIndex | None:

@@ -60,10 +60,9 @@ class ClassifyPredictor(RunPredictor):
         return list(self.task.labels)
 
     def _probabilities(self, texts: list[str]) -> torch.Tensor:
-        lengths = self.task.encoder.encode(texts).lengths
-        if bool((lengths == 0).any()):
-            i = int((lengths == 0).nonzero()[0])
-            raise DataError(f"texts[{i}] has no tokens to classify: {texts[i]!r}")
+        for i, text in enumerate(texts):
+            if not text.strip():
+                raise DataError(f"texts[{i}] is empty: there is nothing to classify")
         with torch.no_grad():
             return self.task.probabilities(self.model, texts)
 

@@ -292,7 +292,8 @@ class LanguageModelTask(GenerationMixin, Task):
             return self.stream_loss(model, self._encode_text(text), rows=1)
         if condition is None:
             raise ConfigError(
-                "this model is conditional: pass condition, one of " + ", ".join(self.categories)
+                "this model is conditional: pass a condition (--condition), one of "
+                + ", ".join(self.categories)
             )
         self.check_conditions([condition])
         return self.pairs_loss(model, self._encode_pairs([(text, condition)]))
