@@ -143,7 +143,8 @@ class CRF(nn.Module):
         \partial \log Z / \partial e_t(j)` (works under ``torch.no_grad()``; the weights
         get no gradient)."""
         with torch.enable_grad():
-            e = emissions.detach().float().requires_grad_(True)
+            dtype = torch.promote_types(emissions.dtype, torch.float32)  # bf16 -> float32
+            e = emissions.detach().to(dtype).requires_grad_(True)
             (grad,) = torch.autograd.grad(self.log_partition(e, mask).sum(), e)
         return grad * mask.unsqueeze(-1)
 
