@@ -33,17 +33,18 @@ def train_run(raw: dict, run_dir: Path, reuse: bool = False) -> dict:
     split = "test" if task.has_split("test") else "validation"
     scores = task.scores(result.model, split)
     m = result.metrics
+    pct = lambda v: None if v is None else 100 * v  # noqa: E731 - rnnkit's 0-1 as percent
     figures = {
         "seed": config.train.seed,
         "epochs": epochs,
         "best_epoch": round(result.state.best_step / task.steps_per_epoch(), 2),
-        "val_f1": m["val_f1"],
-        "val_accuracy": m["val_accuracy"],
-        "test_f1": m.get("test_f1"),
-        "test_precision": m.get("test_precision"),
-        "test_recall": m.get("test_recall"),
-        "test_accuracy": m.get("test_accuracy"),
-        "per_type_f1": {k: round(c.f1, 2) for k, c in sorted(scores.per_type.items())},
+        "val_f1": pct(m["val_f1"]),
+        "val_accuracy": pct(m["val_accuracy"]),
+        "test_f1": pct(m.get("test_f1")),
+        "test_precision": pct(m.get("test_precision")),
+        "test_recall": pct(m.get("test_recall")),
+        "test_accuracy": pct(m.get("test_accuracy")),
+        "per_type_f1": {k: round(100 * c.f1, 2) for k, c in sorted(scores.per_type.items())},
         "train_seconds": m["train_seconds"],
         "wall_seconds": round(wall, 1),
         "cpu_seconds": round(cpu, 1),

@@ -27,3 +27,26 @@ def run_cli(*args, stdin: str | None = None, cwd: Path | None = None, env=None):
 @pytest.fixture
 def cli():
     return run_cli
+
+
+def missing_references(report: Path) -> list[str]:
+    """The ``src``/``href`` targets of an HTML report that do not exist (data: URIs, web
+    addresses and in-page anchors aside), relative to the report's folder."""
+    import re
+
+    text = Path(report).read_text(encoding="utf-8")
+    targets = re.findall(r'(?:src|href)\s*=\s*"([^"]*)"', text)
+    skip = ("data:", "http://", "https://", "mailto:", "#")
+    return [t for t in targets if not t.startswith(skip) and not (Path(report).parent / t).exists()]
+
+
+@pytest.fixture
+def report_ok():
+    """report_ok(path): the report exists, and every file it references exists."""
+
+    def check(report: Path) -> bool:
+        assert Path(report).is_file(), report
+        assert missing_references(report) == [], report
+        return True
+
+    return check

@@ -72,6 +72,9 @@ FRACTION = Range(0, 1, open_high=True)  # [0, 1)
 OPEN_UNIT = Range(0, 1, open_low=True, open_high=True)  # (0, 1)
 
 
+IN_MEMORY = "<in-memory data>"  # a data path of a run fitted from Python objects (rnnkit.fit)
+
+
 @dataclass
 class DataConfig:
     """Where the data is and how to read it. Tasks add their own fields."""

@@ -37,12 +37,10 @@ def test_separable_data_is_learned_to_100_percent_and_reloads_identically(
         assert heading in report
 
     lines = ["a superb film", "it was boring", "quite awful but loved it"]
-    before = task.predict_lines(result.model, lines)
+    before = task.probabilities(result.model, lines)
     loaded = load_run(run)  # weights from safetensors, vocabulary and labels from JSON
-    assert loaded.task.predict_lines(loaded.model, lines) == before
-    assert before[0].startswith("a superb film  pos ") and before[1].startswith(
-        "it was boring  neg "
-    )
+    assert torch.equal(loaded.task.probabilities(loaded.model, lines), before)
+    assert before.argmax(-1).tolist()[:2] == [1, 0]  # pos, neg
     x, lengths = task.encoder.encode(lines).batch(torch.arange(3))
     torch.testing.assert_close(loaded.model(x, lengths)[0], result.model.eval()(x, lengths)[0])
     metrics = loaded.task.evaluate_path(loaded.model, str(test))

@@ -48,13 +48,14 @@ def test_sincos_other_cells_run(tmp_path):
         assert main([*args, "--out", str(tmp_path / cell), "--quiet"]) == 0
 
 
-def test_fc_vs_rnn_short(tmp_path, capsys):
+def test_fc_vs_rnn_short(tmp_path, capsys, report_ok):
     assert main(["demo", "fc-vs-rnn", "--epochs", "2", "--out", str(tmp_path / "f")]) == 0
     out = capsys.readouterr().out
     assert out.count("test window MSE") == 4
     html = (tmp_path / "f" / "report.html").read_text()
     assert "train window MSE" in html and "data:image/png;base64" in html
     assert (tmp_path / "f" / "rnn-h2" / "plots" / "overlay_final.png").exists()
+    assert report_ok(tmp_path / "f" / "report.html")  # its links to each run's report work
 
 
 def test_gradients_reference_agrees_with_autograd(tmp_path, capsys):
@@ -66,8 +67,9 @@ def test_gradients_reference_agrees_with_autograd(tmp_path, capsys):
     assert (tmp_path / "g" / "grad_norms.png").exists()
 
 
-def test_elman_vs_jordan_short(tmp_path, capsys):
+def test_elman_vs_jordan_short(tmp_path, capsys, report_ok):
     args = ["demo", "elman-vs-jordan", "--steps", "60", "--out", str(tmp_path / "e")]
     assert main(args) == 0
     assert (tmp_path / "e" / "loss.png").exists()
+    assert report_ok(tmp_path / "e" / "report.html")
     assert "Jordan" in capsys.readouterr().out

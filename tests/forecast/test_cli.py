@@ -85,8 +85,11 @@ def test_compare_writes_one_table(cli, tiny_csv, tmp_path):
     )
     assert out.returncode == 0, out.stderr
     table = pd.read_csv(tmp_path / "cmp" / "compare.csv")
-    assert list(table["model"]) == ["naive", "seasonal_naive", "mlp"]
-    assert (tmp_path / "cmp" / "report.html").exists()
+    assert sorted(table["model"]) == ["mlp", "naive", "seasonal_naive"]
+    assert list(table["owa"]) == sorted(table["owa"])  # ranked, the best first
+    assert list(table["best"]) == [True, False, False]
+    report = (tmp_path / "cmp" / "report.html").read_text()
+    assert f'<a href="{table["model"][0]}/report.html">' in report
 
 
 def test_nan_in_the_data_is_one_line_and_exit_2(cli, tmp_path):

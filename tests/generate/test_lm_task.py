@@ -87,5 +87,7 @@ def test_conditional_names(tmp_path, names_folder, lm_config, make):
     assert str(err.value) == (
         "unknown condition 'Rusian' (did you mean 'Russian'?); known: Italian, Japanese, Russian"
     )
-    with pytest.raises(ConfigError, match="this model is conditional: pass --condition, one of"):
+    with pytest.raises(
+        ConfigError, match=r"this model is conditional: pass a condition \(--condition\), one of"
+    ):
         loaded.task.generate(loaded.model)

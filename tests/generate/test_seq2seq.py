@@ -166,8 +166,7 @@ def test_dates_run_trains_saves_and_loads(tmp_path, make):
     for a, b in zip(result.model.state_dict().values(), loaded.model.state_dict().values()):
         assert torch.equal(a, b)
     sources = [s for s, _ in task.pairs["test"][:5]]
-    assert loaded.task.predict_lines(loaded.model, sources) == task.predict_lines(
-        result.model.eval(), sources
-    )
+    ids = [d.ids for d in loaded.task.translate(loaded.model, sources)]
+    assert ids == [d.ids for d in task.translate(result.model.eval(), sources)]
     assert (tmp_path / "run" / "src_vocab.json").exists()
     assert loaded.task.tgt_vocab.itos[:4] == ["<pad>", "<unk>", "<s>", "</s>"]

@@ -116,6 +116,25 @@ def test_gradients_of_log_partition_are_the_marginals():
     assert torch.autograd.gradcheck(lambda e: crf.nll(e, gold, mask), (emissions,))
 
 
+@pytest.mark.parametrize("constrained", [False, True])
+def test_marginals_equal_brute_force(constrained):
+    allowed = allowed_transitions(["O", "B-PER", "I-PER"], "bio") if constrained else None
+    crf = random_crf(3, seed=11, allowed=allowed)
+    emissions = torch.randn(2, 4, 3, dtype=torch.float64)
+    mask = torch.tensor([[1, 1, 1, 1], [1, 1, 0, 0]], dtype=torch.bool)
+    with torch.no_grad():  # as the predictors call it
+        marginals = crf.marginals(emissions, mask)
+    for n, length in enumerate((4, 2)):
+        paths = enumerate_paths(crf, emissions[n, :length], allowed)
+        z = sum(math.exp(s) for _, s in paths)
+        expected = torch.zeros(4, 3, dtype=torch.float64)
+        for path, score in paths:
+            for t, y in enumerate(path):
+                expected[t, y] += math.exp(score) / z
+        torch.testing.assert_close(marginals[n], expected, rtol=1e-9, atol=1e-9)
+    assert crf.transitions.grad is None  # the weights get no gradient
+
+
 def test_float32_batch_matches_float64():
     crf64 = random_crf(5, seed=7)
     crf32 = CRF(5)

@@ -37,7 +37,7 @@ def test_train_evaluate_predict(cli, tmp_path, ner_file):
     ev = cli("evaluate", run, "--data", ner_file, "--json")
     assert ev.returncode == 0, ev.stderr
     metrics = json.loads(ev.stdout)
-    assert metrics == {"f1": 100.0, "precision": 100.0, "recall": 100.0, "accuracy": 100.0}
+    assert metrics == {"f1": 1.0, "precision": 1.0, "recall": 1.0, "accuracy": 1.0}
 
     pred = cli("predict", run, "--input", "-", stdin="Bob visited Paris.\n\nAnn Lee met Fred\n")
     assert pred.returncode == 0, pred.stderr

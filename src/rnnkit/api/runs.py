@@ -7,6 +7,7 @@ from pathlib import Path
 
 from rnnkit.config import Config
 from rnnkit.report import write_report
+from rnnkit.report.tensorboard import write_final
 from rnnkit.tasks import get_task_class
 from rnnkit.train import FitResult, fit
 from rnnkit.train.distributed import detect_world
@@ -26,7 +27,8 @@ def train_run(
     report: bool = True,
 ) -> FitResult:
     """Train ``config`` with the engine into ``out`` (default ``runs/<name or timestamp>``),
-    then write ``report.html`` and print the summary (rank 0 only; the summary unless
+    then add the final metrics and hyper-parameters to TensorBoard, write ``report.html``
+    and print the summary (rank 0 only; the summary unless
     ``quiet``). ``task`` is a ready task object (e.g. one holding in-memory data); by default
     the config's task is built from its name.
 
@@ -39,8 +41,10 @@ def train_run(
     is_main = detect_world().is_main
     with open_run(run_dir, resume=resume, overwrite=overwrite, lock=is_main) as run:
         result = fit(task, config, run, resume=resume, quiet=quiet)
-        if is_main and report:
-            write_report(run.path, task, result.model, result.carry)
+        if is_main:
+            write_final(run.path, config, result.metrics)  # test metrics and hparams
+            if report:
+                write_report(run.path, task, result.model, result.carry)
     if is_main and not quiet:
         print_summary(result, file=sys.stdout)
     return result

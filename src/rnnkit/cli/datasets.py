@@ -5,10 +5,10 @@ from __future__ import annotations
 import argparse
 
 
-def register(sub) -> None:
+def register(sub, help_text: str) -> None:
     p = sub.add_parser(
         "datasets",
-        help="list shipped data sets and the formats tasks read",
+        help=help_text,
         description="List the data sets shipped in the package and the data "
         "formats each task reads.",
     )

@@ -5,11 +5,12 @@ from __future__ import annotations
 from rnnkit.demos import DEMOS, load
 
 
-def register(sub) -> None:
+def register(sub, help_text: str) -> None:
     parser = sub.add_parser(
         "demo",
-        help="run a seed walk-through or experiment",
-        description="Run a seed walk-through or experiment.",
+        help=help_text,
+        description="Run a seed walk-through or experiment (`rnnkit demo NAME -h` for its "
+        "options).",
     )
     demos = parser.add_subparsers(dest="demo", metavar="NAME", parser_class=type(parser))
     demos.required = True

@@ -12,10 +12,10 @@ import math
 import sys
 
 
-def register(sub) -> None:
+def register(sub, help_text: str) -> None:
     p = sub.add_parser(
         "evaluate",
-        help="evaluate a trained run",
+        help=help_text,
         description="Evaluate a run's best checkpoint on a data file or on one of its own splits.",
     )
     p.add_argument("run", help="the run folder")

@@ -1,4 +1,4 @@
-"""``rnnkit export RUN --format torchscript|onnx [--out PATH]``."""
+"""``rnnkit export RUN --format torchscript|onnx [-o FILE]``."""
 
 from __future__ import annotations
 
@@ -8,10 +8,10 @@ import json
 from pathlib import Path
 
 
-def register(sub) -> None:
+def register(sub, help_text: str) -> None:
     p = sub.add_parser(
         "export",
-        help="export a run's model to TorchScript or ONNX",
+        help=help_text,
         description="Export a run's best model to TorchScript or ONNX; the file "
         "is checked against eager PyTorch before it is kept.",
     )
@@ -22,7 +22,10 @@ def register(sub) -> None:
         choices=["torchscript", "onnx"],
         help="torchscript (default) or onnx",
     )
-    p.add_argument("--out", help="output file (default RUN/model.pt or RUN/model.onnx)")
+    p.add_argument(
+        "-o", "--output", help="the file to write (default RUN/model.pt or RUN/model.onnx)"
+    )
+    p.add_argument("--out", dest="output", help=argparse.SUPPRESS)  # deprecated spelling
     p.set_defaults(func=run)
 
 
@@ -34,7 +37,7 @@ def run(args: argparse.Namespace) -> int:
     loaded = load_run(args.run)
     spec = loaded.task.export_spec(loaded.model)
     default = "model.pt" if args.format == "torchscript" else "model.onnx"
-    path = Path(args.out) if args.out else loaded.path / default
+    path = Path(args.output) if args.output else loaded.path / default
     inside = path.resolve().parent.is_relative_to(loaded.path.resolve())
     with run_lock(loaded.path) if inside else contextlib.nullcontext():  # writes into the run
         print(json.dumps(export_model(spec, args.format, path)))

@@ -12,6 +12,8 @@ import argparse
 import sys
 from pathlib import Path
 
+import numpy as np
+
 from rnnkit.config import CELLS
 from rnnkit.errors import ConfigError, RunError
 from rnnkit.models.forecasting import BASELINE_KINDS, KINDS, ForecastModel
@@ -77,13 +79,13 @@ def _common(p) -> None:
         action="store_true",
         help="replace existing runs; each new run replaces the old one only when it succeeded",
     )
-    p.add_argument("--quiet", action="store_true", help="no progress bar")
+    p.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
 
 
-def register(sub) -> None:
+def register(sub, help_text: str) -> None:
     p = sub.add_parser(
         "forecast",
-        help="train, apply and compare forecasters on a CSV",
+        help=help_text,
         description="Forecasting from a CSV in one command: train a forecaster, predict "
         "with it, or compare baselines and networks in one table.",
     )
@@ -116,7 +118,8 @@ def register(sub) -> None:
     pr.add_argument("--data", help="history to forecast from (default: the run's own data)")
     pr.add_argument("--horizon", type=int, help="steps (default the trained H)")
     pr.add_argument("--decimal", help="decimal mark of --data: . or , (default the run's)")
-    pr.add_argument("--output", help="write the CSV to this file instead of stdout")
+    pr.add_argument("-o", "--output", help="write the CSV to this file instead of stdout")
+    pr.add_argument("--out", dest="output", help=argparse.SUPPRESS)  # deprecated spelling
     pr.set_defaults(func=run_predict)
     c = fsub.add_parser(
         "compare",
@@ -166,23 +169,26 @@ def _quantiles(text: str) -> list[float]:
         ) from None
 
 
-def _train_one(args, kind: str, out: Path, quantiles=(), quiet=False) -> dict:
-    """Train (or score, for a baseline) one model into ``out``; return its test metrics."""
+def _train_one(args, kind: str, out: Path, quantiles=(), quiet=False) -> tuple[dict, dict]:
+    """Train (or score, for a baseline) one model into ``out``; return its test metrics and
+    its test forecast (:meth:`~rnnkit.tasks.forecast.ForecastTask.test_forecast`)."""
     from rnnkit.api import train_run
+    from rnnkit.tasks.forecast import ForecastTask
     from rnnkit.train.folder import holds_run
 
     config = config_of(args, kind, list(quantiles))
     replacing = args.overwrite and holds_run(out)
     args.error_log = None if replacing else out / "error.log"  # the old run stays as it was
-    result = train_run(config, out, overwrite=args.overwrite, quiet=quiet)
+    task = ForecastTask(config)
+    result = train_run(config, out, task=task, overwrite=args.overwrite, quiet=quiet)
     metrics = {k[5:]: v for k, v in result.metrics.items() if k.startswith("test_")}
     metrics["train_seconds"] = result.metrics.get("train_seconds", 0.0)
-    return metrics
+    return metrics, task.test_forecast(result.model)
 
 
 def run_train(args: argparse.Namespace) -> int:
     out = Path(args.out or f"runs/forecast-{args.model}")
-    metrics = _train_one(args, args.model, out, _quantiles(args.quantiles), args.quiet)
+    metrics, _ = _train_one(args, args.model, out, _quantiles(args.quantiles), args.quiet)
     kind = _MODEL.kind if args.model in CELLS else args.model
     line = ", ".join(f"{k} {v:.4g}" for k, v in metrics.items() if isinstance(v, float))
     print(f"{kind}: test {line}" if line else f"{kind}: trained")
@@ -227,11 +233,15 @@ def run_compare(args: argparse.Namespace) -> int:
             f"{taken[0]} already holds a run; replace the runs in {out} with --overwrite, or "
             f"choose another --out"
         )
-    rows = []
+    rows, firsts, test = [], {}, None
     for kind in kinds:
-        metrics = _train_one(args, kind, out / kind, quiet=True)
+        metrics, test = _train_one(args, kind, out / kind, quiet=True)
         rows.append({"model": kind, **metrics})
+        if test is not None:  # the point forecast of the first series
+            point = int(np.argmin([abs(q - 0.5) for q in test["quantiles"]] or [0]))
+            firsts[kind] = test["forecast"][0, :, point]
         print(f"{kind:<16} sMAPE {metrics['smape']:8.3f}  MASE {metrics['mase']:7.3f}", flush=True)
-    table, report = compare_report(rows, out, f"rnnkit forecast compare: {Path(args.data).name}")
+    title = f"rnnkit forecast compare: {Path(args.data).name}"
+    table, report = compare_report(rows, out, title, forecasts=firsts, test=test)
     print(f"table: {table}; report: {report}")
     return 0

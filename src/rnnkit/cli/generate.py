@@ -6,10 +6,10 @@ from __future__ import annotations
 import argparse
 
 
-def register(sub) -> None:
+def register(sub, help_text: str) -> None:
     p = sub.add_parser(
         "generate",
-        help="sample text from a trained language model (task lm)",
+        help=help_text,
         description="Sample text from a trained language model: continue a priming text, or "
         "write lines (e.g. names) for a category of a conditional model.",
     )
@@ -50,22 +50,18 @@ def register(sub) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    from rnnkit.api import load
     from rnnkit.errors import ConfigError
-    from rnnkit.tasks.runs import load_run
 
-    loaded = load_run(args.run)
-    task = loaded.task
-    if not hasattr(task, "generate"):
+    predictor = load(args.run)
+    if not hasattr(predictor, "generate"):
         raise ConfigError(
-            f"{args.run} is a {task.name!r} run; rnnkit generate samples from task 'lm' runs"
+            f"{args.run} is a {predictor.task.name!r} run; rnnkit generate samples from task "
+            f"'lm' runs"
         )
-    length = args.length
-    if length is None:
-        length = 30 if task.categories else 500
-    samples = task.generate(
-        loaded.model,
+    samples = predictor.generate(
         prime=args.prime,
-        length=length,
+        length=args.length,
         temperature=args.temperature,
         top_k=args.top_k,
         top_p=args.top_p,
@@ -73,6 +69,6 @@ def run(args: argparse.Namespace) -> int:
         condition=args.condition,
         n=args.n,
     )
-    separator = "\n" if task.categories else "\n\n"
+    separator = "\n" if predictor.categories else "\n\n"
     print(separator.join(samples))
     return 0

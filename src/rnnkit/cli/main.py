@@ -19,17 +19,20 @@ from pathlib import Path
 
 from rnnkit.errors import NonFiniteLossError, RnnkitError
 
-# command -> module with register(subparsers)
-COMMANDS: dict[str, str] = {
-    "train": "rnnkit.cli.train",
-    "evaluate": "rnnkit.cli.evaluate",
-    "predict": "rnnkit.cli.predict",
-    "report": "rnnkit.cli.report",
-    "export": "rnnkit.cli.export",
-    "demo": "rnnkit.cli.demo",
-    "datasets": "rnnkit.cli.datasets",
-    "forecast": "rnnkit.cli.forecast",
-    "generate": "rnnkit.cli.generate",
+# command -> (module with register(subparsers, help), one-line help). Only the module of
+# the command being run is imported, so `rnnkit --version` and `rnnkit --help` load neither
+# torch nor matplotlib.
+COMMANDS: dict[str, tuple[str, str]] = {
+    "init": ("rnnkit.cli.init", "write a commented starter config for a task"),
+    "train": ("rnnkit.cli.train", "train a model from a TOML config"),
+    "evaluate": ("rnnkit.cli.evaluate", "evaluate a trained run"),
+    "predict": ("rnnkit.cli.predict", "predict with a trained run, one input per line"),
+    "generate": ("rnnkit.cli.generate", "sample text from a trained language model (task lm)"),
+    "report": ("rnnkit.cli.report", "rebuild report.html of a run"),
+    "export": ("rnnkit.cli.export", "export a run's model to TorchScript or ONNX"),
+    "forecast": ("rnnkit.cli.forecast", "train, apply and compare forecasters on a CSV"),
+    "demo": ("rnnkit.cli.demo", "run a seed walk-through or experiment"),
+    "datasets": ("rnnkit.cli.datasets", "list shipped data sets and the formats tasks read"),
 }
 
 
@@ -38,18 +41,33 @@ class _Parser(argparse.ArgumentParser):
         self.exit(2, f"{self.prog}: error: {message}\n")
 
 
-def build_parser() -> argparse.ArgumentParser:
+def _command(argv: list[str]) -> str | None:
+    """The command named in ``argv`` (the first argument that is not an option), if any."""
+    for arg in argv:
+        if not arg.startswith("-"):
+            return arg if arg in COMMANDS else None
+    return None
+
+
+def build_parser(argv: list[str] | None = None) -> argparse.ArgumentParser:
+    """The parser of ``rnnkit``. Only the command named in ``argv`` gets its full parser (its
+    module is imported then); the others are listed with their one-line help."""
+    from rnnkit.version import __version__
+
     parser = _Parser(
         prog="rnnkit",
         description="Recurrent neural networks: train, evaluate, predict and explore.",
+        epilog="Run `rnnkit COMMAND -h` for the options of a command.",
     )
-    from rnnkit import __version__
-
     parser.add_argument("--version", action="version", version=f"rnnkit {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
     sub.required = True
-    for module in COMMANDS.values():
-        importlib.import_module(module).register(sub)
+    chosen = _command(list(argv or []))
+    for name, (module, help_text) in COMMANDS.items():
+        if name == chosen:
+            importlib.import_module(module).register(sub, help_text)
+        else:
+            sub.add_parser(name, help=help_text, description=help_text)
     return parser
 
 
@@ -61,8 +79,8 @@ def _one_line(err: BaseException) -> str:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = build_parser()
-    args = parser.parse_args(argv)
+    argv = sys.argv[1:] if argv is None else list(argv)
+    args = build_parser(argv).parse_args(argv)
     warnings.filterwarnings("ignore", message=".*LSTM with projections is not supported.*")
     try:
         return int(args.func(args) or 0)

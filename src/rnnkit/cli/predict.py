@@ -1,4 +1,7 @@
-"""``rnnkit predict RUN --input PATH|- [--output PATH]``: one input per line in, one per out."""
+"""``rnnkit predict RUN --input PATH|- [-o FILE]``: one input per line in, one per out.
+
+A thin layer over :func:`rnnkit.load`: the run's predictor (``rnnkit.api.predictors``) turns
+the lines into its typed results and writes them back as text (``predict_lines``)."""
 
 from __future__ import annotations
 
@@ -7,16 +10,16 @@ import sys
 from pathlib import Path
 
 
-def register(sub) -> None:
+def register(sub, help_text: str) -> None:
     p = sub.add_parser(
         "predict",
-        help="predict with a trained run",
+        help=help_text,
         description="Read one input per line (a text, a name, a sentence) and "
         "write one prediction per line.",
     )
     p.add_argument("run", help="the run folder")
     p.add_argument("--input", required=True, help="a text file, or - for standard input")
-    p.add_argument("--output", help="write here instead of standard output")
+    p.add_argument("-o", "--output", help="write to this file instead of standard output")
     p.set_defaults(func=run)
 
 
@@ -44,14 +47,10 @@ def read_lines(source: str) -> list[str]:
 
 
 def run(args: argparse.Namespace) -> int:
-    import torch
-
+    from rnnkit.api import load
     from rnnkit.io import atomic_write_text
-    from rnnkit.tasks.runs import load_run
 
-    loaded = load_run(args.run)
-    with torch.no_grad():
-        out = loaded.task.predict_lines(loaded.model, read_lines(args.input))
+    out = load(args.run).predict_lines(read_lines(args.input))
     text = "\n".join(out) + "\n"
     if args.output:
         atomic_write_text(Path(args.output), text)

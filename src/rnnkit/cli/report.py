@@ -5,10 +5,10 @@ from __future__ import annotations
 import argparse
 
 
-def register(sub) -> None:
+def register(sub, help_text: str) -> None:
     p = sub.add_parser(
         "report",
-        help="rebuild report.html of a run",
+        help=help_text,
         description="Rebuild report.html (and its plots) from a run folder.",
     )
     p.add_argument("run", help="the run folder")

@@ -9,10 +9,10 @@ from pathlib import Path
 from rnnkit.errors import ConfigError
 
 
-def register(sub) -> None:
+def register(sub, help_text: str) -> None:
     p = sub.add_parser(
         "train",
-        help="train a model from a TOML config",
+        help=help_text,
         description="Train a model from a TOML config; the run folder gets "
         "config.toml, metrics.csv, checkpoints, predictions and report.html.",
     )
@@ -35,7 +35,7 @@ def register(sub) -> None:
     p.add_argument(
         "--resume", metavar="RUN", help="continue the run in folder RUN from its last checkpoint"
     )
-    p.add_argument("--quiet", action="store_true", help="no progress bar, no printed metrics")
+    p.add_argument("-q", "--quiet", action="store_true", help="no progress bar, no printed metrics")
     p.set_defaults(func=run)
 
 

@@ -16,7 +16,7 @@ from rnnkit.train import FitResult, read_metrics
 def add_common(parser: argparse.ArgumentParser, out: str) -> None:
     parser.add_argument("--out", default=out, help=f"output folder (default {out})")
     parser.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
-    parser.add_argument("--quiet", action="store_true", help="print only the summary")
+    parser.add_argument("-q", "--quiet", action="store_true", help="print only the summary")
 
 
 def train(raw: dict, out: Path, quiet: bool = True) -> tuple[Config, FitResult]:

@@ -81,14 +81,14 @@ def run(args: argparse.Namespace) -> int:
     m = result.metrics
     print(
         f"held-out test: exact match {m['test_exact_match']:.2%}, character accuracy "
-        f"{m['test_char_accuracy']:.2%}, BLEU {m['test_bleu']:.1f} "
-        f"({result.state.train_seconds:.0f} s of training)"
+        f"{m['test_char_accuracy']:.2%}"
+        + (f", BLEU {m['test_bleu']:.1f}" if "test_bleu" in m else "")
+        + f" ({result.state.train_seconds:.0f} s of training)"
     )
-    from rnnkit.tasks.runs import load_run
+    from rnnkit.api import load
 
-    loaded = load_run(out)
     sources = ["the 3rd of March, 1987", "03/03/87", "Dienstag, 3. März 1987", "1er mai 2024"]
-    for source, decoded in zip(sources, loaded.task.translate(loaded.model, sources)):
-        print(f"  {source:<26} -> {loaded.task.to_text(decoded.ids)}")
+    for source, output in zip(sources, load(out).translate(sources)):
+        print(f"  {source:<26} -> {output}")
     print(f"report (attention heat maps): {out / 'report.html'}")
     return 0

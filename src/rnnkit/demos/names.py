@@ -18,8 +18,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-import torch
-
+from rnnkit.api import load
 from rnnkit.demos.common import add_common, comparison_report, train
 
 EXAMPLES = ["Dostoevsky", "Jackson", "Satoshi", "Nguyen", "Schmidt", "Rossi", "Kowalski", "Zhou"]
@@ -69,11 +68,7 @@ def run(args: argparse.Namespace) -> int:
         )
         runs[name] = run_dir
         figures.append((f"{name}: test confusion matrix", run_dir / "plots" / "confusion.png"))
-        from rnnkit.tasks.runs import load_run
-
-        loaded = load_run(run_dir)
-        with torch.no_grad():
-            shown[name] = loaded.task.predict_lines(loaded.model, EXAMPLES)
+        shown[name] = load(run_dir).predict_lines(EXAMPLES)
         print(
             f"{name:<10} test accuracy {m['test_accuracy']:.3f}  balanced accuracy "
             f"{m['test_balanced_accuracy']:.3f}  macro-F1 {m['test_macro_f1']:.3f}  "

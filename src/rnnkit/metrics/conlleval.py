@@ -9,13 +9,14 @@ of the same type has exactly the same first and last token. Per type and over al
     precision = correct / predicted,  recall = correct / gold,
     F1 = 2 * precision * recall / (precision + recall)
 
-as percentages, 0 when a denominator is 0. Sentences are separate: no entity crosses a
-sentence boundary. Token accuracy is the share of tokens whose predicted tag string equals
-the gold one (in one scheme, so convert first when the two differ).
+as fractions in [0, 1] (conlleval prints them as percentages), 0 when a denominator is 0.
+Sentences are separate: no entity crosses a sentence boundary. Token accuracy is the share
+of tokens whose predicted tag string equals the gold one (in one scheme, so convert first
+when the two differ).
 
     >>> s = evaluate([["B-PER", "I-PER", "O", "B-LOC"]], [["B-PER", "I-PER", "O", "B-ORG"]])
-    >>> round(s.f1, 2), s.per_type["PER"].f1, s.accuracy
-    (50.0, 100.0, 75.0)
+    >>> round(s.f1, 4), s.per_type["PER"].f1, s.accuracy
+    (0.5, 1.0, 0.75)
 """
 
 from __future__ import annotations
@@ -37,11 +38,11 @@ class Counts:
 
     @property
     def precision(self) -> float:
-        return 100.0 * self.correct / self.predicted if self.predicted else 0.0
+        return self.correct / self.predicted if self.predicted else 0.0
 
     @property
     def recall(self) -> float:
-        return 100.0 * self.correct / self.gold if self.gold else 0.0
+        return self.correct / self.gold if self.gold else 0.0
 
     @property
     def f1(self) -> float:
@@ -64,10 +65,10 @@ class Scores:
 
     @property
     def accuracy(self) -> float:
-        return 100.0 * self.tokens_correct / self.tokens if self.tokens else 0.0
+        return self.tokens_correct / self.tokens if self.tokens else 0.0
 
     def as_dict(self) -> dict[str, float]:
-        """``{"f1", "precision", "recall", "accuracy"}`` in percent."""
+        """``{"f1", "precision", "recall", "accuracy"}``, each in [0, 1]."""
         return {
             "f1": self.f1,
             "precision": self.precision,

@@ -249,6 +249,13 @@ class Tagger(nn.Module):
             return self.crf.decode(scores, mask)[0]
         return scores.argmax(-1).masked_fill(~mask, 0)
 
+    def tag_probabilities(self, scores: Tensor, mask: Tensor) -> Tensor:
+        """``p(tag | sentence)`` at each position ``(N, L, K)``, 0 at padding: the CRF's
+        marginals, else the softmax of the scores."""
+        if self.crf is not None:
+            return self.crf.marginals(scores, mask)
+        return scores.float().softmax(-1) * mask.unsqueeze(-1)
+
     @torch.no_grad()
     def decode(self, batch: TagBatch) -> Tensor:
         """Best tag ids ``(N, L)`` of a batch, 0 at padding."""

@@ -136,6 +136,18 @@ class CRF(nn.Module):
         """Negative log-likelihood ``log Z - score(y)`` of each gold path: ``(N,)``."""
         return self.log_partition(emissions, mask) - self.score(emissions, tags, mask)
 
+    def marginals(self, emissions: Tensor, mask: Tensor) -> Tensor:
+        r"""Marginal probabilities :math:`p(y_t = j \mid x)` ``(N, L, K)``, 0 at padding.
+
+        The forward-backward algorithm, run by autograd: :math:`p(y_t = j \mid x) =
+        \partial \log Z / \partial e_t(j)` (works under ``torch.no_grad()``; the weights
+        get no gradient)."""
+        with torch.enable_grad():
+            dtype = torch.promote_types(emissions.dtype, torch.float32)  # bf16 -> float32
+            e = emissions.detach().to(dtype).requires_grad_(True)
+            (grad,) = torch.autograd.grad(self.log_partition(e, mask).sum(), e)
+        return grad * mask.unsqueeze(-1)
+
     def decode(self, emissions: Tensor, mask: Tensor) -> tuple[Tensor, Tensor]:
         """Viterbi: the best path of each sentence ``(N, L)`` (0 at padding) and its score
         ``(N,)``."""

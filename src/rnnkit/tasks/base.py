@@ -17,8 +17,8 @@ import pandas as pd
 import torch
 from torch import Tensor, nn
 
-from rnnkit.config import Config, DataConfig, ModelConfig, TrainConfig
-from rnnkit.errors import RunError
+from rnnkit.config import IN_MEMORY, Config, DataConfig, ModelConfig, TrainConfig
+from rnnkit.errors import ConfigError, DataError, RunError
 
 
 class Task:
@@ -30,6 +30,7 @@ class Task:
     train_config: ClassVar[type] = TrainConfig  # a task may subclass it to change defaults
     stateful: ClassVar[bool] = False  # carry the detached hidden state from batch to batch
     metric: ClassVar[str] = "val_loss"  # default validation metric to select checkpoints
+    memory_splits: ClassVar[tuple[str, ...]] = ()  # splits it takes as Python objects
     higher_is_better: ClassVar[frozenset[str]] = frozenset(
         {
             "accuracy",
@@ -45,9 +46,30 @@ class Task:
         }
     )
 
-    def __init__(self, config: Config) -> None:
+    def __init__(self, config: Config, memory: dict[str, Any] | None = None) -> None:
+        """``memory``: split name -> Python object read instead of that split's file (see
+        :mod:`rnnkit.tasks.memory`; :func:`rnnkit.fit` passes it)."""
         self.config = config
         self.device = torch.device("cpu")
+        self.memory = {k: v for k, v in (memory or {}).items() if v is not None}
+        for split in self.memory:
+            if split not in self.memory_splits:
+                takes = ", ".join(self.memory_splits) or "none: its data is generated"
+                raise ConfigError(
+                    f"task {self.name!r} takes no {split} data as Python objects (it takes {takes})"
+                )
+
+    def from_memory(self, split: str):
+        """The object handed over for ``split``, or None when the split is read from its file.
+        A reloaded run whose config says ``<in-memory data>`` has no object: an error."""
+        if split in self.memory:
+            return self.memory[split]
+        if getattr(self.config.data, split, "") == IN_MEMORY:
+            raise DataError(
+                f"data.{split} of this run was data in memory (rnnkit.fit on Python objects), "
+                f"which a run folder does not keep; pass the data again (e.g. --data FILE)"
+            )
+        return None
 
     # ---- data ---------------------------------------------------------------------------
     def setup(self) -> None:
@@ -102,10 +124,6 @@ class Task:
     def predictions(self, model: nn.Module, state: Any = None) -> pd.DataFrame | None:
         """Predictions on the test (or validation) split, for ``predictions.csv``."""
         return None
-
-    def predict_lines(self, model: nn.Module, lines: list[str]) -> list[str]:
-        """Predictions for raw inputs, one per line (``rnnkit predict --input``)."""
-        raise RunError(f"task {self.name!r} has no line predictor")
 
     def snapshot(self, model: nn.Module, run_dir: Path, epoch: int, step: int) -> None:
         """Optional plots during training (called after each evaluation on rank 0)."""

@@ -47,11 +47,11 @@ from rnnkit.errors import CheckpointError, ConfigError, DataError
 from rnnkit.io import read_json
 from rnnkit.metrics.classification import summary
 from rnnkit.models.classifier import ClassifyModel, build_classifier
+from rnnkit.tasks import memory
 from rnnkit.tasks.base import Task
 from rnnkit.tasks.classify_report import ReportMixin
 
 LEVELS = ("word", "char")
-TOP_K = 3  # labels shown per line by `rnnkit predict`
 EVAL_TOKENS = 2**16  # tokens per evaluation batch
 
 
@@ -121,9 +121,10 @@ class ClassifyTask(ReportMixin, Task):
     data_config = ClassifyData
     model_config = ClassifyModel
     metric = "val_accuracy"
+    memory_splits = ("train", "validation", "test")
 
-    def __init__(self, config) -> None:
-        super().__init__(config)
+    def __init__(self, config, memory=None) -> None:
+        super().__init__(config, memory)
         _check_config(config)
         self.encoder: TextEncoder | None = None
         self.labels: list[str] = []
@@ -143,20 +144,28 @@ class ClassifyTask(ReportMixin, Task):
         report_skipped(examples, path)
         return examples
 
+    def _part(self, split: str, path) -> LabelledTexts:
+        """One split from its file, or from the objects handed to the task."""
+        obj = self.from_memory(split)
+        if obj is None:
+            return self._read(path)
+        d = self.config.data
+        return memory.labelled_texts(obj, split, d.text_column, d.label_column)
+
     def _parts(self) -> dict[str, LabelledTexts]:
         """train / validation / test examples, from files or stratified splits of train."""
         d = self.config.data
         train_path = datasets.resolve(d.train, "names")
-        parts = {"train": self._read(train_path)}
+        parts = {"train": self._part("train", train_path)}
         require_two_labels(parts["train"], train_path)
         test_path = d.test or (imdb_test_folder(train_path) if d.format == "imdb" else None)
         if test_path:
-            parts["test"] = self._read(test_path)
+            parts["test"] = self._part("test", test_path)
         elif d.test_fraction > 0:
             keep, held = stratified_split(parts["train"].labels, d.test_fraction, d.split_seed)
             parts["test"], parts["train"] = parts["train"].subset(held), parts["train"].subset(keep)
         if d.validation:
-            parts["validation"] = self._read(d.validation)
+            parts["validation"] = self._part("validation", d.validation)
         else:
             share = d.validation_fraction / (1.0 - (d.test_fraction if not test_path else 0.0))
             keep, held = stratified_split(parts["train"].labels, share, d.split_seed + 1)
@@ -366,16 +375,10 @@ class ClassifyTask(ReportMixin, Task):
         part = self._split(examples, str(path))
         return {**self._metrics(model, part.encoded, part.targets), "examples": len(examples)}
 
-    def predict_lines(self, model, lines: list[str]) -> list[str]:
-        """``<input>  <label> <p>, <label> <p>, ...``: the top-3 labels by probability."""
-        encoded = self._encode(self.encoder.tokenize_all(lines), "the input")
-        probs = self.log_probs(model, encoded).exp()
-        top = probs.topk(min(TOP_K, len(self.labels)), dim=-1)
-        out = []
-        for line, values, indices in zip(lines, top.values.tolist(), top.indices.tolist()):
-            shown = ", ".join(f"{self.labels[i]} {p:.2f}" for p, i in zip(values, indices))
-            out.append(f"{line}  {shown}")
-        return out
+    def probabilities(self, model, texts: list[str]) -> Tensor:
+        """Class probabilities ``(M, C)`` of raw texts (columns in the order of ``labels``)."""
+        encoded = self._encode(self.encoder.tokenize_all(texts), "the input")
+        return self.log_probs(model, encoded).exp()
 
     def padding(self) -> dict[str, float]:
         """Padding share of the first epoch's batches, bucketed by length and not."""

@@ -38,7 +38,7 @@ from rnnkit.tasks.forecast_data import (
     read_series,
     resolve,
 )
-from rnnkit.tasks.forecast_predict import ForecastPredictor
+from rnnkit.tasks.forecast_predict import ForecastPredictor, series_frame
 
 
 class ForecastTask(Task):
@@ -46,11 +46,23 @@ class ForecastTask(Task):
     data_config = ForecastData
     model_config = ForecastModel
     train_config = ForecastTrain
+    memory_splits = ("train", "test")
 
-    def __init__(self, config, series: SeriesSet | None = None, test: SeriesSet | None = None):
-        """``series``/``test``: in-memory data instead of the files ``data.train``/``data.test``
-        (the Python API passes them; the config then says ``train = "<in-memory data>"``)."""
-        super().__init__(config)
+    def __init__(
+        self,
+        config,
+        series: SeriesSet | None = None,
+        test: SeriesSet | None = None,
+        memory: dict | None = None,
+    ):
+        """``series``/``test`` (or ``memory["train"]``/``memory["test"]``: a DataFrame, a
+        pandas Series or a SeriesSet): in-memory data instead of the files
+        ``data.train``/``data.test`` (the config then says ``train = "<in-memory data>"``)."""
+        super().__init__(config, memory)
+        if series is None and "train" in self.memory:
+            series = read_series(series_frame(self.memory["train"]), config.data)
+        if test is None and "test" in self.memory:
+            test = read_series(series_frame(self.memory["test"]), config.data)
         self.series, self.test_series = series, test
         self.prepared: Prepared | None = None
         self.test_values: np.ndarray | None = None  # (S, H) of a separate test set
@@ -228,22 +240,49 @@ class ForecastTask(Task):
             return None
         return self.predictor(model).predict()
 
-    def plots(self, model, plots_dir: Path, state=None):
-        from rnnkit.report.forecast import forecast_plots
-
+    def test_forecast(self, model) -> dict | None:
+        """The test forecast for the plots: ``forecast`` ``(S, H, Q)``, ``actual`` ``(S, H)``,
+        the ``history`` before it, ``ids``, ``quantiles`` and ``stamps`` (per series the
+        dates of history and forecast, or None); None without a test part."""
         p = self.predictor(model)
+        series = p.prepared.series
         if self.test_values is not None:
-            f, actual, history = p.forecast_array(), self.test_values, p.prepared.series.values
+            f, actual, history = p.forecast_array(), self.test_values, series.values
         elif self.config.data.test_size:
             f, actual, history = forecast_eval.split_forecast(p, "test")
         else:
+            return None
+        stamps = forecast_eval.timelines(series, p.horizon if self.test_values is not None else 0)
+        return {
+            "forecast": f,
+            "actual": actual,
+            "history": history,
+            "ids": series.ids,
+            "quantiles": p.quantiles,
+            "stamps": stamps,
+        }
+
+    def plots(self, model, plots_dir: Path, state=None):
+        from rnnkit.report.forecast import forecast_plots
+
+        t = self.test_forecast(model)
+        if t is None:
             return []
-        return forecast_plots(history, actual, f, p.prepared.series.ids, p.quantiles, plots_dir)
+        return forecast_plots(
+            t["history"],
+            t["actual"],
+            t["forecast"],
+            t["ids"],
+            t["quantiles"],
+            plots_dir,
+            stamps=t["stamps"],
+        )
 
     def export_spec(self, model):
-        """Scaled windows ``x (N, L)`` and series indices ``ids (N,)`` in, the scaled forecast
-        ``(N, H, Q)`` out. The per-series scaler in ``forecast.json`` maps values to and from
-        data units; the network itself (RevIN included) is what is exported."""
+        """Scaled windows ``x (N, L)`` and series indices ``ids (N,)`` in (ONNX drops ``ids``
+        when the model does not embed series ids), the scaled forecast ``(N, H, Q)`` out. The
+        per-series scaler in ``forecast.json`` maps values to and from data units; the network
+        itself (RevIN included) is what is exported."""
         from rnnkit.export import ExportSpec, FirstOutput
 
         kind = self.config.model.kind

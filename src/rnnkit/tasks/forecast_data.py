@@ -23,7 +23,7 @@ from typing import ClassVar
 import numpy as np
 import torch
 
-from rnnkit.config import NON_NEGATIVE, POSITIVE, DataConfig, Range, TrainConfig
+from rnnkit.config import IN_MEMORY, NON_NEGATIVE, POSITIVE, DataConfig, Range, TrainConfig
 from rnnkit.data.calendar import calendar, calendar_names, series_features
 from rnnkit.data.csvseries import DECIMALS
 from rnnkit.data.scaling import SCALERS, SeriesScaler
@@ -31,8 +31,6 @@ from rnnkit.data.series import FILLS, SeriesSet, check_lengths, to_series
 from rnnkit.data.windows import FlatSeries, WindowIndex, split_windows
 from rnnkit.errors import ConfigError, DataError
 from rnnkit.models.forecasting import ForecastModel
-
-IN_MEMORY = "<in-memory data>"  # data.train of a run fitted from Python objects
 
 
 @dataclass

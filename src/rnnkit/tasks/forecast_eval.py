@@ -175,6 +175,18 @@ def _reread_forecasts(p: ForecastPredictor, series: SeriesSet, origins: np.ndarr
     return out
 
 
+def timelines(series, horizon: int) -> list:
+    """Per series, its timestamps followed by the ``horizon`` after its end (a
+    DatetimeIndex), or None when the series has no timestamps: the dates of the x-axes."""
+    out = []
+    for i, ts in enumerate(series.timestamps):
+        if ts is None or series.freq is None:
+            out.append(None)
+        else:
+            out.append(ts.append(pd.DatetimeIndex(series.future_timestamps(i, horizon))))
+    return out
+
+
 def plot_last_horizon(p: ForecastPredictor, folder: Path, series: list[str] | None = None):
     """``forecasts.png`` and ``error_by_step.png`` in ``folder``: the last H points of every
     series forecast again from the history before them, for the ``series`` ids (default the
@@ -190,12 +202,14 @@ def plot_last_horizon(p: ForecastPredictor, folder: Path, series: list[str] | No
         raise DataError(f"unknown series {unknown}; known: {full.ids[:5]}...")
     chosen = [index[s] for s in series] if series else None
     f = p.view(head).forecast_array()
-    plots = forecast_plots(head.values, actual, f, full.ids, p.quantiles, folder, chosen)
+    stamps = timelines(full, 0)
+    plots = forecast_plots(head.values, actual, f, full.ids, p.quantiles, folder, chosen, stamps)
     return [path for _, path in plots]
 
 
 __all__ = [
     "plot_last_horizon",
+    "timelines",
     "score",
     "test_values",
     "split_forecast",

@@ -21,6 +21,18 @@ from rnnkit.models.forecasting import ForecastModel
 from rnnkit.tasks.forecast_data import ForecastData, Prepared, read_series
 
 
+def series_frame(data):
+    """A pandas Series as the wide frame the readers take (its index as the ``timestamp``
+    column when it holds dates); anything else unchanged."""
+    if not isinstance(data, pd.Series):
+        return data
+    name = str(data.name) if data.name is not None else "value"
+    frame = data.rename(name).to_frame()
+    if isinstance(data.index, pd.DatetimeIndex):
+        return frame.rename_axis("timestamp").reset_index()
+    return frame.reset_index(drop=True)
+
+
 class ForecastPredictor:
     """Forecasts after the end of the prepared series, in data units.
 
@@ -77,7 +89,7 @@ class ForecastPredictor:
         ``future`` gives the next values of known covariates (long: id, timestamp, ...);
         ``data`` forecasts after other history (DataFrame, CSV path or SeriesSet)."""
         if data is not None:
-            return self.view(read_series(data, self.data)).predict(horizon, future)
+            return self.view(read_series(series_frame(data), self.data)).predict(horizon, future)
         horizon = self.horizon if horizon is None else self.check_horizon(horizon)
         f = self.forecast_array(self.future_covariates(future))[:, :horizon]
         return self.frame(f, horizon)
@@ -226,4 +238,4 @@ def _new_values(sid: str, values) -> np.ndarray:
     return raw
 
 
-__all__ = ["ForecastPredictor"]
+__all__ = ["ForecastPredictor", "series_frame"]

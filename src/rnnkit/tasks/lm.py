@@ -38,6 +38,7 @@ from rnnkit.data.text import PAD, UNK, Vocab, char_tokenize, note, read_text_fil
 from rnnkit.errors import ConfigError, DataError
 from rnnkit.io import read_json
 from rnnkit.models.charlm import CharLM
+from rnnkit.tasks import memory
 from rnnkit.tasks.base import Task
 from rnnkit.tasks.lm_generation import EOS, GenerationMixin
 
@@ -79,9 +80,10 @@ class LanguageModelTask(GenerationMixin, Task):
     data_config = LMData
     model_config = LMModel
     stateful = True  # text format; a folder model sets it False per instance
+    memory_splits = ("train", "validation")
 
-    def __init__(self, config) -> None:
-        super().__init__(config)
+    def __init__(self, config, memory=None) -> None:
+        super().__init__(config, memory)
         cfg = config.data
         if cfg.format not in FORMATS:
             raise ConfigError(
@@ -112,7 +114,9 @@ class LanguageModelTask(GenerationMixin, Task):
             self._setup_folder()
 
     def _read_text(self, path: str | Path, what: str) -> str:
-        text = read_text_file(path)
+        split = what.removeprefix("data.")
+        obj = self.from_memory(split) if split in ("train", "validation") else None
+        text = read_text_file(path) if obj is None else memory.lines_text(obj, split)
         if not text:
             raise DataError(f"{what} text {path} is empty: a language model needs characters")
         return text
@@ -141,10 +145,10 @@ class LanguageModelTask(GenerationMixin, Task):
 
     def _setup_folder(self) -> None:
         cfg = self.config.data
-        pairs, categories = self._read_folder(datasets.resolve(cfg.train, "names"))
+        pairs, categories = self._categories("train")
         if cfg.validation:
             train = pairs
-            val, _ = self._read_folder(datasets.resolve(cfg.validation, "names"))
+            val, _ = self._categories("validation")
         else:
             order = torch.randperm(len(pairs), generator=generator(self.config.train.seed, -1))
             n_val = max(1, int(len(pairs) * cfg.validation_fraction))
@@ -171,9 +175,16 @@ class LanguageModelTask(GenerationMixin, Task):
             lengths=self.splits["train"]["lengths"],
         )
 
-    def _read_folder(self, path) -> tuple[list[tuple[str, str]], list[str]]:
-        """The (line, category) pairs of a category folder, lines cut to ``max_length``."""
-        pairs, categories = read_category_folder(path)
+    def _categories(self, split: str) -> tuple[list[tuple[str, str]], list[str]]:
+        """(text, category) pairs and categories of a folder, or of the objects handed over,
+        lines cut to ``max_length``."""
+        obj = self.from_memory(split)
+        if obj is None:
+            path = datasets.resolve(getattr(self.config.data, split), "names")
+            pairs, categories = read_category_folder(path)
+        else:
+            path = f"the {split} objects"
+            pairs, categories = memory.category_pairs(obj, split)
         limit = self.config.data.max_length
         long = sum(len(text) > limit for text, _ in pairs) if limit else 0
         if long:
@@ -248,12 +259,13 @@ class LanguageModelTask(GenerationMixin, Task):
 
     # ---- evaluation ---------------------------------------------------------------------
     @torch.no_grad()
-    def stream_loss(self, model, ids: torch.Tensor) -> tuple[float, int]:
+    def stream_loss(self, model, ids: torch.Tensor, rows: int = 0) -> tuple[float, int]:
         """Summed nats and the number of predicted characters over a text scored as a stream
-        of ``eval_rows`` rows from a zero state (the state carried across windows)."""
+        of ``rows`` rows (default ``eval_rows``) from a zero state (the state carried across
+        windows)."""
         if len(ids) < 2:
             raise DataError(f"a text of {len(ids)} character(s) has nothing to predict")
-        rows = min(self.config.data.eval_rows, len(ids) - 1)
+        rows = min(rows or self.config.data.eval_rows, len(ids) - 1)
         stream = StreamBatches(ids, rows, self.config.data.bptt)
         total, state = 0.0, None
         for x, y in stream.batches():
@@ -293,11 +305,25 @@ class LanguageModelTask(GenerationMixin, Task):
     def predictions(self, model, state=None) -> pd.DataFrame:
         return self.samples(model)
 
-    def predict_lines(self, model, lines: list[str]) -> list[str]:
-        raise ConfigError(
-            "task lm writes text rather than predicting from lines: use `rnnkit generate RUN` "
-            "(or `rnnkit evaluate RUN --data FILE` to score a text)"
-        )
+    def text_nats(self, model, text: str, condition: str | None = None) -> tuple[float, int]:
+        """Summed nats and predicted characters of one text read from a zero state: a text
+        model predicts every character after the first, a conditional model every character
+        and the closing ``<eos>`` of ``<eos> text <eos>`` given ``condition``."""
+        unknown = self.vocab.unknown(self._tokens(text))
+        if unknown:
+            shown = ", ".join(repr(t) for t in unknown)
+            raise DataError(f"text {text[:40]!r} has characters outside the vocabulary: {shown}")
+        if not self.categories:
+            if condition is not None:
+                self.check_conditions([condition])
+            return self.stream_loss(model, self._encode_text(text), rows=1)
+        if condition is None:
+            raise ConfigError(
+                "this model is conditional: pass a condition (--condition), one of "
+                + ", ".join(self.categories)
+            )
+        self.check_conditions([condition])
+        return self.pairs_loss(model, self._encode_pairs([(text, condition)]))
 
     # ---- report -------------------------------------------------------------------------
     def plots(self, model, plots_dir: Path, state=None):

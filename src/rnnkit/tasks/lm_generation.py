@@ -24,7 +24,7 @@ class GenerationMixin:
         if not self.categories:
             raise ConfigError(
                 "this model is not conditional (it was trained on one text), so it takes no "
-                "condition; drop --condition"
+                "condition; drop the condition (--condition)"
             )
         ids = []
         for name in names:
@@ -75,7 +75,7 @@ class GenerationMixin:
         if self.categories:
             if condition is None:
                 raise ConfigError(
-                    "this model is conditional: pass --condition, one of "
+                    "this model is conditional: pass a condition (--condition), one of "
                     + ", ".join(self.categories)
                 )
             cond = torch.tensor(self.check_conditions([condition]) * n, device=self.device)

@@ -26,6 +26,7 @@ from rnnkit.data.csvseries import DECIMALS, numeric_column, open_csv
 from rnnkit.errors import CheckpointError, ConfigError, DataError
 from rnnkit.io import atomic_write_text, read_json
 from rnnkit.models import FullyConnected, SequenceRegressor
+from rnnkit.tasks import memory
 from rnnkit.tasks.base import Task
 
 FLOAT32_MAX = float(np.finfo(np.float32).max)  # the model computes in float32
@@ -67,6 +68,7 @@ class WindowRegressionTask(Task):
     name = "regress"
     data_config = RegressData
     model_config = RegressModel
+    memory_splits = ("train",)
 
     def setup(self) -> None:
         cfg = self.config.data
@@ -74,9 +76,14 @@ class WindowRegressionTask(Task):
             raise ConfigError(
                 f"model.kind must be recurrent or fc, received {self.config.model.kind!r}"
             )
-        path = datasets.resolve(cfg.train, "daily-min-temperatures")
-        frame, source = open_csv(path, cfg.decimal)
-        self.column, values = numeric_column(frame, cfg.column, source)
+        obj = self.from_memory("train")
+        if obj is None:
+            path = datasets.resolve(cfg.train, "daily-min-temperatures")
+            frame, source = open_csv(path, cfg.decimal)
+            self.column, values = numeric_column(frame, cfg.column, source)
+        else:
+            path = "train"
+            self.column, values = memory.numeric_values(obj, "train", cfg.column)
         n_test = cfg.test_size
         if len(values) - n_test < 3 * (cfg.window + 1):
             raise DataError(
@@ -127,29 +134,12 @@ class WindowRegressionTask(Task):
         axes = {"x": {0: "N", 1: "L"}, "y": {0: "N", 1: "L"}}
         return ExportSpec(FirstOutput(model, ("x",)), (x,), ["x"], ["y"], axes)
 
-    def predict_lines(self, model, lines: list[str]) -> list[str]:
-        """Each line holds the last ``window`` values (comma or space separated); the output
-        line is the predicted next value."""
-        w, rows = self.config.data.window, []
-        for number, line in enumerate(lines, 1):
-            try:
-                values = [float(v) for v in line.replace(",", " ").split()]
-            except ValueError:
-                raise DataError(f"input line {number} is not a list of numbers: {line!r}") from None
-            bad = [v for v in line.replace(",", " ").split() if not abs(float(v)) < FLOAT32_MAX]
-            if bad:
-                raise DataError(
-                    f"input line {number} has a value that is not a finite float32 number: "
-                    f"{bad[0]!r}"
-                )
-            if len(values) < w:
-                raise DataError(
-                    f"input line {number} has {len(values)} values; the model reads windows of {w}"
-                )
-            rows.append(values[-w:])
-        x = (torch.tensor(rows, dtype=torch.float32) - self.mean) / self.std
+    @torch.no_grad()
+    def next_values(self, model, windows: list[list[float]]) -> list[float]:
+        """The predicted next value (data units) after each window of ``data.window`` values."""
+        x = (torch.tensor(windows, dtype=torch.float32) - self.mean) / self.std
         out, _, _ = model(x.unsqueeze(-1).to(self.device))
-        return [f"{v:.4f}" for v in (out[:, -1, 0].cpu() * self.std + self.mean).tolist()]
+        return (out[:, -1, 0].cpu() * self.std + self.mean).tolist()
 
     def has_split(self, split: str) -> bool:
         return split in self.splits
@@ -209,6 +199,7 @@ class WindowRegressionTask(Task):
         ax.plot(steps, out[0, :, 0].cpu(), "r.--", label="prediction")
         ax.set_title(title)
         ax.set_xlabel("day in window")
+        ax.set_ylabel(f"{self.column} (standardised)")
         ax.legend(fontsize=8)
         return save(fig, path)
 

@@ -9,8 +9,9 @@
 Both sides are cut by ``tokenizer`` (``char`` or ``word``) into their own vocabularies,
 saved as ``src_vocab.json`` and ``tgt_vocab.json``. Metrics: ``loss`` (teacher forced, nats
 per target token), and on decoded outputs (greedy, or beam search when
-``model.beam_size > 1``): ``exact_match``, ``char_accuracy`` and ``bleu``
-(:mod:`rnnkit.metrics.text`). Checkpoints are chosen on ``val_exact_match``.
+``model.beam_size > 1``): ``exact_match``, ``char_accuracy`` (0-1) and, with sacrebleu
+installed, ``bleu`` (sacreBLEU, 0-100; :mod:`rnnkit.metrics.text`). Checkpoints are chosen
+on ``val_exact_match``.
 
 Sources and targets longer than ``max_length`` tokens are cut (with a count on standard
 error). The default, 1000, is twenty times the longest generated date and keeps a 1 MB line
@@ -34,8 +35,9 @@ from rnnkit.data.dates import corpus
 from rnnkit.data.text import PAD, UNK, Vocab, get_tokenizer, note, read_text_file, text_lines
 from rnnkit.errors import ConfigError, DataError
 from rnnkit.io import read_json
-from rnnkit.metrics.text import char_accuracy, corpus_bleu, exact_match
+from rnnkit.metrics.text import bleu_available, char_accuracy, corpus_bleu, exact_match
 from rnnkit.models.seq2seq import Decoded, Seq2Seq
+from rnnkit.tasks import memory
 from rnnkit.tasks.base import Task
 
 BOS, EOS = "<s>", "</s>"
@@ -93,9 +95,10 @@ class Seq2SeqTask(Task):
     data_config = Seq2SeqData
     model_config = Seq2SeqModel
     metric = "val_exact_match"
+    memory_splits = ("train", "validation", "test")
 
-    def __init__(self, config) -> None:
-        super().__init__(config)
+    def __init__(self, config, memory=None) -> None:
+        super().__init__(config, memory)
         cfg, mcfg = config.data, config.model
         if cfg.format not in FORMATS:
             raise ConfigError(
@@ -118,6 +121,17 @@ class Seq2SeqTask(Task):
         self.max_output_length = mcfg.max_output_length
 
     # ---- data ---------------------------------------------------------------------------
+    def _pairs(self, split: str) -> list[tuple[str, str]]:
+        """One split's pairs from its file, or from the (source, target) pairs handed over."""
+        obj = self.from_memory(split)
+        if obj is None:
+            return self._read_tsv(getattr(self.config.data, split))
+        pairs = memory.string_pairs(obj, split, ("source", "target"))
+        for i, (source, _) in enumerate(pairs):
+            if not source.strip():
+                raise DataError(f"{split}[{i}]: the source is empty")
+        return [(source.strip(), target) for source, target in pairs]
+
     def _read_splits(self) -> dict[str, list[tuple[str, str]]]:
         cfg = self.config.data
         if cfg.format == "dates":
@@ -127,10 +141,10 @@ class Seq2SeqTask(Task):
             return corpus(sizes, seed=cfg.dates_seed)
         if not cfg.train:
             raise ConfigError('data.train must name a source<TAB>target file for format "tsv"')
-        train = self._read_tsv(cfg.train)
+        train = self._pairs("train")
         splits = {"train": train}
         if cfg.validation:
-            splits["validation"] = self._read_tsv(cfg.validation)
+            splits["validation"] = self._pairs("validation")
         else:
             order = torch.randperm(len(train), generator=generator(self.config.train.seed, -1))
             n_val = max(1, int(len(train) * cfg.validation_fraction))
@@ -139,7 +153,7 @@ class Seq2SeqTask(Task):
             splits["validation"] = [train[i] for i in order[:n_val].tolist()]
             splits["train"] = [train[i] for i in order[n_val:].tolist()]
         if cfg.test:
-            splits["test"] = self._read_tsv(cfg.test)
+            splits["test"] = self._pairs("test")
         return splits
 
     def _read_tsv(self, path: str | Path) -> list[tuple[str, str]]:
@@ -262,26 +276,31 @@ class Seq2SeqTask(Task):
 
     # ---- decoding and evaluation ----------------------------------------------------------
     @torch.no_grad()
-    def decode(self, model, src: torch.Tensor, lengths: torch.Tensor) -> list[Decoded]:
-        """Greedy or beam search (``model.beam_size``) over a batch of sources."""
+    def decode(
+        self, model, src: torch.Tensor, lengths: torch.Tensor, beam: int | None = None
+    ) -> list[Decoded]:
+        """Greedy or beam search (width ``beam``, default ``model.beam_size``) over a batch."""
         cfg = self.config.model
+        beam = cfg.beam_size if beam is None else beam
+        if isinstance(beam, bool) or not isinstance(beam, int) or beam < 1:
+            raise ConfigError(f"beam must be a positive integer, received {beam!r}")
         src = src.to(self.device)
-        if cfg.beam_size == 1:
+        if beam == 1:
             return model.greedy(src, lengths, self.max_output_length)
-        return model.beam_search(
-            src, lengths, self.max_output_length, cfg.beam_size, cfg.length_penalty
-        )
+        return model.beam_search(src, lengths, self.max_output_length, beam, cfg.length_penalty)
 
     def to_text(self, ids: list[int]) -> str:
         return self.joiner.join(self.tgt_vocab.decode(ids))
 
     @torch.no_grad()
-    def translate(self, model, sources: list[str], batch_size: int = 256) -> list[Decoded]:
-        """Decode raw source strings, ``batch_size`` at a time."""
+    def translate(
+        self, model, sources: list[str], batch_size: int = 256, beam: int | None = None
+    ) -> list[Decoded]:
+        """Decode raw source strings, ``batch_size`` at a time (``beam`` as in :meth:`decode`)."""
         out = []
         for start in range(0, len(sources), batch_size):
             src, lengths = self.encode_sources(sources[start : start + batch_size])
-            out += self.decode(model, src, lengths)
+            out += self.decode(model, src, lengths, beam)
         return out
 
     @torch.no_grad()
@@ -295,14 +314,15 @@ class Seq2SeqTask(Task):
             total, count = total + float(loss) * n, count + n
         outputs = [self.to_text(d.ids) for d in self.translate(model, [s for s, _ in pairs])]
         references = [self.joiner.join(self.tokenize(t)) for _, t in pairs]
-        return {
+        metrics = {
             "loss": total / count,
             "exact_match": exact_match(outputs, references),
             "char_accuracy": char_accuracy(outputs, references),
-            "bleu": corpus_bleu(
-                [self.tokenize(o) for o in outputs], [[self.tokenize(r)] for r in references]
-            ),
         }
+        if bleu_available():  # sacreBLEU's standard signature; character level for char data
+            level = "char" if self.config.data.tokenizer == "char" else "13a"
+            metrics["bleu"] = corpus_bleu(outputs, references, tokenize=level)
+        return metrics
 
     def evaluate(self, model, split: str = "validation", state=None) -> dict:
         return self.score(model, self.pairs[split], self.splits[split])
@@ -310,10 +330,6 @@ class Seq2SeqTask(Task):
     def evaluate_path(self, model, path: str) -> dict:
         pairs = self._read_tsv(path)
         return self.score(model, pairs, self.encode(pairs))
-
-    def predict_lines(self, model, lines: list[str]) -> list[str]:
-        """One source per line in, its decoded target out."""
-        return [self.to_text(d.ids) for d in self.translate(model, lines)]
 
     def _examples(self, model, count: int | None = None) -> tuple[str, list, list[Decoded]]:
         split = "test" if "test" in self.pairs else "validation"
@@ -351,7 +367,7 @@ class Seq2SeqTask(Task):
         from rnnkit.report.html import table
 
         frame = self.predictions(model)
-        wrong = frame[~frame["correct"]].head(10)
+        wrong = frame.iloc[10:][~frame["correct"].iloc[10:]].head(10)  # errors not shown yet
         shown = pd.concat([frame.head(10), wrong])
         rows = [
             (r.source, r.target, r.output, "yes" if r.correct else "no") for r in shown.itertuples()

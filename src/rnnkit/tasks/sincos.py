@@ -19,7 +19,7 @@ import pandas as pd
 import torch
 from torch import nn
 
-from rnnkit.config import POSITIVE, DataConfig, ModelConfig, Range
+from rnnkit.config import POSITIVE, DataConfig, ModelConfig, Range, TrainConfig
 from rnnkit.errors import ConfigError
 from rnnkit.models import SequenceRegressor
 from rnnkit.tasks.base import Task
@@ -45,6 +45,12 @@ class SinCosModel(ModelConfig):
     hidden_size: int = 32
 
 
+@dataclass
+class SinCosTrain(TrainConfig):
+    batch_size: int = 1  # one stream: one segment per step (the only size this task takes)
+    default_epochs = 1  # one pass over the `segments` of the stream
+
+
 def segment(k: int, points: int) -> tuple[torch.Tensor, torch.Tensor, np.ndarray]:
     """Segment ``k``: input sin, target cos, both (1, points, 1), and the x values."""
     x = np.linspace(k * math.pi, (k + 1) * math.pi, points, dtype=np.float32)
@@ -57,6 +63,7 @@ class SinCosTask(Task):
     name = "sincos"
     data_config = SinCosData
     model_config = SinCosModel
+    train_config = SinCosTrain
     stateful = True
 
     def setup(self) -> None:

@@ -5,9 +5,8 @@ seeded ``validation_fraction`` of the training sentences), their ``format`` (``c
 ``tag_column``, or ``conllu`` with ``tag_field``) and how tags are learned: ``scheme`` is the
 scheme the model predicts (``bioes`` for span tags and ``none`` for atomic labels when
 ``auto``), ``file_scheme`` the one the files use (detected from the training file when
-``auto``; CoNLL-2003 is ``iob1``). Gold and predicted entities are compared with the
-conlleval rules, so the figures do not depend on either scheme; token accuracy is measured
-on tags written in the file's scheme, as conlleval would on the written predictions.
+``auto``; CoNLL-2003 is ``iob1``). Entities are compared with the conlleval rules, whatever
+the schemes; token accuracy is measured on tags written in the file's scheme.
 
 The model is :class:`~rnnkit.models.tagger.Tagger` (``[model] crf``, ``char_encoder``, ...).
 The run folder gets ``words.json``, ``chars.json``, ``tags.json`` (vocabularies) and
@@ -45,8 +44,9 @@ from rnnkit.errors import ConfigError, DataError
 from rnnkit.io import atomic_write_text, read_json
 from rnnkit.metrics.conlleval import Scores, evaluate
 from rnnkit.models.tagger import Tagger, TaggerModel, check_tagger_config
+from rnnkit.tasks import memory
 from rnnkit.tasks.base import Task
-from rnnkit.tasks.tag_output import json_line, report_table, tag_confusion
+from rnnkit.tasks.tag_output import report_table, tag_confusion
 
 OUTPUTS = ("conll", "json")
 
@@ -102,9 +102,10 @@ class TagTask(Task):
     data_config = TagData
     model_config = TaggerModel
     metric = "val_f1"
+    memory_splits = ("train", "validation", "test")
 
-    def __init__(self, config) -> None:
-        super().__init__(config)
+    def __init__(self, config, memory=None) -> None:
+        super().__init__(config, memory)
         check_data_config(config.data)
         check_tagger_config(config.model)
         self.loaded = False  # True after load_artifacts: no vectors are read to build a model
@@ -117,11 +118,18 @@ class TagTask(Task):
         cfg = self.config.data
         return read_corpus(path, cfg.format, cfg.tag_column, cfg.tag_field)
 
+    def _part(self, split: str) -> list[Sentence]:
+        """One split from its file, or from the (token, tag) sentences handed to the task."""
+        obj = self.from_memory(split)
+        if obj is None:
+            return self._read(getattr(self.config.data, split))
+        return memory.tagged_sentences(obj, split)
+
     def setup(self) -> None:
         cfg, seed = self.config.data, self.config.train.seed
-        train = self._read(cfg.train)
+        train = self._part("train")
         if cfg.validation:
-            validation = self._read(cfg.validation)
+            validation = self._part("validation")
         else:
             order = torch.randperm(len(train), generator=generator(seed, -1)).tolist()
             n_val = max(1, int(len(train) * cfg.validation_fraction))
@@ -131,7 +139,7 @@ class TagTask(Task):
             train = [train[i] for i in sorted(order[n_val:])]
         self.sentences = {"train": train, "validation": validation}
         if cfg.test:
-            self.sentences["test"] = self._read(cfg.test)
+            self.sentences["test"] = self._part("test")
         self._resolve_schemes(train, cfg.train)
         self._build_vocabs(train)
         for split, sentences in self.sentences.items():
@@ -287,16 +295,26 @@ class TagTask(Task):
 
     # ---- evaluation -----------------------------------------------------------------------
     @torch.no_grad()
-    def _run(self, model, split: EncodedSplit, with_loss: bool) -> tuple[list[list[str]], float]:
-        """Predicted tags (model scheme) of every sentence, in order, and the mean loss."""
+    def _run(
+        self, model, split: EncodedSplit, with_loss: bool, probabilities: list | None = None
+    ) -> tuple[list[list[str]], float]:
+        """Predicted tags (model scheme) of every sentence, in order, and the mean loss; with
+        a ``probabilities`` list, also the probability of each predicted tag (the CRF's
+        marginal, or the softmax), one list per sentence, filled in place."""
         order = self._batches(split, self.config.data.eval_batch_size, shuffle=False)
         predicted: list[list[str] | None] = [None] * len(split)
+        if probabilities is not None:
+            probabilities[:] = [None] * len(split)
         total = 0.0
         for index in order.global_batches(0):
             batch = make_batch(split, index).to(self.device)
             scores, loss = model(batch, batch.tags if with_loss else None)
-            best = model.best_tags(scores, batch.mask).cpu().tolist()
-            for row, sentence, length in zip(best, index.tolist(), batch.lengths.tolist()):
+            best = model.best_tags(scores, batch.mask)
+            if probabilities is not None:
+                p = model.tag_probabilities(scores, batch.mask).gather(2, best.unsqueeze(2))
+                for row, sentence, n in zip(p[..., 0].tolist(), index.tolist(), batch.lengths):
+                    probabilities[sentence] = row[: int(n)]
+            for row, sentence, length in zip(best.tolist(), index.tolist(), batch.lengths.tolist()):
                 predicted[sentence] = self.tags.decode(row[:length])
             total += float(loss) * len(index) if with_loss else 0.0
         if split.pieces is not None:
@@ -317,7 +335,7 @@ class TagTask(Task):
         return split in self.sentences
 
     def evaluate_path(self, model, path: str) -> dict:
-        """f1, precision, recall (entities, conlleval rules) and token accuracy, in percent."""
+        """f1, precision, recall (entities, conlleval rules) and token accuracy, in [0, 1]."""
         sentences = self._read(path)
         predicted, _ = self._run(model, self._encode(sentences, None, path), with_loss=False)
         return self._score(sentences, predicted).as_dict()
@@ -338,28 +356,19 @@ class TagTask(Task):
                 rows.append((i, j, token, gold, tag))
         return pd.DataFrame(rows, columns=["sentence", "token", "word", "gold", "predicted"])
 
-    def predict_lines(self, model, lines: list[str]) -> list[str]:
-        """Each line is a sentence, tokenised by :func:`~rnnkit.data.text.word_tokenize`;
-        out comes ``token TAB tag`` lines and a blank line per sentence
-        (``predict_output = "conll"``) or one JSON object per line (``"json"``)."""
-        from rnnkit.data.text import word_tokenize
-
-        tokens = [word_tokenize(line) for line in lines]
-        kept = [i for i, t in enumerate(tokens) if t]
+    def tag_tokens(self, model, sentences: list[list[str]]) -> list[tuple]:
+        """Tag token lists read as one document: per sentence ``(tags, spans, scores)``, the
+        tags in the files' scheme, the entities (:class:`~rnnkit.data.schemes.Span`, token
+        ranges) and the probability of each predicted tag. An empty list gets empty ones."""
+        kept = [i for i, tokens in enumerate(sentences) if tokens]
         if not kept:
             raise DataError("the input has no tokens to tag")
-        encoded = self._encode([Sentence(tokens[i], []) for i in kept], None)
-        predicted, _ = self._run(model, encoded, with_loss=False)
-        tags = {i: p for i, p in zip(kept, predicted)}
-        out = []
-        for i, line in enumerate(lines):
-            model_tags = tags.get(i, [])
-            if self.config.data.predict_output == "json":
-                spans = schemes.scheme_spans(model_tags, self.scheme)
-                out.append(json_line(line, tokens[i], self._file_tags(model_tags), spans))
-            else:
-                rows = zip(tokens[i], self._file_tags(model_tags))
-                out.append("".join(f"{w}\t{t}\n" for w, t in rows))
+        encoded = self._encode([Sentence(list(sentences[i]), []) for i in kept], None)
+        probabilities: list = []
+        predicted, _ = self._run(model, encoded, with_loss=False, probabilities=probabilities)
+        out = [([], [], [])] * len(sentences)
+        for i, tags, scores in zip(kept, predicted, probabilities):
+            out[i] = (self._file_tags(tags), schemes.scheme_spans(tags, self.scheme), scores)
         return out
 
     # ---- report ---------------------------------------------------------------------------

@@ -59,12 +59,12 @@ def json_line(text: str, tokens: list[str], tags: list[str], spans: list[Span]) 
 
 
 def report_table(scores: Scores) -> str:
-    """HTML table: precision, recall, F1 (percent), gold and predicted counts per type."""
+    """HTML table: precision, recall, F1 (0-1), gold and predicted counts per type."""
     rows = [
-        (kind, round(p, 2), round(r, 2), round(f, 2), gold, pred)
+        (kind, round(p, 4), round(r, 4), round(f, 4), gold, pred)
         for kind, p, r, f, gold, pred in scores.table()
     ]
-    rows.append(("token accuracy", round(scores.accuracy, 2), "", "", scores.tokens, ""))
+    rows.append(("token accuracy", round(scores.accuracy, 4), "", "", scores.tokens, ""))
     return table(rows, ("type", "precision", "recall", "F1", "gold", "predicted"))
 
 

@@ -12,10 +12,9 @@ and an evaluation is
     evaluate on validation -> value and weights finite? -> log -> flush metrics.csv
     -> best checkpoint (if improved) -> last checkpoint
 
-so ``last`` is always a good state (a NaN or infinite training loss, validation value or
-weight stops the run with :class:`~rnnkit.errors.NonFiniteLossError` before anything is
-saved), and a checkpoint records how many metrics rows were on disk when it was written:
-``resume`` keeps exactly those rows.
+so ``last`` is always a good state (a non-finite loss, validation value or weight stops the
+run with :class:`~rnnkit.errors.NonFiniteLossError` before anything is saved), and a
+checkpoint records how many metrics rows are on disk: ``resume`` keeps exactly those rows.
 
 The budget: ``train.epochs`` and ``train.max_steps`` (whichever ends first; ``max_steps`` alone
 when ``epochs`` is not set), ``train.time_budget`` seconds, and early stopping after
@@ -96,7 +95,8 @@ class Trainer:
                 f"training data gives no batch, so nothing would train"
             )
         self.total_steps, self.plan = self._budget()
-        self.schedule = Schedule(self.cfg, self.optimizer, self.total_steps)
+        maximize = task.is_better(self.metric, 1.0, 0.0)  # the metric's direction
+        self.schedule = Schedule(self.cfg, self.optimizer, self.total_steps, maximize)
         self.scaler = grad_scaler(self.device, self.cfg.precision)
         self.state, self.carry, self.stopped_by = LoopState(), None, ""
         self.window: list[tuple[float, float, int]] = []  # (loss, grad_norm, examples)
@@ -272,7 +272,7 @@ class Trainer:
         else:
             st.bad_evals += 1
         if self.optimizer is not None:
-            self.schedule.evaluated(improved)
+            self.schedule.evaluated(value)
         self.log.add(row)
         if self.world.is_main:
             if self.writer is not None:

@@ -1,4 +1,4 @@
-"""Optimizers and learning-rate schedules from a :class:`~rnnkit.config.TrainConfig`."""
+"""Optimizers and learning-rate schedules (torch's) from a :class:`~rnnkit.config.TrainConfig`."""
 
 from __future__ import annotations
 
@@ -32,62 +32,81 @@ def cosine_with_warmup(step: int, warmup: int, total: int, floor: float) -> floa
     return floor + (1 - floor) * 0.5 * (1 + math.cos(math.pi * progress))
 
 
+def warmup(step: int, warmup_steps: int) -> float:
+    """Multiplier of the peak lr during a linear warm-up of ``warmup_steps`` steps, then 1."""
+    return (step + 1) / warmup_steps if warmup_steps and step < warmup_steps else 1.0
+
+
 class Schedule:
-    """One object for the three schedules: ``step()`` after every optimizer step and
-    ``evaluated(value, improved)`` after every evaluation (reduce-on-plateau)."""
+    """torch's schedulers for the three ``train.schedule`` values: ``step()`` after every
+    optimizer step, ``evaluated(value)`` after every evaluation.
+
+    - ``constant``: :class:`~torch.optim.lr_scheduler.LambdaLR` with the linear warm-up.
+    - ``cosine``: :class:`~torch.optim.lr_scheduler.LambdaLR` of :func:`cosine_with_warmup`
+      (the closed form, so a resumed run computes the same lr to the last bit).
+    - ``plateau``: the warm-up, then :class:`~torch.optim.lr_scheduler.ReduceLROnPlateau`
+      on the validation metric: the lr is multiplied by ``plateau_factor`` after
+      ``plateau_patience`` evaluations without improvement (strictly better, in the
+      metric's own direction: ``maximize``), counted once the warm-up is over.
+
+    A model without parameters has no optimizer, and then no scheduler.
+    """
 
     def __init__(
-        self, cfg: TrainConfig, optimizer: torch.optim.Optimizer | None, total_steps: int
+        self,
+        cfg: TrainConfig,
+        optimizer: torch.optim.Optimizer | None,
+        total_steps: int,
+        maximize: bool = False,
     ) -> None:
         self.cfg, self.optimizer, self.total = cfg, optimizer, max(1, total_steps)
-        self.scale = 1.0  # current multiplier of the peak lr
-        self.bad_evals = 0
-        self.step_count = 0
-        self._apply()
+        self.warmup, self.plateau = None, None
+        if optimizer is None:
+            return
+        if cfg.schedule == "cosine":
+            floor, w, total = cfg.min_lr / cfg.lr, cfg.warmup_steps, self.total
+            factor = lambda step: cosine_with_warmup(step, w, total, floor)  # noqa: E731
+        else:
+            factor = lambda step: warmup(step, cfg.warmup_steps)  # noqa: E731
+        self.warmup = torch.optim.lr_scheduler.LambdaLR(optimizer, factor)
+        if cfg.schedule == "plateau":
+            self.plateau = torch.optim.lr_scheduler.ReduceLROnPlateau(
+                optimizer,
+                mode="max" if maximize else "min",
+                factor=cfg.plateau_factor,
+                patience=cfg.plateau_patience - 1,  # torch reduces after patience + 1 bad ones
+                threshold=0.0,
+                threshold_mode="abs",
+            )
 
     @property
-    def groups(self) -> list[dict]:
-        """The optimizer's parameter groups, read each time (``load_state_dict`` replaces
-        them); none for a model without parameters."""
-        return self.optimizer.param_groups if self.optimizer is not None else []
-
-    def _apply(self) -> None:
-        if self.cfg.schedule == "cosine":
-            floor = self.cfg.min_lr / self.cfg.lr
-            self.scale = cosine_with_warmup(
-                self.step_count, self.cfg.warmup_steps, self.total, floor
-            )
-        elif self.cfg.warmup_steps and self.step_count < self.cfg.warmup_steps:
-            self.scale = (self.step_count + 1) / self.cfg.warmup_steps
-        elif self.cfg.schedule == "constant":
-            self.scale = 1.0
-        for group in self.groups:
-            group["lr"] = self.cfg.lr * self.scale * group.get("plateau_scale", 1.0)
+    def in_warmup(self) -> bool:
+        return self.warmup is not None and self.warmup.last_epoch < self.cfg.warmup_steps
 
     def step(self) -> None:
-        self.step_count += 1
-        self._apply()
+        """After an optimizer step; the plateau schedule leaves the lr alone after warm-up."""
+        if self.warmup is not None and (self.plateau is None or self.in_warmup):
+            self.warmup.step()
 
-    def evaluated(self, improved: bool) -> None:
-        if self.cfg.schedule != "plateau":
-            return
-        self.bad_evals = 0 if improved else self.bad_evals + 1
-        if self.bad_evals >= self.cfg.plateau_patience:
-            self.bad_evals = 0
-            for group in self.groups:
-                group["plateau_scale"] = group.get("plateau_scale", 1.0) * self.cfg.plateau_factor
-            self._apply()
+    def evaluated(self, value: float) -> None:
+        """After an evaluation with the validation metric's ``value``."""
+        if self.plateau is not None and not self.in_warmup:
+            self.plateau.step(value)
 
     @property
     def lr(self) -> float:
-        return self.groups[0]["lr"] if self.groups else self.cfg.lr * self.scale
+        groups = self.optimizer.param_groups if self.optimizer is not None else []
+        return groups[0]["lr"] if groups else self.cfg.lr
 
     def state_dict(self) -> dict:
-        scales = [g.get("plateau_scale", 1.0) for g in self.groups]
-        return {"step_count": self.step_count, "bad_evals": self.bad_evals, "plateau": scales}
+        return {
+            "warmup": self.warmup.state_dict() if self.warmup is not None else None,
+            "plateau": self.plateau.state_dict() if self.plateau is not None else None,
+        }
 
     def load_state_dict(self, state: dict) -> None:
-        self.step_count, self.bad_evals = state["step_count"], state["bad_evals"]
-        for group, scale in zip(self.groups, state["plateau"]):
-            group["plateau_scale"] = scale
-        self._apply()
+        """Restore after the optimizer (whose state holds the current lr)."""
+        if self.warmup is not None:
+            self.warmup.load_state_dict(state["warmup"])
+        if self.plateau is not None:
+            self.plateau.load_state_dict(state["plateau"])
