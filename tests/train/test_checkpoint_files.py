@@ -233,3 +233,24 @@ def test_a_corrupt_vocabulary_is_named(tmp_path, content, message):
     with pytest.raises(CheckpointError) as err:
         Vocab.load(path)
     assert str(err.value) == f"{path} {message}"
+
+
+def test_a_header_length_whose_first_byte_looks_like_pickle_still_loads(tmp_path):
+    """The first byte of a safetensors file is the low byte of its header length: 0x80 (a
+    pickle's first byte) happens for one header size in 256 and must not be refused."""
+    import json as _json
+
+    import torch
+    from safetensors.torch import save_file
+
+    from rnnkit.train.checkpoint import load_checkpoint
+
+    path = tmp_path / "c.safetensors"
+    for pad in range(300):
+        meta = {"rnnkit": _json.dumps({"step": 1, "loop": {}, "pad": "x" * pad})}
+        save_file({"model.w": torch.ones(2)}, str(path), metadata=meta)
+        if path.read_bytes()[0] == 0x80:
+            break
+    assert path.read_bytes()[0] == 0x80
+    tensors, meta = load_checkpoint(path)
+    assert torch.equal(tensors["model.w"], torch.ones(2)) and meta["step"] == 1

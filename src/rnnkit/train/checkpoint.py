@@ -84,8 +84,12 @@ def _header(path: Path) -> dict:
     """The JSON header of the safetensors file ``path``, checked against the file's size."""
     size = path.stat().st_size
     with open(path, "rb") as f:
-        first = f.read(8)
-        if first[:4] == b"PK\x03\x04" or first[:1] == b"\x80":
+        first, opening = f.read(8), f.read(1)
+        # a safetensors file is an 8-byte header length then a JSON header ('{'); a length
+        # whose first byte is 0x80 is fine, so a pickle is told apart by what follows too
+        pickled = first[:4] == b"PK\x03\x04" or (first[:1] == b"\x80" and opening != b"{")
+        f.seek(8)
+        if pickled:
             raise CheckpointError(
                 f"{path} is a pickle (torch.save) file, not a safetensors checkpoint; "
                 f"rnnkit never unpickles"
