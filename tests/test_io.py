@@ -25,7 +25,15 @@ def _writes(path: Path) -> list[str]:
             continue
         name = getattr(node.func, "attr", getattr(node.func, "id", ""))
         modes = [a.value for a in node.args[1:2] if isinstance(a, ast.Constant)]
-        modes += [k.value.value for k in node.keywords if k.arg == "mode"]
+        modes += [
+            k.value.value
+            for k in node.keywords
+            if k.arg == "mode"
+            if isinstance(k.value, ast.Constant)
+        ]
+        modes += [
+            "w?" for k in node.keywords if k.arg == "mode" if not isinstance(k.value, ast.Constant)
+        ]
         if name == "open" and any(isinstance(m, str) and set(m) & set("wax") for m in modes):
             found.append(f"{path.name}:{node.lineno} open(..., {modes[0]!r})")
         first = node.args[0] if node.args else None

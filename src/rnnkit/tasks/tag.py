@@ -298,9 +298,8 @@ class TagTask(Task):
     def _run(
         self, model, split: EncodedSplit, with_loss: bool, probabilities: list | None = None
     ) -> tuple[list[list[str]], float]:
-        """Predicted tags (model scheme) of every sentence, in order, and the mean loss; with
-        a ``probabilities`` list, also the probability of each predicted tag (the CRF's
-        marginal, or the softmax), one list per sentence, filled in place."""
+        """Predicted tags (model scheme) of every sentence and the mean loss; with a
+        ``probabilities`` list, also each predicted tag's probability, filled in place."""
         order = self._batches(split, self.config.data.eval_batch_size, shuffle=False)
         predicted: list[list[str] | None] = [None] * len(split)
         if probabilities is not None:
@@ -317,8 +316,10 @@ class TagTask(Task):
             for row, sentence, length in zip(best.tolist(), index.tolist(), batch.lengths.tolist()):
                 predicted[sentence] = self.tags.decode(row[:length])
             total += float(loss) * len(index) if with_loss else 0.0
-        if split.pieces is not None:
+        if split.pieces is not None:  # sentences read in pieces: join their tags back
             predicted = conll.join_pieces(predicted, split.pieces)
+            if probabilities is not None:
+                probabilities[:] = conll.join_pieces(probabilities, split.pieces)
         return predicted, total / len(split)
 
     def _score(self, sentences: list[Sentence], predicted: list[list[str]]) -> Scores:
@@ -371,7 +372,6 @@ class TagTask(Task):
             out[i] = (self._file_tags(tags), schemes.scheme_spans(tags, self.scheme), scores)
         return out
 
-    # ---- report ---------------------------------------------------------------------------
     def plots(self, model, plots_dir: Path, state=None):
         split = self._shown_split()
         predicted = self._predicted(model, split)
