@@ -255,7 +255,9 @@ class Trainer:
                 f"{self.task.name!r}; available: {known}"
             )
         value = float(metrics[self._bare_metric()])
-        improved = self.task.is_better(self.metric, value, st.best)
+        # without a validation part there is nothing to select on: the latest model is best
+        selecting = self.task.has_split("validation")
+        improved = not selecting or self.task.is_better(self.metric, value, st.best)
         if improved:
             st.best, st.best_step, st.bad_evals = value, st.step, 0
         else:
