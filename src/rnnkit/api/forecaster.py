@@ -138,9 +138,12 @@ class Forecaster:
         return read_metrics(self.run_dir / "metrics.csv").rows
 
     # ---- forecasting and scoring (the predictor's) ------------------------------------------
-    def predict(self, horizon: int | None = None, future=None, data=None) -> pd.DataFrame:
-        """``id, timestamp, step, value`` (+ ``q<level>``) after the end of the data."""
-        return self.predictor.predict(horizon, future, data)
+    def predict(
+        self, horizon: int | None = None, future=None, data=None, frame: str = "long"
+    ) -> pd.DataFrame:
+        """``id, timestamp, step, value`` (+ ``q<level>``) after the end of the data; past H
+        recursively (see :meth:`~rnnkit.tasks.forecast_predict.ForecastPredictor.predict`)."""
+        return self.predictor.predict(horizon, future, data, frame=frame)
 
     def forecast_array(self, future_covariates: dict | None = None):
         """The numbers of :meth:`predict`, ``(S, H, Q)`` in data units."""

@@ -32,6 +32,7 @@ COMMANDS: dict[str, str] = {
     "generate": "rnnkit.cli.generate",
 }
 
+
 class _Parser(argparse.ArgumentParser):
     def error(self, message: str):  # one line, exit 2
         self.exit(2, f"{self.prog}: error: {message}\n")

@@ -107,6 +107,22 @@ class SeriesSet:
             {k: [end(a) for a in v] for k, v in self.covariates.items()},
         )
 
+    def extended(self, values: np.ndarray) -> SeriesSet:
+        """Every series continued by the rows of ``values`` ``(S, k)`` (timestamps extended
+        at the series' frequency; covariates are not extended, so this is for series
+        without them)."""
+        stamps = [
+            None
+            if t is None or self.freq is None
+            else t.append(pd.DatetimeIndex(self.future_timestamps(i, values.shape[1])))
+            for i, t in enumerate(self.timestamps)
+        ]
+        joined = [
+            np.concatenate([v, np.asarray(x, dtype=np.float64)])
+            for v, x in zip(self.values, values)
+        ]
+        return SeriesSet(list(self.ids), joined, stamps, self.freq)
+
     def tail(self, count: int) -> list[np.ndarray]:
         """The last ``count`` values of every series."""
         return [v[-count:] for v in self.values]
@@ -339,8 +355,15 @@ def to_series(data, fill: str = "") -> SeriesSet:
         return read(data, fill)
     if isinstance(data, pd.DataFrame):
         return read_frame(data, fill)
+    if isinstance(data, pd.Series):  # one series; a DatetimeIndex gives its timestamps
+        name = str(data.name) if data.name is not None else "value"
+        frame = data.rename(name).to_frame()
+        if isinstance(data.index, pd.DatetimeIndex):
+            frame = frame.rename_axis("timestamp").reset_index()
+        return read_frame(frame, fill)
     raise DataError(
-        f"data must be a DataFrame, a CSV path or a SeriesSet, received {type(data).__name__}"
+        f"data must be a DataFrame, a Series, a CSV path or a SeriesSet, received "
+        f"{type(data).__name__}"
     )
 
 

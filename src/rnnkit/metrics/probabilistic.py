@@ -16,7 +16,8 @@ probability score of a forecast distribution F,
 
 .. math::
 
-    \\mathrm{CRPS}(F, y) = E|X - y| - \\tfrac{1}{2} E|X - X'| = 2 \\int_0^1 \\rho_q(y - F^{-1}(q))\\, dq,
+    \\mathrm{CRPS}(F, y) = E|X - y| - \\tfrac{1}{2} E|X - X'|
+        = 2 \\int_0^1 \\rho_q(y - F^{-1}(q))\\, dq,
 
 is estimated from K sample paths by the first form and from quantile forecasts by the second
 (twice the mean pinball loss over evenly spread levels).

@@ -28,6 +28,7 @@ from rnnkit.data.series import SeriesSet, to_series
 from rnnkit.errors import DataError, RunError
 from rnnkit.io import atomic_write_text
 from rnnkit.models.forecasting import ForecastModel, build_forecaster
+from rnnkit.tasks import forecast_calibration as calibration
 from rnnkit.tasks import forecast_eval
 from rnnkit.tasks.base import Task
 from rnnkit.tasks.forecast_data import (
@@ -53,6 +54,7 @@ class ForecastTask(Task):
         self.series, self.test_series = series, test
         self.prepared: Prepared | None = None
         self.test_values: np.ndarray | None = None  # (S, H) of a separate test set
+        self.calibration: dict | None = None  # conformal intervals, from on_fit_end
 
     @property
     def baseline(self) -> bool:
@@ -119,6 +121,8 @@ class ForecastTask(Task):
             **{**self.config.data.__dict__, "test_size": 0, "validation_size": 0}
         )
         self.prepared = Prepared(series, loose, needs_windows=False, state=art["prepared"])
+        path = Path(run_dir) / "calibration.json"
+        self.calibration = json.loads(path.read_text()) if path.exists() else None
 
     def steps_per_epoch(self, world: int = 1) -> int:
         return 0 if self.baseline else len(self.batches)
@@ -146,7 +150,26 @@ class ForecastTask(Task):
     def predictor(self, model) -> ForecastPredictor:
         """Forecasts with ``model`` after the end of this task's series (a new predictor each
         call: the model's weights may have changed since the last one)."""
-        return ForecastPredictor(model.eval(), self.prepared, self.config.data, self.config.model)
+        cfg = self.config
+        return ForecastPredictor(model.eval(), self.prepared, cfg.data, cfg.model, self.calibration)
+
+    def on_fit_end(self, model, run_dir: Path) -> None:
+        """Calibrate the intervals of the point forecast on the validation window (split
+        conformal, :mod:`rnnkit.tasks.forecast_calibration`) into ``calibration.json``."""
+        cfg = self.config
+        if not cfg.model.intervals or not cfg.data.validation_size or self.predictor_quantiles():
+            return
+        p = self.predictor(model)
+        f, actual, insample = forecast_eval.split_forecast(p, "validation")
+        scales = calibration.scales_of(insample, cfg.data.season)
+        residuals = actual - f[..., p.point_index]
+        self.calibration = calibration.fit(residuals, scales, cfg.model.intervals)
+        atomic_write_text(Path(run_dir) / "calibration.json", json.dumps(self.calibration))
+
+    def predictor_quantiles(self) -> bool:
+        """True when the model forecasts its own quantiles (then they are the intervals)."""
+        model = self.config.model
+        return model.loss == "quantile" and not model.is_baseline
 
     # ---- evaluation ---------------------------------------------------------------------
     def has_split(self, split: str) -> bool:

@@ -15,25 +15,47 @@ from rnnkit.data.series import SeriesSet, to_series
 from rnnkit.data.windows import WindowIndex
 from rnnkit.errors import ConfigError, DataError, RnnkitError
 from rnnkit.metrics import forecasting as fm
+from rnnkit.metrics import probabilistic as pm
 from rnnkit.models.forecasting.baselines import forecast as baseline_forecast
+from rnnkit.tasks import forecast_calibration as calibration
 from rnnkit.tasks.forecast_predict import ForecastPredictor
 
 
 def score(p: ForecastPredictor, forecast: np.ndarray, actual: np.ndarray, insample) -> dict:
-    """sMAPE, MASE, MAE, RMSE, OWA vs Naive2 (+ coverage of the outer quantiles) of
-    ``forecast`` ``(S, H, Q)`` against ``actual`` ``(S, H)``, MASE scaled on ``insample``."""
+    """sMAPE, MASE, MAE, RMSE, OWA vs Naive2 of ``forecast`` ``(S, H, Q)`` against ``actual``
+    ``(S, H)``, MASE scaled on ``insample``; with quantiles or calibrated intervals also
+    ``coverage_<level>`` of each central interval, ``msis`` (95%) and ``crps``."""
     point, m = forecast[..., p.point_index], p.data.season
     out = fm.score(actual, point, insample, m)
     n2 = baseline_forecast("naive2", insample, actual.shape[1], m)
     out["owa"] = fm.owa(
         out["smape"], out["mase"], fm.smape(actual, n2), fm.mase(actual, n2, insample, m)
     )
-    qs = p.quantiles
-    if len(qs) >= 2:
-        lo, hi = int(np.argmin(qs)), int(np.argmax(qs))
-        out[f"coverage_{qs[lo]:g}_{qs[hi]:g}"] = fm.coverage(
-            actual, forecast[..., lo], forecast[..., hi]
-        )
+    if p.quantiles:
+        bands = {q: forecast[..., k] for k, q in enumerate(p.quantiles)}
+    elif p.calibration is not None:
+        scales = calibration.scales_of(insample, m)
+        cal = calibration.intervals(p.calibration, point, scales)
+        bands = {q: cal[..., k] for k, q in enumerate(p.calibration["levels"])}
+    else:
+        return out
+    return {**out, **interval_scores(point, bands, actual, insample, m)}
+
+
+def interval_scores(point, bands: dict, actual, insample, m: int) -> dict:
+    """``coverage_<level>`` of every central interval in ``bands`` ``{level: (S, H)}``,
+    M4's ``msis`` of the 95% one, and ``crps`` from the levels and the point as median."""
+    out = {}
+    for q in sorted(bands):
+        if q < 0.5 and round(1 - q, 6) in {round(b, 6) for b in bands}:
+            hi = next(b for b in bands if abs(b - (1 - q)) < 1e-9)
+            level = round((1 - 2 * q) * 100, 4)
+            out[f"coverage_{level:g}"] = fm.coverage(actual, bands[q], bands[hi])
+            if abs(level - 95) < 1e-9:
+                out["msis"] = pm.msis(actual, bands[q], bands[hi], insample, m, alpha=0.05)
+    levels = sorted(set(bands) | {0.5})
+    stacked = np.stack([bands.get(q, point) for q in levels], -1)
+    out["crps"] = pm.crps_quantiles(actual, stacked, levels)
     return out
 
 

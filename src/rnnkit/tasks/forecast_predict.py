@@ -17,6 +17,8 @@ import torch
 from rnnkit.data.series import SeriesSet, check_lengths, to_series
 from rnnkit.errors import ConfigError, DataError, RnnkitError
 from rnnkit.models.forecasting import ForecastModel
+from rnnkit.models.forecasting.baselines import Baseline
+from rnnkit.tasks import forecast_calibration as calibration
 from rnnkit.tasks.forecast_data import ForecastData, Prepared
 
 
@@ -27,8 +29,16 @@ class ForecastPredictor:
     scaler and windows; ``data``/``net``: the resolved ``[data]`` and ``[model]`` sections.
     """
 
-    def __init__(self, model, prepared: Prepared, data: ForecastData, net: ForecastModel) -> None:
+    def __init__(
+        self,
+        model,
+        prepared: Prepared,
+        data: ForecastData,
+        net: ForecastModel,
+        calibration: dict | None = None,
+    ) -> None:
         self.model, self.prepared, self.data, self.net = model, prepared, data, net
+        self.calibration = calibration  # conformal intervals (tasks.forecast_calibration)
         self.stream_state: list | None = None  # stateful kind: one carried state per series
         self.stream_forecast: np.ndarray | None = None
         if net.kind == "stateful":
@@ -70,21 +80,63 @@ class ForecastPredictor:
         return self.network_forecast(self.prepared.last_windows(future_covariates))
 
     # ---- frames -------------------------------------------------------------------------
-    def predict(self, horizon: int | None = None, future=None, data=None) -> pd.DataFrame:
+    def predict(
+        self, horizon: int | None = None, future=None, data=None, frame: str = "long"
+    ) -> pd.DataFrame:
         """Forecasts after the end of the data as a long frame: ``id, timestamp, step,
-        value`` and one ``q<quantile>`` column per quantile. ``horizon`` <= H trims them;
-        ``future`` gives the next values of known covariates (long: id, timestamp, ...);
-        ``data`` forecasts after other history (DataFrame, CSV path or SeriesSet)."""
+        value`` and one ``q<level>`` column per quantile (the model's, or the calibrated
+        intervals' levels). ``horizon`` (default H) may exceed H: the model's own point
+        forecasts are then fed back, H steps at a time, and the intervals widen. ``future``
+        gives the next values of known covariates (long: id, timestamp, ...); ``data``
+        forecasts after other history (DataFrame, Series, CSV path or SeriesSet).
+        ``frame="nixtla"`` gives NeuralForecast's ``unique_id, ds, <model>[-lo-80...]``."""
         if data is not None:
-            return self.view(to_series(data, self.data.fill)).predict(horizon, future)
-        horizon = self.horizon if horizon is None else horizon
-        if not isinstance(horizon, int) or not 1 <= horizon <= self.horizon:
-            raise ConfigError(
-                f"horizon must be in 1..{self.horizon} (the trained H), received "
-                f"{horizon!r}; train with a longer horizon to forecast further"
+            view = self.view(to_series(data, self.data.fill))
+            return view.predict(horizon, future, frame=frame)
+        if frame not in ("long", "nixtla"):
+            raise ConfigError(f"frame must be 'long' or 'nixtla', received {frame!r}")
+        n = self.horizon if horizon is None else horizon
+        if not isinstance(n, int) or isinstance(n, bool) or n < 1:
+            raise ConfigError(f"horizon must be a positive integer, received {horizon!r}")
+        point, bands = self.forecast(n, future)
+        return self.frame(point, bands, frame)
+
+    def forecast(self, n: int, future=None) -> tuple[np.ndarray, dict[float, np.ndarray]]:
+        """The point forecast ``(S, n)`` and the quantile bands ``{level: (S, n)}``."""
+        f = self.recursive(n, self.future_covariates(future))
+        point = f[..., self.point_index]
+        if self.quantiles:
+            return point, {q: f[..., k] for k, q in enumerate(self.quantiles)}
+        if self.calibration is None:
+            return point, {}
+        m = self.data.season
+        scales = calibration.scales_of(self.prepared.series.values, m)
+        bands = calibration.intervals(self.calibration, point, scales)
+        return point, {q: bands[..., k] for k, q in enumerate(self.calibration["levels"])}
+
+    def recursive(self, n: int, future_covariates: dict | None) -> np.ndarray:
+        """``(S, n, Q)``: H steps at a time, each block forecast after the history extended by
+        the previous blocks' point forecasts; block b's quantile offsets widen by
+        ``sqrt(b + 1)`` (a random-walk growth of the fed-back uncertainty)."""
+        H = self.horizon
+        if n <= H:
+            return self.forecast_array(future_covariates)[:, :n]
+        if self.net.is_baseline:
+            return Baseline(self.net.kind, n, self.data.season).forecast(
+                self.prepared.series.values
             )
-        f = self.forecast_array(self.future_covariates(future))[:, :horizon]
-        return self.frame(f, horizon)
+        if self.data.known_covariates:
+            raise ConfigError(
+                f"horizon {n} is past the trained H = {H} and the model reads known "
+                f"covariates: forecast at most {H} steps, or train with a longer horizon"
+            )
+        view, blocks = self, []
+        for b in range(-(-n // H)):
+            f = view.forecast_array()
+            point = f[..., self.point_index : self.point_index + 1]
+            blocks.append(point + (f - point) * np.sqrt(b + 1))
+            view = view.view(view.prepared.series.extended(point[..., 0]))
+        return np.concatenate(blocks, 1)[:, :n]
 
     def future_covariates(self, future) -> dict | None:
         """``future`` (a long frame of known covariates) as ``{column: [(H,) per series]}``."""
@@ -100,21 +152,23 @@ class ForecastPredictor:
             for c in series.covariates
         }
 
-    def frame(self, f: np.ndarray, horizon: int) -> pd.DataFrame:
-        """The long forecast frame of ``f`` ``(S, >=horizon, Q)``, built column-wise."""
-        series = self.prepared.series
-        S = len(series)
+    def frame(self, point: np.ndarray, bands: dict, style: str = "long") -> pd.DataFrame:
+        """The long frame of ``point`` ``(S, n)`` and ``bands`` ``{level: (S, n)}``."""
+        series, (S, n) = self.prepared.series, point.shape
         stamps = []
         for i in range(S):
-            stamps.extend(series.future_timestamps(i, horizon))
-        columns = {
-            "id": np.repeat(np.asarray(series.ids, dtype=object), horizon),
-            "timestamp": stamps,
-            "step": np.tile(np.arange(1, horizon + 1), S),
-            "value": f[:, :horizon, self.point_index].reshape(-1),
-        }
-        for k, q in enumerate(self.quantiles):
-            columns[f"q{q:g}"] = f[:, :horizon, k].reshape(-1)
+            stamps.extend(series.future_timestamps(i, n))
+        ids = np.repeat(np.asarray(series.ids, dtype=object), n)
+        if style == "nixtla":
+            name = self.net.kind
+            columns = {"unique_id": ids, "ds": stamps, name: point.reshape(-1)}
+            for q, values in bands.items():
+                columns[nixtla_name(name, q)] = values.reshape(-1)
+            return pd.DataFrame(columns)
+        columns = {"id": ids, "timestamp": stamps, "step": np.tile(np.arange(1, n + 1), S)}
+        columns["value"] = point.reshape(-1)
+        for q, values in bands.items():
+            columns[f"q{q:g}"] = values.reshape(-1)
         return pd.DataFrame(columns)
 
     # ---- other histories ------------------------------------------------------------------
@@ -127,7 +181,7 @@ class ForecastPredictor:
         own = series.ids == self.prepared.series.ids and not self.net.is_baseline
         state = self.prepared.state() if own else None
         prepared = Prepared(series, data, needs_windows=False, state=state)
-        return ForecastPredictor(self.model, prepared, data, self.net)
+        return ForecastPredictor(self.model, prepared, data, self.net, self.calibration)
 
     # ---- the stateful forecaster ----------------------------------------------------------
     def warm_state(self) -> None:
@@ -188,4 +242,13 @@ class ForecastPredictor:
             series.timestamps[i] = series.timestamps[i].append(extra[1:])
 
 
-__all__ = ["ForecastPredictor"]
+def nixtla_name(model: str, q: float) -> str:
+    """NeuralForecast's column name of quantile ``q``: ``<model>-lo-80`` for 0.1,
+    ``<model>-hi-95`` for 0.975, ``<model>-median`` for 0.5."""
+    if abs(q - 0.5) < 1e-9:
+        return f"{model}-median"
+    level = round(abs(1 - 2 * q) * 100, 4)
+    return f"{model}-{'lo' if q < 0.5 else 'hi'}-{level:g}"
+
+
+__all__ = ["ForecastPredictor", "nixtla_name"]

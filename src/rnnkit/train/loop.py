@@ -348,6 +348,8 @@ class Trainer:
         use_best = self.run.best.exists() and not self.task.stateful and self.world.is_main
         if use_best:  # final figures come from the checkpoint chosen on validation
             self.model.load_state_dict(model_state(load_checkpoint(self.run.best)[0]))
+        if self.world.is_main:  # e.g. calibrate intervals on validation, before the test
+            self.task.on_fit_end(self.model, self.run.path)
         final = {f"val_{k}": v for k, v in self._evaluate("validation").items()}
         if self.task.has_split("test"):
             final.update({f"test_{k}": v for k, v in self._evaluate("test").items()})

@@ -3,11 +3,16 @@
 ``mse`` and ``mae`` use the single output (Q = 1). ``quantile`` is the pinball loss averaged
 over the Q quantiles ``q``: ``mean max(q (y - f_q), (q - 1)(y - f_q))``; its forecasts give
 prediction intervals and, at q = 0.5, the median as the point forecast.
+
+Quantile forecasts cannot cross: :meth:`ForecastLoss.shape` turns the raw outputs into the
+output at the level nearest 0.5 plus cumulative softplus increments above it and decrements
+below it, so ``f_{q_1} <= f_{q_2} <= ...`` for increasing levels, whatever the weights.
 """
 
 from __future__ import annotations
 
 import torch
+import torch.nn.functional as F
 from torch import Tensor, nn
 
 from rnnkit.errors import ConfigError
@@ -28,6 +33,8 @@ class ForecastLoss(nn.Module):
         for q in quantiles:
             if not 0.0 < q < 1.0:
                 raise ConfigError(f"quantiles must lie in (0, 1), received {q}")
+        if any(b <= a for a, b in zip(quantiles, quantiles[1:])):
+            raise ConfigError(f"quantiles must be increasing, received {quantiles}")
         self.kind = kind
         self.register_buffer("q", torch.tensor(quantiles or [0.5], dtype=torch.float32))
 
@@ -44,8 +51,21 @@ class ForecastLoss(nn.Module):
         diff = target.unsqueeze(-1) - forecast  # (N, H, Q)
         return torch.maximum(self.q * diff, (self.q - 1) * diff).mean()
 
+    @property
+    def median_index(self) -> int:
+        """Which output is the point forecast: the only one, or the level nearest 0.5."""
+        return int((self.q - 0.5).abs().argmin()) if self.kind == "quantile" else 0
+
+    def shape(self, raw: Tensor) -> Tensor:
+        """Raw outputs ``(..., Q)`` -> forecasts, increasing along Q for quantile losses."""
+        if self.kind != "quantile" or raw.shape[-1] == 1:
+            return raw
+        k = self.median_index
+        mid = raw[..., k : k + 1]
+        above = torch.cumsum(F.softplus(raw[..., k + 1 :]), -1)
+        below = torch.flip(torch.cumsum(torch.flip(F.softplus(raw[..., :k]), [-1]), -1), [-1])
+        return torch.cat([mid - below, mid, mid + above], -1)
+
     def point(self, forecast: Tensor) -> Tensor:
         """The point forecast ``(N, H)``: the only output, or the quantile nearest 0.5."""
-        if self.kind != "quantile":
-            return forecast[..., 0]
-        return forecast[..., int((self.q - 0.5).abs().argmin())]
+        return forecast[..., self.median_index]

@@ -83,9 +83,9 @@ class AutoregressiveRNN(ForecastNet):
         for h in range(self.horizon):
             f_h = feats[:, h : h + 1] if feats is not None else None
             out, state = self.rnn(step_inputs(last, f_h, e), state)
-            steps.append(self.head(out))  # (N, 1, Q)
+            steps.append(self.loss_fn.shape(self.head(out)))  # (N, 1, Q)
             last = self.loss_fn.point(steps[-1])  # (N, 1)
-        return self.finish(torch.cat(steps, 1), stats, targets)
+        return self.finish(torch.cat(steps, 1), stats, targets, shaped=True)
 
 
 class SegRNN(ForecastNet):
