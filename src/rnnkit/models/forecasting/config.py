@@ -24,6 +24,9 @@ class ForecastModel(ModelConfig):
     quantiles: list[float] = field(default_factory=list)  # e.g. [0.1, 0.5, 0.9] for intervals
     teacher_forcing: bool = True  # autoregressive: feed true values while training
     burn_in: int = 0  # stateful: window steps without loss, to warm the state up (0 = L // 4)
+    members: int = 1  # an ensemble of this many networks trained together (median forecast)
+    member_lengths: list[int] = field(default_factory=list)  # look-back of each member
+    # (default: all data.input_length); e.g. [96, 168] with members = 4 cycles them
     intervals: list[float] = field(default_factory=lambda: [0.8, 0.95])  # central intervals
     # calibrated on the validation window (split conformal) for point forecasts ([] = none)
 
