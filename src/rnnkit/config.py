@@ -344,4 +344,7 @@ def to_toml(config: Config) -> str:
     """The fully resolved config as TOML (enough to rebuild the model)."""
     import tomli_w
 
-    return tomli_w.dumps(config.to_dict())
+    def present(d: dict) -> dict:  # TOML has no null: an unset (None) value is left out
+        return {k: present(v) if isinstance(v, dict) else v for k, v in d.items() if v is not None}
+
+    return tomli_w.dumps(present(config.to_dict()))

@@ -25,6 +25,7 @@ from pathlib import Path
 
 import pandas as pd
 
+from rnnkit.api.runs import train_run
 from rnnkit.config import CELLS, Config, config_from_dict
 from rnnkit.data.series import to_series
 from rnnkit.errors import ConfigError, RnnkitError, RunError
@@ -33,15 +34,17 @@ from rnnkit.tasks import forecast_eval
 from rnnkit.tasks.forecast import ForecastTask
 from rnnkit.tasks.forecast_data import IN_MEMORY, ForecastData, ForecastTrain
 from rnnkit.tasks.runs import load_run
-from rnnkit.train import fit, read_metrics
+from rnnkit.train import read_metrics
 
 
 class Forecaster:
     """A global forecaster over many series.
 
     Args:
-        model: a network kind or a baseline (``rnnkit.models.forecasting.KINDS``), or a cell
-            name (rnn, lstm, gru, jordan) for the default network with that cell.
+        model: ``auto`` (settings and an ensemble chosen on validation within
+            ``train.time_budget``, see :mod:`rnnkit.api.forecast_auto`), a network kind or a
+            baseline (``rnnkit.models.forecasting.KINDS``), or a cell name (rnn, lstm, gru,
+            jordan) for the SegRNN-style network with that cell.
         horizon: H, the steps forecast at once.
         input_length, season: L and the seasonal period m (0 = automatic).
         cell, hidden_size, quantiles: shortcuts for the same fields of ``net``.
@@ -52,7 +55,7 @@ class Forecaster:
 
     def __init__(
         self,
-        model: str = "segrnn",
+        model: str = "auto",
         horizon: int = 24,
         *,
         input_length: int = 0,
@@ -87,6 +90,7 @@ class Forecaster:
         self.run_dir: Path | None = None
         self.metrics: dict[str, float] = {}
         self._predictor = None
+        self.auto = None  # what model "auto" chose (rnnkit.api.forecast_auto.AutoResult)
 
     # ---- training -----------------------------------------------------------------------
     def fit(
@@ -110,7 +114,10 @@ class Forecaster:
             out = tempfile.mkdtemp(prefix="rnnkit-forecaster-")
             weakref.finalize(self, shutil.rmtree, out, True)
         task = ForecastTask(config, series=series, test=test_series)
-        result = fit(task, config, out, quiet=quiet, overwrite=overwrite)
+        result = train_run(config, out, task=task, quiet=quiet, overwrite=overwrite, report=False)
+        if config.model.kind == "auto":  # the result is another run's: read it back
+            loaded = load_run(result.run_dir)
+            config, task, self.auto = loaded.config, loaded.task, result.auto
         self._attach(result.run_dir, config, task, result.model, result.metrics)
         return self
 

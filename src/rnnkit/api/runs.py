@@ -29,6 +29,10 @@ def train_run(
     ``quiet``). ``task`` is a ready task object (e.g. one holding in-memory data); by default
     the config's task is built from its name."""
     run_dir = Path(out) if out is not None else default_run_dir(config)
+    if config.task == "forecast" and config.model.kind == "auto":  # several runs, one result
+        from rnnkit.api.forecast_auto import auto_train_run
+
+        return auto_train_run(config, run_dir, task=task, overwrite=overwrite, quiet=quiet)
     task = task if task is not None else get_task_class(config.task)(config)
     result = fit(task, config, run_dir, resume=resume, quiet=quiet, overwrite=overwrite)
     if detect_world().is_main:

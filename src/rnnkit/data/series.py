@@ -107,22 +107,6 @@ class SeriesSet:
             {k: [end(a) for a in v] for k, v in self.covariates.items()},
         )
 
-    def extended(self, values: np.ndarray) -> SeriesSet:
-        """Every series continued by the rows of ``values`` ``(S, k)`` (timestamps extended
-        at the series' frequency; covariates are not extended, so this is for series
-        without them)."""
-        stamps = [
-            None
-            if t is None or self.freq is None
-            else t.append(pd.DatetimeIndex(self.future_timestamps(i, values.shape[1])))
-            for i, t in enumerate(self.timestamps)
-        ]
-        joined = [
-            np.concatenate([v, np.asarray(x, dtype=np.float64)])
-            for v, x in zip(self.values, values)
-        ]
-        return SeriesSet(list(self.ids), joined, stamps, self.freq)
-
     def tail(self, count: int) -> list[np.ndarray]:
         """The last ``count`` values of every series."""
         return [v[-count:] for v in self.values]

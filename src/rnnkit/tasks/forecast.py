@@ -27,6 +27,7 @@ from rnnkit.data.batching import IndexBatches
 from rnnkit.data.series import SeriesSet, to_series
 from rnnkit.errors import DataError, RunError
 from rnnkit.io import atomic_write_text
+from rnnkit.metrics import forecasting as fm
 from rnnkit.models.forecasting import ForecastModel, build_forecaster
 from rnnkit.tasks import forecast_calibration as calibration
 from rnnkit.tasks import forecast_eval
@@ -60,7 +61,7 @@ class ForecastTask(Task):
     def baseline(self) -> bool:
         return self.config.model.is_baseline
 
-    def _read(self, path: str) -> SeriesSet:
+    def read_series(self, path: str) -> SeriesSet:
         if path == IN_MEMORY:
             raise DataError(
                 "this run was fitted from data in memory (Forecaster.fit on a DataFrame); "
@@ -73,10 +74,10 @@ class ForecastTask(Task):
         cfg = self.config
         if not cfg.data.train:
             cfg.data.train = "rnnkit:airpassengers"  # the shipped default
-        series = self.series if self.series is not None else self._read(cfg.data.train)
+        series = self.series if self.series is not None else self.read_series(cfg.data.train)
         test = self.test_series
         if test is None and cfg.data.test:
-            test = self._read(cfg.data.test)
+            test = self.read_series(cfg.data.test)
         if test is not None:
             self.test_values = forecast_eval.test_values(test, series, cfg.data.horizon)
             cfg.data.test_size = 0
@@ -195,8 +196,18 @@ class ForecastTask(Task):
             out = {"loss": self._baseline_loss(model, split)}
         else:
             out = {"loss": self._window_loss(model, self.prepared.windows[split])}
+        if split == "validation" and self.has_split("validation"):
+            out.update(self._validation_scores(model))
         model.train(was_training)
         return out
+
+    def _validation_scores(self, model) -> dict:
+        """sMAPE and MASE (data units) of the first validation window of each series: the
+        scores on which settings, kinds and baselines compare (their losses do not)."""
+        p = self.predictor(model)
+        f, actual, insample = forecast_eval.split_forecast(p, "validation")
+        point = f[..., p.point_index]
+        return fm.score(actual, point, insample, self.config.data.season)
 
     def _window_loss(self, model, index, batch_size: int = 1024) -> float:
         """The training loss (scaled) averaged over the windows ``index``."""

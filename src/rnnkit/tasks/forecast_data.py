@@ -42,8 +42,10 @@ class ForecastData(DataConfig):
     season: int = 0  # seasonal period m for MASE and seasonal baselines (0 = from frequency)
     test_size: int = -1  # points held out at the end of each series (-1 = horizon, 0 = none)
     validation_size: int = -1  # points before the test part for validation (-1 = horizon)
-    scaler: str = "standard"  # per-series: standard | minmax | robust | meanabs | none
-    log: bool = False  # scale log(x) instead of x (positive data; relative errors, as sMAPE)
+    scaler: str = "auto"  # per-series: standard | minmax | robust | meanabs | none | auto
+    # (auto: chosen on validation by model.kind = "auto", else standard)
+    log: bool | None = None  # scale log(x) (positive data; relative errors, as sMAPE); unset:
+    # chosen on validation by model.kind = "auto", else no log
     fill: str = ""  # missing values: "" = error | interpolate | ffill
     skip_short: bool = False  # drop (with a warning) series too short for L + H, else error
     calendar: bool = False  # add calendar features (hour, weekday, month...) as known inputs
@@ -68,6 +70,13 @@ def resolve(
     """Copies of the sections with every automatic value made concrete (needs ``series``
     the first time; a resolved config is returned unchanged)."""
     data, model = dataclasses.replace(data), dataclasses.replace(model)
+    if model.kind == "auto":
+        raise ConfigError(
+            'model.kind "auto" chooses among settings and trains several runs: train it with '
+            "rnnkit train, rnnkit forecast train or Forecaster(...).fit, not as one task"
+        )
+    data.log = bool(data.log)
+    data.scaler = "standard" if data.scaler == "auto" else data.scaler
     for name in ("horizon", "stride"):
         if getattr(data, name) < 1:
             raise ConfigError(

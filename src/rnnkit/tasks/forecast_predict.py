@@ -135,7 +135,7 @@ class ForecastPredictor:
             f = view.forecast_array()
             point = f[..., self.point_index : self.point_index + 1]
             blocks.append(point + (f - point) * np.sqrt(b + 1))
-            view = view.view(view.prepared.series.extended(point[..., 0]))
+            view = view.view(extended(view.prepared.series, point[..., 0]))
         return np.concatenate(blocks, 1)[:, :n]
 
     def future_covariates(self, future) -> dict | None:
@@ -240,6 +240,19 @@ class ForecastPredictor:
         if series.timestamps[i] is not None and series.freq:
             extra = pd.date_range(series.timestamps[i][-1], periods=len(raw) + 1, freq=series.freq)
             series.timestamps[i] = series.timestamps[i].append(extra[1:])
+
+
+def extended(series: SeriesSet, values: np.ndarray) -> SeriesSet:
+    """Every series continued by the rows of ``values`` ``(S, k)``, timestamps extended at
+    the series' frequency (covariates are not: recursion refuses models that read them)."""
+    stamps = [
+        None
+        if t is None or series.freq is None
+        else t.append(pd.DatetimeIndex(series.future_timestamps(i, values.shape[1])))
+        for i, t in enumerate(series.timestamps)
+    ]
+    joined = [np.concatenate([v, np.asarray(x, np.float64)]) for v, x in zip(series.values, values)]
+    return SeriesSet(list(series.ids), joined, stamps, series.freq)
 
 
 def nixtla_name(model: str, q: float) -> str:

@@ -42,6 +42,8 @@ def build_forecaster(
     ``cfg.member_lengths`` is set); an unknown kind is a ConfigError listing the kinds."""
     if cfg.kind in BASELINE_KINDS:
         return Baseline(cfg.kind, horizon, season)
+    if cfg.kind == "auto":
+        raise ConfigError('model.kind "auto" is resolved by rnnkit.api.forecast_auto first')
     if cfg.members > 1 or cfg.member_lengths:
         if cfg.kind == "stateful":
             raise ConfigError("model.members must be 1 for kind 'stateful', received more")

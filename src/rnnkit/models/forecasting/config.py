@@ -8,13 +8,15 @@ from rnnkit.config import ModelConfig
 
 NETWORK_KINDS = ("direct", "autoregressive", "segrnn", "stateful", "mlp", "linear")
 BASELINE_KINDS = ("naive", "seasonal_naive", "drift", "mean", "naive2")
-KINDS = NETWORK_KINDS + BASELINE_KINDS  # a baseline is a model kind with no parameters
+KINDS = ("auto",) + NETWORK_KINDS + BASELINE_KINDS  # a baseline: a kind with no parameters
 
 
 @dataclass
 class ForecastModel(ModelConfig):
-    kind: str = "segrnn"  # a network (direct | autoregressive | segrnn | stateful | mlp |
-    # linear) or a baseline (naive | seasonal_naive | drift | mean | naive2)
+    kind: str = "auto"  # auto (settings and an ensemble chosen on validation, see
+    # rnnkit.api.forecast_auto), a network (direct | autoregressive | segrnn | stateful |
+    # mlp | linear) or a baseline (naive | seasonal_naive | drift | mean | naive2)
+    auto_kind: str = "segrnn"  # the network that kind = "auto" trains
     cell: str = "gru"  # GRUs train fastest here for the same accuracy (benchmarks/RESULTS.md)
     hidden_size: int = 128
     segment_length: int = 0  # W for segrnn (0 = season, else 12); L and H are cut into W-steps
