@@ -94,7 +94,7 @@ def test_stateful_update_equals_rereading_the_full_history(seasonal_frame):
 def test_user_errors_are_named(seasonal_frame):
     with pytest.raises(
         ValueError,
-        match="model must be one of direct, autoregressive, segrnn, "
+        match="model must be one of auto, direct, autoregressive, segrnn, "
         "stateful, mlp, linear, naive, seasonal_naive",
     ):
         Forecaster("arima", horizon=3)

@@ -58,7 +58,7 @@ def test_segrnn_needs_whole_segments_and_unknown_kinds_are_named():
         build_model(cfg, 12, 4)
     with pytest.raises(
         ValueError,
-        match="model.kind must be one of direct, autoregressive, "
+        match="model.kind must be one of auto, direct, autoregressive, "
         "segrnn, stateful, mlp, linear, naive, seasonal_naive, drift, mean, naive2, "
         "received 'tcn'",
     ):

@@ -67,9 +67,9 @@ def _val(metrics: dict) -> dict:
     return {"smape": metrics["val_smape"], "mase": metrics["val_mase"]}
 
 
-def _train(config: Config, out: Path, series, test, quiet: bool = True) -> dict:
+def _train(config: Config, out: Path, series, test) -> dict:
     task = ForecastTask(config, series=series, test=test)
-    return train_run(config, out, task=task, quiet=True, report=not quiet).metrics
+    return train_run(config, out, task=task, quiet=True).metrics
 
 
 def _variant(config: Config, data=None, model=None, train=None) -> Config:
@@ -81,7 +81,7 @@ def _variant(config: Config, data=None, model=None, train=None) -> Config:
 
 
 def auto_fit(
-    config: Config, series: SeriesSet, out: Path, test: SeriesSet | None = None, quiet=True
+    config: Config, series: SeriesSet, out: Path, test: SeriesSet | None = None
 ) -> AutoResult:
     """Choose, train and validate the forecaster for ``series`` into the run folder ``out``
     (which must not exist). ``config`` is task ``forecast`` with ``model.kind = "auto"``."""
@@ -101,13 +101,11 @@ def auto_fit(
             _try(name, config, sections, seconds, work, series, test, reference, positive)
             for name, sections in candidates
         ]
-        best = min(tried, key=lambda c: c["score"])
+        top = sorted(tried, key=lambda c: c["score"])[:2]
         left = max(0.0, budget - (time.perf_counter() - start))
-        members = config.model.members if config.model.members > 1 else _members(best, left)
-        final = _variant(config, **best["sections"])
-        final = _variant(final, model={"members": members}, train=_budget(final, series, left))
-        metrics = _train(final, work / "ensemble", series, test, quiet)
-        result = AutoResult(final, out, metrics, tried, baselines, f"{best['name']} x {members}")
+        metrics, chosen = _ensemble(config, top, left, work, series, test)
+        result = AutoResult(None, out, metrics, tried, baselines, chosen)
+        result.config = load_config(work / "ensemble" / "config.toml")
         _keep_the_winner(result, work, reference, positive)
         shutil.copytree(work, out / "candidates")
     finally:
@@ -115,20 +113,80 @@ def auto_fit(
     return result
 
 
+def refits(config: Config) -> bool:
+    """Whether the final members refit on the whole history (validation part included) for
+    a fixed number of epochs: when the config sets ``train.epochs`` (else early stopping on
+    the validation window decides, and the members keep it)."""
+    return config.train.epochs != type(config.train).default_epochs
+
+
+def _ensemble(config, top, seconds, work, series, test) -> tuple[dict, str]:
+    """Train the members (cycling over the ``top`` settings, one seed each) and their
+    ensemble run ``work/ensemble``; return its metrics and a description."""
+    refit = refits(config)
+    members = _members(config, top[0], seconds, series, refit)
+    runs = []
+    for k in range(members):
+        sections = top[k % len(top)]["sections"]
+        member = _variant(config, **sections, train={"seed": config.train.seed + k})
+        if refit:
+            member = _variant(
+                member,
+                data={"validation_size": 0},
+                train={"time_budget": seconds / members, "early_stopping": 0},
+            )
+        else:
+            member = _variant(member, train=_budget(member, series, seconds / members))
+        _train(member, work / "ensemble" / "members" / str(k), series, test)
+        runs.append(f"members/{k}")
+    ensemble = _variant(config, model={"kind": "ensemble", "runs": runs})
+    task = ForecastTask(ensemble, series=series, test=test)
+    if refit:  # the members have no validation window: calibrate on the candidates'
+        task.calibration, task.validation = _candidates_calibration(config, top, work, series, test)
+    metrics = train_run(ensemble, work / "ensemble", task=task, quiet=True).metrics
+    if refit:
+        metrics.update({f"val_{k}": v for k, v in task.validation.items()})
+    names = " + ".join(c["name"] for c in top)
+    refitted = ", refitted on the whole history" if refit else ""
+    return metrics, f"ensemble of {members} runs ({names}{refitted})"
+
+
+def _candidates_calibration(config, top, work, series, test) -> tuple[dict, dict]:
+    """Conformal intervals and validation scores of the median of the ``top`` candidates'
+    validation forecasts (the refitted members have no validation window of their own)."""
+    from rnnkit.metrics import forecasting as fm
+    from rnnkit.tasks import forecast_calibration as calibration
+    from rnnkit.tasks.forecast_eval import split_forecast
+    from rnnkit.tasks.runs import load_run
+
+    points = []
+    for c in top:
+        loaded = load_run(work / c["name"])
+        loaded.task.series, loaded.task.test_series = series, test
+        loaded.task.setup()
+        p = loaded.task.predictor(loaded.model)
+        f, actual, insample = split_forecast(p, "validation")
+        points.append(f[..., p.point_index])
+    point = np.median(np.stack(points), axis=0)
+    season = loaded.config.data.season
+    scales = calibration.scales_of(insample, season)
+    cal = calibration.fit(actual - point, scales, config.model.intervals or [0.8, 0.95])
+    return cal, fm.score(actual, point, insample, season)
+
+
 def _candidates(config: Config, positive: bool) -> list[tuple[str, dict]]:
-    """Transform x scaling, for what the config leaves open."""
+    """Transform x scaling, for what the config leaves open. On the log scale no scaling
+    (``none``) is a candidate too: errors are then relative, as sMAPE counts them."""
     data = config.data
     logs = [data.log] if data.log is not None else ([True, False] if positive else [False])
-    scalers = [data.scaler] if data.scaler != "auto" else ["standard", "robust"]
+    out = []
+    for log in logs:
+        scalers = ["standard", "robust"] + (["none"] if log else [])
+        for scaler in [data.scaler] if data.scaler != "auto" else scalers:
+            sections = {"data": {"log": log, "scaler": scaler}}
+            out.append((f"{'log' if log else 'raw'}-{scaler}", sections))
     kind = config.model.auto_kind
-    return [
-        (
-            f"{'log' if log else 'raw'}-{scaler}",
-            {"data": {"log": log, "scaler": scaler}, "model": {"kind": kind}},
-        )
-        for log in logs
-        for scaler in scalers
-    ]
+    return [(name, {**sections, "model": {"kind": kind}}) for name, sections in out]
 
 
 def _try(name, config, sections, seconds, work, series, test, reference, positive) -> dict:
@@ -156,17 +214,30 @@ def _budget(config: Config, series: SeriesSet, seconds: float) -> dict:
     windows = sum(max(0, n - held - data.input_length - data.horizon + 1) for n in series.lengths)
     per_epoch = math.ceil(windows / config.train.batch_size)
     patience = config.train.early_stopping or PATIENCE
-    train = {"time_budget": seconds, "early_stopping": patience, "epochs": 1000}
+    given = config.train.epochs != type(config.train).default_epochs  # the user's bound
+    epochs = config.train.epochs if given else 1000  # else early stopping decides
+    train = {"time_budget": seconds, "early_stopping": patience, "epochs": epochs}
     if per_epoch < 10:
         train["eval_every"] = 10
     return train
 
 
-def _members(best: dict, seconds: float) -> int:
-    """Ensemble size: as many as can each train three times as long as the best candidate
-    did (a candidate was stopped by its slice of the budget or by early stopping)."""
+def _members(config: Config, best: dict, seconds: float, series, refit: bool) -> int:
+    """Ensemble size (``model.members`` when set): as many members as fit in ``seconds``,
+    each training three times as long as the best candidate did or, when refitting, for
+    ``train.epochs`` at the candidate's pace."""
+    if config.model.members > 1:
+        return config.model.members
     per_member = 3 * max(best["seconds"], 1e-3)
-    return int(min(MAX_MEMBERS, max(1, math.floor(seconds / per_member))))
+    if refit:
+        data, _ = resolve(config.data, config.model, series)
+        windows = sum(
+            max(0, n - data.test_size - data.input_length - data.horizon + 1)
+            for n in series.lengths
+        )
+        steps = config.train.epochs * math.ceil(windows / config.train.batch_size)
+        per_member = steps * best["seconds"] / max(1, best["steps"])
+    return int(min(MAX_MEMBERS, max(1, math.floor(0.95 * seconds / per_member))))
 
 
 def _keep_the_winner(result: AutoResult, work: Path, reference: dict, positive: bool) -> None:
@@ -228,7 +299,7 @@ def auto_train_run(config: Config, out: Path, task=None, overwrite=False, quiet=
         test = task.read_series(config.data.test)
     staging = out.with_name(f".{out.name}.auto")
     shutil.rmtree(staging, ignore_errors=True)
-    result = auto_fit(config, series, staging, test, quiet)
+    result = auto_fit(config, series, staging, test)
     if out.exists():
         shutil.rmtree(out)
     staging.rename(out)

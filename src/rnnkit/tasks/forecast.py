@@ -29,6 +29,7 @@ from rnnkit.errors import DataError, RunError
 from rnnkit.io import atomic_write_text
 from rnnkit.metrics import forecasting as fm
 from rnnkit.models.forecasting import ForecastModel, build_forecaster
+from rnnkit.models.forecasting.ensemble import RunEnsemble
 from rnnkit.tasks import forecast_calibration as calibration
 from rnnkit.tasks import forecast_eval
 from rnnkit.tasks.base import Task
@@ -39,6 +40,7 @@ from rnnkit.tasks.forecast_data import (
     Prepared,
     resolve,
 )
+from rnnkit.tasks.forecast_ensemble import EnsemblePredictor, load_members
 from rnnkit.tasks.forecast_predict import ForecastPredictor
 
 
@@ -82,8 +84,8 @@ class ForecastTask(Task):
             self.test_values = forecast_eval.test_values(test, series, cfg.data.horizon)
             cfg.data.test_size = 0
         cfg.data, cfg.model = resolve(cfg.data, cfg.model, series)
-        self.prepared = Prepared(series, cfg.data, needs_windows=not self.baseline)
-        if not self.baseline:
+        self.prepared = Prepared(series, cfg.data, needs_windows=cfg.model.trains)
+        if cfg.model.trains:
             n = len(self.prepared.windows["train"])
             if n == 0:
                 raise DataError(
@@ -107,6 +109,8 @@ class ForecastTask(Task):
             "prepared": self.prepared.state(),
         }
         atomic_write_text(Path(run_dir) / "forecast.json", json.dumps(art))
+        if self.config.model.kind == "ensemble":  # members set up on the same series
+            self.members = load_members(run_dir, self.config.model.runs, series)
 
     def load_artifacts(self, run_dir: Path) -> None:
         art = json.loads((Path(run_dir) / "forecast.json").read_text())
@@ -124,9 +128,11 @@ class ForecastTask(Task):
         self.prepared = Prepared(series, loose, needs_windows=False, state=art["prepared"])
         path = Path(run_dir) / "calibration.json"
         self.calibration = json.loads(path.read_text()) if path.exists() else None
+        if self.config.model.kind == "ensemble":
+            self.members = load_members(run_dir, self.config.model.runs)
 
     def steps_per_epoch(self, world: int = 1) -> int:
-        return 0 if self.baseline else len(self.batches)
+        return len(self.batches) if self.config.model.trains else 0
 
     def train_batches(self, epoch: int, rank: int = 0, world: int = 1):
         train = self.prepared.windows["train"]
@@ -139,6 +145,8 @@ class ForecastTask(Task):
     # ---- model --------------------------------------------------------------------------
     def build_model(self):
         p, cfg = self.prepared, self.config
+        if cfg.model.kind == "ensemble":
+            return RunEnsemble([m.model for m in self.members])
         n_series = len(p.series)
         return build_forecaster(cfg.model, p.L, p.H, n_series, p.n_features, p.m)
 
@@ -152,13 +160,21 @@ class ForecastTask(Task):
         """Forecasts with ``model`` after the end of this task's series (a new predictor each
         call: the model's weights may have changed since the last one)."""
         cfg = self.config
+        if cfg.model.kind == "ensemble":
+            members = [m.task.predictor(m.model) for m in self.members]
+            return EnsemblePredictor(members, self.prepared, cfg.data, cfg.model, self.calibration)
         return ForecastPredictor(model.eval(), self.prepared, cfg.data, cfg.model, self.calibration)
 
     def on_fit_end(self, model, run_dir: Path) -> None:
         """Calibrate the intervals of the point forecast on the validation window (split
         conformal, :mod:`rnnkit.tasks.forecast_calibration`) into ``calibration.json``."""
         cfg = self.config
-        if not cfg.model.intervals or not cfg.data.validation_size or self.predictor_quantiles():
+        if self.calibration is not None:  # handed in (an ensemble of refitted runs)
+            atomic_write_text(Path(run_dir) / "calibration.json", json.dumps(self.calibration))
+            return
+        if not cfg.model.intervals or not self.has_split("validation"):
+            return
+        if self.predictor_quantiles():
             return
         p = self.predictor(model)
         f, actual, insample = forecast_eval.split_forecast(p, "validation")
@@ -174,10 +190,14 @@ class ForecastTask(Task):
 
     # ---- evaluation ---------------------------------------------------------------------
     def has_split(self, split: str) -> bool:
-        if self.prepared is None or not self.prepared.windows and not self.baseline:
+        model = self.config.model
+        if self.prepared is None or not self.prepared.windows and model.trains:
             return False
         if split == "test":
             return self.test_values is not None or bool(self.config.data.test_size)
+        if model.kind == "ensemble":  # the members must have the validation window too
+            members = [m.task for m in getattr(self, "members", [])]
+            return split == "validation" and all(t.has_split(split) for t in members)
         if self.baseline:
             return split == "validation" and bool(self.config.data.validation_size)
         return len(self.prepared.windows.get(split, [])) > 0
@@ -192,7 +212,7 @@ class ForecastTask(Task):
                 )
             else:
                 out = forecast_eval.evaluate_test(p)
-        elif self.baseline:
+        elif not self.config.model.trains:
             out = {"loss": self._baseline_loss(model, split)}
         else:
             out = {"loss": self._window_loss(model, self.prepared.windows[split])}
@@ -225,9 +245,9 @@ class ForecastTask(Task):
         return total / len(index)
 
     def _baseline_loss(self, model, split: str) -> float:
-        """A baseline's loss on ``split`` in the scaled space of the networks' ``val_loss``
-        (squared error for ``loss = "mse"``, absolute error otherwise)."""
-        if split == "validation" and not self.config.data.validation_size:
+        """A baseline's (or an ensemble's) loss on ``split`` in the scaled space of the
+        networks' ``val_loss`` (squared error for ``loss = "mse"``, absolute otherwise)."""
+        if split == "validation" and not self.has_split("validation"):
             return float("nan")
         p = self.predictor(model)
         f, actual, _ = forecast_eval.split_forecast(p, split)

@@ -93,6 +93,8 @@ def split_forecast(p: ForecastPredictor, split: str) -> tuple[np.ndarray, np.nda
     actual = np.stack([v[len(v) - cut : len(v) - cut + H] for v in series.values])
     if p.net.is_baseline:
         return p.model.forecast(insample), actual, insample
+    if hasattr(p, "split_points"):  # an ensemble of runs: the median of its members'
+        return p.split_points(lambda m: split_forecast(m, split)), actual, insample
     first = first_windows(p.prepared.windows[split])
     f = p.network_forecast(p.prepared.batch(first))
     return f, actual, insample
@@ -139,7 +141,7 @@ def backtest(p: ForecastPredictor, data=None, n_windows: int = 3, step: int | No
     origins = np.array(
         [[n - H - k * step for k in range(n_windows - 1, -1, -1)] for n in series.lengths]
     )
-    batched = data is None and not p.net.is_baseline and p.net.kind != "stateful"
+    batched = data is None and p.net.trains and p.net.kind != "stateful"
     f = _batched_forecasts(p, origins) if batched else _reread_forecasts(p, series, origins)
     held = p.data.test_size + p.data.validation_size
     rows = []

@@ -8,7 +8,8 @@ from rnnkit.config import ModelConfig
 
 NETWORK_KINDS = ("direct", "autoregressive", "segrnn", "stateful", "mlp", "linear")
 BASELINE_KINDS = ("naive", "seasonal_naive", "drift", "mean", "naive2")
-KINDS = ("auto",) + NETWORK_KINDS + BASELINE_KINDS  # a baseline: a kind with no parameters
+KINDS = ("auto",) + NETWORK_KINDS + BASELINE_KINDS + ("ensemble",)  # a baseline and an
+# ensemble of runs are kinds with nothing to train
 
 
 @dataclass
@@ -17,6 +18,8 @@ class ForecastModel(ModelConfig):
     # rnnkit.api.forecast_auto), a network (direct | autoregressive | segrnn | stateful |
     # mlp | linear) or a baseline (naive | seasonal_naive | drift | mean | naive2)
     auto_kind: str = "segrnn"  # the network that kind = "auto" trains
+    runs: list[str] = field(default_factory=list)  # kind = "ensemble": the member run folders,
+    # relative to the ensemble's own folder
     cell: str = "gru"  # GRUs train fastest here for the same accuracy (benchmarks/RESULTS.md)
     hidden_size: int = 128
     segment_length: int = 0  # W for segrnn (0 = season, else 12); L and H are cut into W-steps
@@ -35,6 +38,11 @@ class ForecastModel(ModelConfig):
     @property
     def is_baseline(self) -> bool:
         return self.kind in BASELINE_KINDS
+
+    @property
+    def trains(self) -> bool:
+        """False for the kinds with nothing to train: baselines and ensembles of runs."""
+        return self.kind not in BASELINE_KINDS + ("ensemble",)
 
 
 __all__ = ["ForecastModel", "KINDS", "NETWORK_KINDS", "BASELINE_KINDS"]

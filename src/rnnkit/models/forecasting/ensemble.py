@@ -52,4 +52,18 @@ class Ensemble(nn.Module):
         return forecast, loss
 
 
-__all__ = ["Ensemble"]
+class RunEnsemble(nn.Module):
+    """The trained models of an ensemble's member runs, frozen (nothing left to train); the
+    forecasting itself is the task's ``EnsemblePredictor``, in data units."""
+
+    def __init__(self, members: list[nn.Module]) -> None:
+        super().__init__()
+        self.members = nn.ModuleList(members)
+        for p in self.parameters():
+            p.requires_grad_(False)
+
+    def forward(self, *args, **kwargs):
+        raise TypeError("a run ensemble forecasts through its task's EnsemblePredictor")
+
+
+__all__ = ["Ensemble", "RunEnsemble"]
