@@ -42,7 +42,7 @@ def test_cli_config_and_python_train_the_same_model(cli, series_csv, tmp_path):
     toml = tmp_path / "cfg.toml"
     toml.write_text(
         f'task = "forecast"\n[data]\ntrain = "{series_csv}"\nhorizon = 7\ninput_length = 14\n'
-        "log = true\n[model]\nkind = \"segrnn\"\nhidden_size = 8\n"
+        'log = true\n[model]\nkind = "segrnn"\nhidden_size = 8\n'
         "[train]\nepochs = 2\nbatch_size = 16\nseed = 5\nnum_threads = 1\n"
     )
     out = cli("train", toml, "--out", b, "--quiet")

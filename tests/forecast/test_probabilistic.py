@@ -127,3 +127,50 @@ def test_recursive_forecast_equals_feeding_the_first_block_back_by_hand():
     np.testing.assert_allclose(twelve["value"].iloc[6:], by_hand["value"], rtol=1e-6)
     width = lambda f: (f["q0.975"] - f["q0.025"]).to_numpy()  # noqa: E731
     assert (width(twelve)[6:] > width(twelve)[:6]).all()  # the fed-back blocks are wider
+
+
+@pytest.mark.parametrize("kind", ["gaussian", "student_t", "negbin"])
+def test_likelihood_log_densities_equal_torch_distributions(kind):
+    from rnnkit.models.forecasting.likelihood import Likelihood
+
+    torch.manual_seed(0)
+    lik = Likelihood(kind)
+    params = lik.params(torch.randn(50, lik.size, dtype=torch.float64))
+    if kind == "gaussian":
+        y = torch.randn(50, dtype=torch.float64) * 2
+        ref = torch.distributions.Normal(params[:, 0], params[:, 1])
+    elif kind == "student_t":
+        y = torch.randn(50, dtype=torch.float64) * 3
+        ref = torch.distributions.StudentT(params[:, 2], params[:, 0], params[:, 1])
+    else:
+        y = torch.randint(0, 20, (50,)).double()
+        m, alpha = params[:, 0], params[:, 1]
+        r = 1 / alpha  # torch: total_count r, probs p of a "success", mean r p / (1 - p)
+        ref = torch.distributions.NegativeBinomial(r, probs=m / (m + r))
+    torch.testing.assert_close(lik.log_prob(params, y), ref.log_prob(y))
+
+
+def test_deepar_sampling_is_reproducible_and_its_quantiles_are_the_forecast():
+    fc = Forecaster(
+        "autoregressive",
+        horizon=6,
+        input_length=24,
+        hidden_size=8,
+        epochs=2,
+        net=ForecastModel(loss="gaussian", num_samples=64),
+    )
+    fc.fit(seasonal_series())
+    paths = fc.predictor.sample_paths()
+    assert paths.shape == (64, 1, 6)
+    np.testing.assert_array_equal(paths, fc.predictor.sample_paths())  # a fixed seed
+    torch.manual_seed(123)
+    before = torch.rand(1)
+    torch.manual_seed(123)
+    fc.predictor.sample_paths()
+    assert torch.equal(torch.rand(1), before)  # the global generator is left as it was
+    frame = fc.predict()
+    assert list(frame.columns)[3:] == ["value", "q0.025", "q0.1", "q0.5", "q0.9", "q0.975"]
+    np.testing.assert_allclose(frame["q0.9"], np.quantile(paths, 0.9, axis=0)[0])
+    np.testing.assert_array_equal(frame["value"], frame["q0.5"])
+    with pytest.raises(ValueError, match="^model.loss 'gaussian' \\(a likelihood\\) needs"):
+        build_forecaster(ForecastModel(kind="segrnn", loss="gaussian"), 24, 6)

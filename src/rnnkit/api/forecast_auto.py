@@ -40,7 +40,8 @@ from rnnkit.tasks.forecast_data import resolve
 from rnnkit.train.run import RunDir
 
 DEFAULT_BUDGET = 300.0  # seconds, when train.time_budget is 0: a few minutes on 2 cores
-SELECTION_SHARE = 0.4  # of the budget spent comparing candidate settings
+SELECTION_SHARE = 0.4  # of the budget spent comparing candidate settings (a quarter when
+# the members refit for fixed epochs: the candidates then only rank the settings)
 MAX_MEMBERS = 5  # ensemble size cap when model.members is 1
 PATIENCE = 4  # evaluations without improvement, when train.early_stopping is 0
 
@@ -96,7 +97,8 @@ def auto_fit(
         }
         reference = _val(baselines["seasonal_naive"])
         candidates = _candidates(config, positive)
-        seconds = SELECTION_SHARE * budget / len(candidates)
+        share = SELECTION_SHARE if not refits(config) else SELECTION_SHARE / 1.6
+        seconds = share * budget / len(candidates)
         tried = [
             _try(name, config, sections, seconds, work, series, test, reference, positive)
             for name, sections in candidates

@@ -186,7 +186,7 @@ class ForecastTask(Task):
     def predictor_quantiles(self) -> bool:
         """True when the model forecasts its own quantiles (then they are the intervals)."""
         model = self.config.model
-        return model.loss == "quantile" and not model.is_baseline
+        return model.loss not in ("mae", "mse") and not model.is_baseline
 
     # ---- evaluation ---------------------------------------------------------------------
     def has_split(self, split: str) -> bool:

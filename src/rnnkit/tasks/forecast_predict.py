@@ -18,8 +18,11 @@ from rnnkit.data.series import SeriesSet, check_lengths, to_series
 from rnnkit.errors import ConfigError, DataError, RnnkitError
 from rnnkit.models.forecasting import ForecastModel
 from rnnkit.models.forecasting.baselines import Baseline
+from rnnkit.models.forecasting.likelihood import LIKELIHOODS
 from rnnkit.tasks import forecast_calibration as calibration
 from rnnkit.tasks.forecast_data import ForecastData, Prepared
+
+SAMPLE_LEVELS = (0.025, 0.1, 0.5, 0.9, 0.975)  # likelihood models: quantiles of the paths
 
 
 class ForecastPredictor:
@@ -39,6 +42,7 @@ class ForecastPredictor:
     ) -> None:
         self.model, self.prepared, self.data, self.net = model, prepared, data, net
         self.calibration = calibration  # conformal intervals (tasks.forecast_calibration)
+        self.sample_seed = 0  # likelihood models: the seed of their sample paths
         self.stream_state: list | None = None  # stateful kind: one carried state per series
         self.stream_forecast: np.ndarray | None = None
         if net.kind == "stateful":
@@ -50,7 +54,10 @@ class ForecastPredictor:
 
     @property
     def quantiles(self) -> list[float]:
-        """The quantile levels of the outputs (none for a baseline: one point forecast)."""
+        """The quantile levels of the outputs: the quantile loss's, the sample quantiles of a
+        likelihood model, or none (a point forecast, with calibrated intervals)."""
+        if self.net.loss in LIKELIHOODS:
+            return list(self.net.quantiles) or list(SAMPLE_LEVELS)
         if self.net.loss != "quantile" or self.net.is_baseline:
             return []
         return list(self.net.quantiles)
@@ -63,13 +70,32 @@ class ForecastPredictor:
 
     # ---- numbers ------------------------------------------------------------------------
     def network_forecast(self, batch: dict) -> np.ndarray:
-        """Data-unit forecasts ``(N, H, Q)`` for a batch of windows."""
+        """Data-unit forecasts ``(N, H, Q)`` for a batch of windows (a likelihood model's:
+        quantiles of its sample paths)."""
+        if self.net.loss in LIKELIHOODS:
+            paths = self.sample_paths(batch)  # (K, N, H)
+            return np.moveaxis(np.quantile(paths, self.quantiles, axis=0), 0, -1)
         with torch.inference_mode():
             out, _ = self.model(
                 batch["x"], None, batch["ids"], batch.get("past"), batch.get("future")
             )
         ids = batch["ids"].numpy()
         return self.prepared.scaler.inverse(out.numpy().astype(np.float64), ids)
+
+    def sample_paths(self, batch: dict | None = None, num_samples: int | None = None):
+        """Sample paths ``(K, N, H)`` in data units of a likelihood model (DeepAR's ancestral
+        sampling), by default after the end of every series; reproducible (seed
+        ``train.seed`` of the run, torch's global generator left as it was)."""
+        batch = batch if batch is not None else self.prepared.last_windows(None)
+        K = num_samples or self.net.num_samples
+        with torch.random.fork_rng(), torch.inference_mode():
+            torch.manual_seed(self.sample_seed)
+            paths = self.model.sample(
+                batch["x"], K, batch["ids"], batch.get("past"), batch.get("future")
+            )  # (K, N, H) in the prepared (scaled) space
+        ids = np.tile(batch["ids"].numpy(), K)
+        flat = paths.reshape(K * len(batch["x"]), -1).numpy().astype(np.float64)
+        return self.prepared.scaler.inverse(flat, ids).reshape(paths.shape)
 
     def forecast_array(self, future_covariates: dict | None = None) -> np.ndarray:
         """Forecasts after the end of every series, ``(S, H, Q)`` in data units."""
@@ -264,4 +290,4 @@ def nixtla_name(model: str, q: float) -> str:
     return f"{model}-{'lo' if q < 0.5 else 'hi'}-{level:g}"
 
 
-__all__ = ["ForecastPredictor", "nixtla_name"]
+__all__ = ["ForecastPredictor", "nixtla_name", "SAMPLE_LEVELS"]

@@ -18,6 +18,7 @@ from rnnkit.models.forecasting.baselines import Baseline
 from rnnkit.models.forecasting.config import BASELINE_KINDS, KINDS, NETWORK_KINDS, ForecastModel
 from rnnkit.models.forecasting.ensemble import Ensemble
 from rnnkit.models.forecasting.feedforward import MLP, LinearForecaster
+from rnnkit.models.forecasting.likelihood import LIKELIHOODS
 from rnnkit.models.forecasting.recurrent import AutoregressiveRNN, DirectRNN, SegRNN
 from rnnkit.models.forecasting.stateful import StatefulRNN
 
@@ -44,6 +45,15 @@ def build_forecaster(
         return Baseline(cfg.kind, horizon, season)
     if cfg.kind == "auto":
         raise ConfigError('model.kind "auto" is resolved by rnnkit.api.forecast_auto first')
+    if cfg.loss in LIKELIHOODS and cfg.kind != "autoregressive":
+        raise ConfigError(
+            f"model.loss {cfg.loss!r} (a likelihood) needs model.kind 'autoregressive', "
+            f"received {cfg.kind!r}"
+        )
+    if cfg.loss == "negbin" and cfg.revin != "none":
+        raise ConfigError(
+            f"model.loss 'negbin' models counts: model.revin must be 'none', received {cfg.revin!r}"
+        )
     if cfg.members > 1 or cfg.member_lengths:
         if cfg.kind == "stateful":
             raise ConfigError("model.members must be 1 for kind 'stateful', received more")

@@ -74,7 +74,9 @@ class ForecastNet(nn.Module):
     ) -> tuple[Tensor, Tensor | None]:
         """Make raw head outputs ``(N, H, Q)`` forecasts (quantiles that cannot cross, unless
         ``shaped`` already), undo RevIN, and score them against ``targets`` if given."""
-        out = self.revin.denormalise(out if shaped else self.loss_fn.shape(out), stats)
+        out = self.loss_fn.denormalise(
+            out if shaped else self.loss_fn.shape(out), self.revin, stats
+        )
         loss = None if targets is None else self.loss_fn(out, targets)
         return out, loss
 

@@ -25,7 +25,9 @@ class ForecastModel(ModelConfig):
     segment_length: int = 0  # W for segrnn (0 = season, else 12); L and H are cut into W-steps
     revin: str = "last"  # per-window normalisation: last | mean | none (stateful: none)
     id_embedding: int = 0  # size of a learned embedding of the series id (0 = none)
-    loss: str = "mae"  # mse | mae | quantile
+    loss: str = "mae"  # mse | mae | quantile | gaussian | student_t | negbin (likelihoods,
+    # for kind = "autoregressive": DeepAR, forecasts are quantiles of sampled paths)
+    num_samples: int = 200  # likelihood models: sample paths per forecast
     quantiles: list[float] = field(default_factory=list)  # e.g. [0.1, 0.5, 0.9] for intervals
     teacher_forcing: bool = True  # autoregressive: feed true values while training
     burn_in: int = 0  # stateful: window steps without loss, to warm the state up (0 = L // 4)

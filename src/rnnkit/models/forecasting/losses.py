@@ -16,8 +16,9 @@ import torch.nn.functional as F
 from torch import Tensor, nn
 
 from rnnkit.errors import ConfigError
+from rnnkit.models.forecasting.likelihood import LIKELIHOODS, Likelihood
 
-LOSSES = ("mse", "mae", "quantile")
+LOSSES = ("mse", "mae", "quantile", "gaussian", "student_t", "negbin")
 
 
 class ForecastLoss(nn.Module):
@@ -25,6 +26,7 @@ class ForecastLoss(nn.Module):
 
     def __init__(self, kind: str = "mae", quantiles: list[float] | None = None) -> None:
         super().__init__()
+        self.likelihood = Likelihood(kind) if kind in LIKELIHOODS else None
         if kind not in LOSSES:
             raise ConfigError(f"loss must be one of {', '.join(LOSSES)}, received {kind!r}")
         quantiles = list(quantiles or [])
@@ -40,10 +42,14 @@ class ForecastLoss(nn.Module):
 
     @property
     def outputs(self) -> int:
-        """Q, the outputs per step."""
+        """Q, the outputs per step (the distribution's parameters for a likelihood)."""
+        if self.likelihood is not None:
+            return self.likelihood.size
         return len(self.q) if self.kind == "quantile" else 1
 
     def forward(self, forecast: Tensor, target: Tensor) -> Tensor:
+        if self.likelihood is not None:  # the mean negative log-likelihood
+            return -self.likelihood.log_prob(forecast, target).mean()
         if self.kind == "mse":
             return (forecast[..., 0] - target).pow(2).mean()
         if self.kind == "mae":
@@ -52,12 +58,23 @@ class ForecastLoss(nn.Module):
         return torch.maximum(self.q * diff, (self.q - 1) * diff).mean()
 
     @property
-    def median_index(self) -> int:
+    def median_index(self) -> int:  # (a likelihood's first parameter is its mean)
         """Which output is the point forecast: the only one, or the level nearest 0.5."""
         return int((self.q - 0.5).abs().argmin()) if self.kind == "quantile" else 0
 
+    def denormalise(self, out: Tensor, revin, stats) -> Tensor:
+        """Undo the model's per-window normalisation (the parameters of a likelihood map as
+        a distribution's do; other outputs affinely, by ``revin``)."""
+        if self.likelihood is None:
+            return revin.denormalise(out, stats)
+        loc, scale = stats  # (N, 1) each
+        return self.likelihood.denormalise(out, loc, scale)
+
     def shape(self, raw: Tensor) -> Tensor:
-        """Raw outputs ``(..., Q)`` -> forecasts, increasing along Q for quantile losses."""
+        """Raw outputs ``(..., Q)`` -> forecasts, increasing along Q for quantile losses,
+        valid parameters for a likelihood."""
+        if self.likelihood is not None:
+            return self.likelihood.params(raw)
         if self.kind != "quantile" or raw.shape[-1] == 1:
             return raw
         k = self.median_index
