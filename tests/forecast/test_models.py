@@ -60,7 +60,7 @@ def test_segrnn_needs_whole_segments_and_unknown_kinds_are_named():
         ValueError,
         match="model.kind must be one of auto, direct, autoregressive, "
         "segrnn, stateful, mlp, linear, naive, seasonal_naive, drift, mean, naive2, "
-        "received 'tcn'",
+        "ensemble, received 'tcn'",
     ):
         build_model(ForecastModel(kind="tcn"), 12, 4)
 

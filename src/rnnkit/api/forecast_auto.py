@@ -126,7 +126,7 @@ def _ensemble(config, top, seconds, work, series, test) -> tuple[dict, str]:
     """Train the members (cycling over the ``top`` settings, one seed each) and their
     ensemble run ``work/ensemble``; return its metrics and a description."""
     refit = refits(config)
-    members = _members(config, top[0], seconds, series, refit)
+    members = _members(_variant(config, **top[0]["sections"]), top[0], seconds, series, refit)
     runs = []
     for k in range(members):
         sections = top[k % len(top)]["sections"]
@@ -237,8 +237,10 @@ def _members(config: Config, best: dict, seconds: float, series, refit: bool) ->
             max(0, n - data.test_size - data.input_length - data.horizon + 1)
             for n in series.lengths
         )
-        steps = config.train.epochs * math.ceil(windows / config.train.batch_size)
-        per_member = steps * best["seconds"] / max(1, best["steps"])
+        train = config.train
+        budgets = [train.epochs * math.ceil(windows / train.batch_size)] if train.epochs else []
+        steps = min(budgets + ([train.max_steps] if train.max_steps else []))
+        per_member = max(1, steps) * best["seconds"] / max(1, best["steps"])
     return int(min(MAX_MEMBERS, max(1, math.floor(0.95 * seconds / per_member))))
 
 
