@@ -122,7 +122,10 @@ def run(args) -> dict:
         "seasonal_naive_interval": sn_interval,
         "calibration": {"levels": chosen["levels"], "pooled": chosen["pooled"]},
         "seconds": round(seconds, 1),
-        "rnnkit_command": " ".join(cmd).replace(str(DATASETS), "DATASETS"),
+        "rnnkit_command": " ".join(c for c in cmd if c != "--quiet")
+        .replace(str(DATASETS), "DATASETS")
+        .replace(str(PRESET), "examples/forecast_m4_hourly.toml")
+        .split(" --out ")[0],
         "command": command_line(),
         "machine": machine(),
     }
