@@ -117,8 +117,8 @@ def auto_fit(
 
 def refits(config: Config) -> bool:
     """Whether the final members refit on the whole history (validation part included) for
-    a fixed number of epochs: when the config sets ``train.epochs`` (else early stopping on
-    the validation window decides, and the members keep it)."""
+    a fixed budget: when the config sets ``train.epochs`` or ``train.max_steps`` (else early
+    stopping on the validation window decides, and the members keep it)."""
     return config.train.epochs != type(config.train).default_epochs
 
 
