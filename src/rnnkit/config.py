@@ -1,20 +1,7 @@
 """Typed run configuration: dataclasses per section, read from TOML, with checked overrides.
 
-A config file names a ``task`` and has the sections ``[data]``, ``[model]`` and ``[train]``::
-
-    task = "sincos"
-    name = "sincos-rnn"          # the run folder is runs/<name> (a timestamp when omitted)
-
-    [model]
-    cell = "rnn"
-    hidden_size = 32
-
-    [train]
-    max_steps = 1000
-    optimizer = "sgd"
-    lr = 0.01
-
-Each task may extend :class:`DataConfig` and :class:`ModelConfig` with its own fields. An
+A config file names a ``task`` (and a ``name``: the run folder ``runs/<name>``) and has the
+sections ``[data]``, ``[model]`` and ``[train]`` (``rnnkit init TASK`` writes one). Each task may extend :class:`DataConfig` and :class:`ModelConfig` with its own fields. An
 unknown key, or a value of the wrong type, is a :class:`~rnnkit.errors.ConfigError` naming
 the key, the expected type and the received value, with a "did you mean" suggestion.
 """
@@ -397,4 +384,7 @@ def to_toml(config: Config) -> str:
     """The fully resolved config as TOML (enough to rebuild the model)."""
     import tomli_w
 
-    return tomli_w.dumps(config.to_dict())
+    def present(d: dict) -> dict:  # TOML has no null: an unset (None) value is left out
+        return {k: present(v) if isinstance(v, dict) else v for k, v in d.items() if v is not None}
+
+    return tomli_w.dumps(present(config.to_dict()))

@@ -11,7 +11,12 @@ def test_five_line_workflow_and_save_load_identity(seasonal_frame, tmp_path):
     fc = Forecaster("segrnn", horizon=12, hidden_size=16, epochs=3).fit(seasonal_frame)
     assert set(fc.metrics) >= {"smape", "mase", "mae", "rmse", "owa"}
     pred = fc.predict()
-    assert list(pred.columns) == ["id", "timestamp", "step", "value"]
+    assert list(pred.columns) == ["id", "timestamp", "step", "value"] + [
+        "q0.025",
+        "q0.1",
+        "q0.9",
+        "q0.975",  # the default 80% and 95% calibrated intervals
+    ]
     assert len(pred) == 3 * 12 and pred["timestamp"].iloc[0] == pd.Timestamp("2024-01-11")
     back = fc.backtest(n_windows=2)
     assert len(back) == 6 and list(back.attrs["summary"].index) == [1, 2]
@@ -89,7 +94,7 @@ def test_stateful_update_equals_rereading_the_full_history(seasonal_frame):
 def test_user_errors_are_named(seasonal_frame):
     with pytest.raises(
         ValueError,
-        match="model must be one of direct, autoregressive, segrnn, "
+        match="model must be one of auto, direct, autoregressive, segrnn, "
         "stateful, mlp, linear, naive, seasonal_naive",
     ):
         Forecaster("arima", horizon=3)
@@ -102,8 +107,11 @@ def test_user_errors_are_named(seasonal_frame):
     ):
         Forecaster("mlp", horizon=100, input_length=100).fit(seasonal_frame)
     fc = Forecaster("naive", horizon=4).fit(seasonal_frame)
-    with pytest.raises(ValueError, match=r"horizon must be in 1..4 \(the trained H\), received 9"):
-        fc.predict(9)
+    with pytest.raises(ValueError, match=r"^horizon must be a positive integer, received 0$"):
+        fc.predict(0)
+    with pytest.raises(ValueError, match=r"^horizon must be a positive integer, received '3'$"):
+        fc.predict("3")
+    assert len(fc.predict(9)) == 3 * 9  # past the trained H: a baseline just goes on
     with pytest.raises(RnnkitError, match="call fit"):
         Forecaster("naive", horizon=4).predict()
 

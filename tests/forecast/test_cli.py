@@ -39,7 +39,9 @@ def test_train_predict_evaluate_end_to_end(cli, tiny_csv, tmp_path):
         "--quantiles",
         "0.1,0.5,0.9",
         "--model",
-        "lstm",  # a cell name: the default network with that cell
+        "segrnn",
+        "--cell",
+        "lstm",
     )
     assert out.returncode == 0, out.stderr
     assert "segrnn: test smape" in out.stdout

@@ -58,9 +58,9 @@ def test_segrnn_needs_whole_segments_and_unknown_kinds_are_named():
         build_model(cfg, 12, 4)
     with pytest.raises(
         ValueError,
-        match="model.kind must be one of direct, autoregressive, "
+        match="model.kind must be one of auto, direct, autoregressive, "
         "segrnn, stateful, mlp, linear, naive, seasonal_naive, drift, mean, naive2, "
-        "received 'tcn'",
+        "ensemble, received 'tcn'",
     ):
         build_model(ForecastModel(kind="tcn"), 12, 4)
 
@@ -68,3 +68,42 @@ def test_segrnn_needs_whole_segments_and_unknown_kinds_are_named():
 def test_quantile_loss_needs_quantiles():
     with pytest.raises(ValueError, match=r"loss 'quantile' needs quantiles, e.g. \[0.1, 0.5, "):
         build_model(ForecastModel(kind="mlp", loss="quantile"), 12, 4)
+
+
+def test_an_ensemble_forecasts_the_median_of_its_members_over_their_lookbacks():
+    torch.manual_seed(0)
+    cfg = ForecastModel(kind="direct", hidden_size=8, members=3, member_lengths=[12, 24])
+    model = build_model(cfg, 24, 4).eval()
+    assert [m.input_length for m in model.members] == [12, 24, 12]
+    x, y = torch.randn(5, 24), torch.randn(5, 4)
+    with torch.no_grad():
+        out, loss = model(x, y)
+        each = [m(x[:, -L:], y) for m, L in zip(model.members, model.lookbacks)]
+    torch.testing.assert_close(out, torch.stack([o for o, _ in each]).median(0).values)
+    torch.testing.assert_close(loss, torch.stack([l for _, l in each]).mean())
+    with pytest.raises(ValueError, match=r"member_lengths must lie in 1..data.input_length = 24"):
+        build_model(ForecastModel(kind="mlp", members=2, member_lengths=[48]), 24, 4)
+
+
+def test_an_ensemble_trains_through_the_engine_and_reloads(tmp_path):
+    import numpy as np
+    import pandas as pd
+
+    from rnnkit.forecast import Forecaster
+
+    t = np.arange(200)
+    frame = pd.DataFrame(
+        {"a": 10 + np.sin(2 * np.pi * t / 12), "b": 5 + np.cos(2 * np.pi * t / 12)}
+    )
+    fc = Forecaster(
+        "mlp",
+        horizon=6,
+        input_length=24,
+        hidden_size=8,
+        epochs=2,
+        net=ForecastModel(members=3, member_lengths=[12, 24]),
+    )
+    fc.fit(frame, out=tmp_path / "run")
+    again = Forecaster.load(tmp_path / "run")
+    pd.testing.assert_frame_equal(again.predict(), fc.predict(), check_exact=True)
+    assert len(fc.model.members) == 3

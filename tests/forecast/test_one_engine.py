@@ -34,6 +34,7 @@ def test_cli_config_and_python_train_the_same_model(cli, series_csv, tmp_path):
     a, b, c = tmp_path / "A", tmp_path / "B", tmp_path / "C"
     out = cli(
         "forecast", "train", "--data", series_csv, "--horizon", 7, "--input-length", 14,
+        "--model", "segrnn",
         "--hidden-size", 8, "--epochs", 2, "--batch-size", 16, "--log", "--seed", 5,
         "--set", "train.num_threads=1", "--out", a, "--quiet",
     )  # fmt: skip
@@ -41,7 +42,7 @@ def test_cli_config_and_python_train_the_same_model(cli, series_csv, tmp_path):
     toml = tmp_path / "cfg.toml"
     toml.write_text(
         f'task = "forecast"\n[data]\ntrain = "{series_csv}"\nhorizon = 7\ninput_length = 14\n'
-        "log = true\n[model]\nhidden_size = 8\n"
+        'log = true\n[model]\nkind = "segrnn"\nhidden_size = 8\n'
         "[train]\nepochs = 2\nbatch_size = 16\nseed = 5\nnum_threads = 1\n"
     )
     out = cli("train", toml, "--out", b, "--quiet")

@@ -145,3 +145,19 @@ def test_a_run_that_would_train_zero_steps_is_an_error(tmp_path, make, tiny):
         r"batch, so nothing would train$",
     ):
         fit(NoBatches(config), config, tmp_path / "run")
+
+
+def test_without_a_validation_part_the_final_model_is_the_last(tmp_path, make, tiny, monkeypatch):
+    snapshots = []
+
+    def evaluate(self, model, split="validation", state=None):
+        snapshots.append({k: v.clone() for k, v in model.state_dict().items()})
+        return {"loss": float("nan")}
+
+    monkeypatch.setattr(RecallTask, "evaluate", evaluate)
+    monkeypatch.setattr(RecallTask, "has_split", lambda self, split: False)
+    config, task = make(tiny(epochs=3))
+    result = fit(task, config, tmp_path / "run", quiet=True)
+    assert result.state.best_step == 12  # the last evaluation, not the first NaN
+    for name, value in result.model.state_dict().items():
+        assert torch.equal(value, snapshots[2][name]), name

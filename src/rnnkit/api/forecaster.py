@@ -25,6 +25,7 @@ from pathlib import Path
 
 import pandas as pd
 
+from rnnkit.api.runs import train_run
 from rnnkit.config import CELLS, Config, config_from_dict
 from rnnkit.errors import ConfigError, RnnkitError, RunError
 from rnnkit.io import atomic_write_bytes
@@ -33,7 +34,7 @@ from rnnkit.tasks import forecast_eval
 from rnnkit.tasks.forecast import ForecastTask
 from rnnkit.tasks.forecast_data import IN_MEMORY, ForecastData, ForecastTrain, read_series
 from rnnkit.tasks.runs import load_run
-from rnnkit.train import fit, read_metrics
+from rnnkit.train import read_metrics
 from rnnkit.train.folder import LOCK, PID, holds_run, open_run
 from rnnkit.train.run import RunDir
 
@@ -42,8 +43,10 @@ class Forecaster:
     """A global forecaster over many series.
 
     Args:
-        model: a network kind or a baseline (``rnnkit.models.forecasting.KINDS``), or a cell
-            name (rnn, lstm, gru, jordan) for the default network with that cell.
+        model: ``auto`` (settings and an ensemble chosen on validation within
+            ``train.time_budget``, see :mod:`rnnkit.api.forecast_auto`), a network kind or a
+            baseline (``rnnkit.models.forecasting.KINDS``), or a cell name (rnn, lstm, gru,
+            jordan) for the SegRNN-style network with that cell.
         horizon: H, the steps forecast at once.
         input_length, season: L and the seasonal period m (0 = automatic).
         cell, hidden_size, quantiles: shortcuts for the same fields of ``net``.
@@ -54,7 +57,7 @@ class Forecaster:
 
     def __init__(
         self,
-        model: str = "segrnn",
+        model: str = "auto",
         horizon: int = 24,
         *,
         input_length: int = 0,
@@ -98,6 +101,7 @@ class Forecaster:
         self.run_dir: Path | None = None
         self.metrics: dict[str, float] = {}
         self._predictor = None
+        self.auto = None  # what model "auto" chose (rnnkit.api.forecast_auto.AutoResult)
 
     # ---- training -----------------------------------------------------------------------
     def fit(
@@ -121,7 +125,10 @@ class Forecaster:
             out = tempfile.mkdtemp(prefix="rnnkit-forecaster-")
             weakref.finalize(self, shutil.rmtree, out, True)
         task = ForecastTask(config, series=series, test=test_series)
-        result = fit(task, config, out, quiet=quiet, overwrite=overwrite)
+        result = train_run(config, out, task=task, quiet=quiet, overwrite=overwrite, report=False)
+        if config.model.kind == "auto":  # the result is another run's: read it back
+            loaded = load_run(result.run_dir)
+            config, task, self.auto = loaded.config, loaded.task, result.auto
         self._attach(result.run_dir, config, task, result.model, result.metrics)
         return self
 
@@ -149,9 +156,12 @@ class Forecaster:
         return read_metrics(self.run_dir / "metrics.csv").rows
 
     # ---- forecasting and scoring (the predictor's) ------------------------------------------
-    def predict(self, horizon: int | None = None, future=None, data=None) -> pd.DataFrame:
-        """``id, timestamp, step, value`` (+ ``q<level>``) after the end of the data."""
-        return self.predictor.predict(horizon, future, data)
+    def predict(
+        self, horizon: int | None = None, future=None, data=None, frame: str = "long"
+    ) -> pd.DataFrame:
+        """``id, timestamp, step, value`` (+ ``q<level>``) after the end of the data; past H
+        recursively (see :meth:`~rnnkit.tasks.forecast_predict.ForecastPredictor.predict`)."""
+        return self.predictor.predict(horizon, future, data, frame=frame)
 
     def forecast_array(self, future_covariates: dict | None = None):
         """The numbers of :meth:`predict`, ``(S, H, Q)`` in data units."""

@@ -37,6 +37,10 @@ def train_run(
     it and replaces it only when all of it succeeded.
     """
     run_dir = Path(out) if out is not None else default_run_dir(config)
+    if config.task == "forecast" and config.model.kind == "auto":  # several runs, one result
+        from rnnkit.api.forecast_auto import auto_train_run
+
+        return auto_train_run(config, run_dir, task=task, overwrite=overwrite, quiet=quiet)
     task = task if task is not None else get_task_class(config.task)(config)
     is_main = detect_world().is_main
     with open_run(run_dir, resume=resume, overwrite=overwrite, lock=is_main) as run:

@@ -306,8 +306,15 @@ def to_series(data, fill: str = "", decimal: str = ".") -> SeriesSet:
         return read(data, fill, decimal)
     if isinstance(data, pd.DataFrame):
         return read_frame(data, fill)
+    if isinstance(data, pd.Series):  # one series; a DatetimeIndex gives its timestamps
+        name = str(data.name) if data.name is not None else "value"
+        frame = data.rename(name).to_frame()
+        if isinstance(data.index, pd.DatetimeIndex):
+            frame = frame.rename_axis("timestamp").reset_index()
+        return read_frame(frame, fill)
     raise DataError(
-        f"data must be a DataFrame, a CSV path or a SeriesSet, received {type(data).__name__}"
+        f"data must be a DataFrame, a Series, a CSV path or a SeriesSet, received "
+        f"{type(data).__name__}"
     )
 
 

@@ -128,6 +128,10 @@ class Task:
     def snapshot(self, model: nn.Module, run_dir: Path, epoch: int, step: int) -> None:
         """Optional plots during training (called after each evaluation on rank 0)."""
 
+    def on_fit_end(self, model: nn.Module, run_dir: Path) -> None:
+        """Called once after training with the final (best) model, before the final
+        evaluation, on rank 0: e.g. calibrate on validation and save what that produced."""
+
     def plots(self, model: nn.Module, run_dir: Path, state: Any = None) -> list[tuple[str, Path]]:
         """The task's own plots for the report, as (title, png path) pairs."""
         return []

@@ -27,7 +27,10 @@ from rnnkit.data.batching import IndexBatches
 from rnnkit.data.series import SeriesSet
 from rnnkit.errors import DataError, RunError
 from rnnkit.io import atomic_write_text, malformed, read_json
+from rnnkit.metrics import forecasting as fm
 from rnnkit.models.forecasting import ForecastModel, build_forecaster
+from rnnkit.models.forecasting.ensemble import RunEnsemble
+from rnnkit.tasks import forecast_calibration as calibration
 from rnnkit.tasks import forecast_eval
 from rnnkit.tasks.base import Task
 from rnnkit.tasks.forecast_data import (
@@ -38,6 +41,7 @@ from rnnkit.tasks.forecast_data import (
     read_series,
     resolve,
 )
+from rnnkit.tasks.forecast_ensemble import EnsemblePredictor, load_members
 from rnnkit.tasks.forecast_predict import ForecastPredictor, series_frame
 
 
@@ -66,12 +70,13 @@ class ForecastTask(Task):
         self.series, self.test_series = series, test
         self.prepared: Prepared | None = None
         self.test_values: np.ndarray | None = None  # (S, H) of a separate test set
+        self.calibration: dict | None = None  # conformal intervals, from on_fit_end
 
     @property
     def baseline(self) -> bool:
         return self.config.model.is_baseline
 
-    def _read(self, path: str) -> SeriesSet:
+    def read_series(self, path: str) -> SeriesSet:
         if path == IN_MEMORY:
             raise DataError(
                 "this run was fitted from data in memory (Forecaster.fit on a DataFrame); "
@@ -84,16 +89,16 @@ class ForecastTask(Task):
         cfg = self.config
         if not cfg.data.train:
             cfg.data.train = "rnnkit:airpassengers"  # the shipped default
-        series = self.series if self.series is not None else self._read(cfg.data.train)
+        series = self.series if self.series is not None else self.read_series(cfg.data.train)
         test = self.test_series
         if test is None and cfg.data.test:
-            test = self._read(cfg.data.test)
+            test = self.read_series(cfg.data.test)
         if test is not None:
             self.test_values = forecast_eval.test_values(test, series, cfg.data.horizon)
             cfg.data.test_size = 0
         cfg.data, cfg.model = resolve(cfg.data, cfg.model, series)
-        self.prepared = Prepared(series, cfg.data, needs_windows=not self.baseline)
-        if not self.baseline:
+        self.prepared = Prepared(series, cfg.data, needs_windows=cfg.model.trains)
+        if cfg.model.trains:
             n = len(self.prepared.windows["train"])
             if n == 0:
                 raise DataError(
@@ -117,6 +122,8 @@ class ForecastTask(Task):
             "prepared": self.prepared.state(),
         }
         atomic_write_text(Path(run_dir) / "forecast.json", json.dumps(art))
+        if self.config.model.kind == "ensemble":  # members set up on the same series
+            self.members = load_members(run_dir, self.config.model.runs, series)
 
     def load_artifacts(self, run_dir: Path) -> None:
         path = Path(run_dir) / "forecast.json"
@@ -124,6 +131,11 @@ class ForecastTask(Task):
         art = read_json(path, "forecast history", {**shape, "prepared": dict})
         with malformed(path, "forecast history"):
             self._restore_history(art)
+        path = Path(run_dir) / "calibration.json"
+        if path.exists():
+            self.calibration = read_json(path, "interval calibration", {"levels": list})
+        if self.config.model.kind == "ensemble":
+            self.members = load_members(run_dir, self.config.model.runs)
 
     def _restore_history(self, art: dict) -> None:
         stamps = [
@@ -140,7 +152,7 @@ class ForecastTask(Task):
         self.prepared = Prepared(series, loose, needs_windows=False, state=art["prepared"])
 
     def steps_per_epoch(self, world: int = 1) -> int:
-        return 0 if self.baseline else len(self.batches)
+        return len(self.batches) if self.config.model.trains else 0
 
     def train_batches(self, epoch: int, rank: int = 0, world: int = 1):
         train = self.prepared.windows["train"]
@@ -153,6 +165,8 @@ class ForecastTask(Task):
     # ---- model --------------------------------------------------------------------------
     def build_model(self):
         p, cfg = self.prepared, self.config
+        if cfg.model.kind == "ensemble":
+            return RunEnsemble([m.model for m in self.members])
         n_series = len(p.series)
         return build_forecaster(cfg.model, p.L, p.H, n_series, p.n_features, p.m)
 
@@ -165,14 +179,45 @@ class ForecastTask(Task):
     def predictor(self, model) -> ForecastPredictor:
         """Forecasts with ``model`` after the end of this task's series (a new predictor each
         call: the model's weights may have changed since the last one)."""
-        return ForecastPredictor(model.eval(), self.prepared, self.config.data, self.config.model)
+        cfg = self.config
+        if cfg.model.kind == "ensemble":
+            members = [m.task.predictor(m.model) for m in self.members]
+            return EnsemblePredictor(members, self.prepared, cfg.data, cfg.model, self.calibration)
+        return ForecastPredictor(model.eval(), self.prepared, cfg.data, cfg.model, self.calibration)
+
+    def on_fit_end(self, model, run_dir: Path) -> None:
+        """Calibrate the intervals of the point forecast on the validation window (split
+        conformal, :mod:`rnnkit.tasks.forecast_calibration`) into ``calibration.json``."""
+        cfg = self.config
+        if self.calibration is not None:  # handed in (an ensemble of refitted runs)
+            atomic_write_text(Path(run_dir) / "calibration.json", json.dumps(self.calibration))
+            return
+        if not cfg.model.intervals or not self.has_split("validation"):
+            return
+        if self.predictor_quantiles():
+            return
+        p = self.predictor(model)
+        f, actual, insample = forecast_eval.split_forecast(p, "validation")
+        scales = calibration.scales_of(insample, cfg.data.season)
+        residuals = actual - f[..., p.point_index]
+        self.calibration = calibration.fit(residuals, scales, cfg.model.intervals)
+        atomic_write_text(Path(run_dir) / "calibration.json", json.dumps(self.calibration))
+
+    def predictor_quantiles(self) -> bool:
+        """True when the model forecasts its own quantiles (then they are the intervals)."""
+        model = self.config.model
+        return model.loss not in ("mae", "mse") and not model.is_baseline
 
     # ---- evaluation ---------------------------------------------------------------------
     def has_split(self, split: str) -> bool:
-        if self.prepared is None or not self.prepared.windows and not self.baseline:
+        model = self.config.model
+        if self.prepared is None or not self.prepared.windows and model.trains:
             return False
         if split == "test":
             return self.test_values is not None or bool(self.config.data.test_size)
+        if model.kind == "ensemble":  # the members must have the validation window too
+            members = [m.task for m in getattr(self, "members", [])]
+            return split == "validation" and all(t.has_split(split) for t in members)
         if self.baseline:
             return split == "validation" and bool(self.config.data.validation_size)
         return len(self.prepared.windows.get(split, [])) > 0
@@ -187,12 +232,22 @@ class ForecastTask(Task):
                 )
             else:
                 out = forecast_eval.evaluate_test(p)
-        elif self.baseline:
+        elif not self.config.model.trains:
             out = {"loss": self._baseline_loss(model, split)}
         else:
             out = {"loss": self._window_loss(model, self.prepared.windows[split])}
+        if split == "validation" and self.has_split("validation"):
+            out.update(self._validation_scores(model))
         model.train(was_training)
         return out
+
+    def _validation_scores(self, model) -> dict:
+        """sMAPE and MASE (data units) of the first validation window of each series: the
+        scores on which settings, kinds and baselines compare (their losses do not)."""
+        p = self.predictor(model)
+        f, actual, insample = forecast_eval.split_forecast(p, "validation")
+        point = f[..., p.point_index]
+        return fm.score(actual, point, insample, self.config.data.season)
 
     def _window_loss(self, model, index, batch_size: int = 1024) -> float:
         """The training loss (scaled) averaged over the windows ``index``."""
@@ -210,9 +265,9 @@ class ForecastTask(Task):
         return total / len(index)
 
     def _baseline_loss(self, model, split: str) -> float:
-        """A baseline's loss on ``split`` in the scaled space of the networks' ``val_loss``
-        (squared error for ``loss = "mse"``, absolute error otherwise)."""
-        if split == "validation" and not self.config.data.validation_size:
+        """A baseline's (or an ensemble's) loss on ``split`` in the scaled space of the
+        networks' ``val_loss`` (squared error for ``loss = "mse"``, absolute otherwise)."""
+        if split == "validation" and not self.has_split("validation"):
             return float("nan")
         p = self.predictor(model)
         f, actual, _ = forecast_eval.split_forecast(p, split)

@@ -27,6 +27,7 @@ from rnnkit.config import IN_MEMORY, NON_NEGATIVE, POSITIVE, DataConfig, Range, 
 from rnnkit.data.calendar import calendar, calendar_names, series_features
 from rnnkit.data.csvseries import DECIMALS
 from rnnkit.data.scaling import SCALERS, SeriesScaler
+from rnnkit.data.seasonality import detect_season
 from rnnkit.data.series import FILLS, SeriesSet, check_lengths, to_series
 from rnnkit.data.windows import FlatSeries, WindowIndex, split_windows
 from rnnkit.errors import ConfigError, DataError
@@ -39,11 +40,14 @@ class ForecastData(DataConfig):
     horizon: int = 24  # H, steps forecast at once
     input_length: int = 0  # L, steps the model reads (0 = 2 * max(H, season), whole segments)
     stride: int = 1  # step between consecutive training windows
-    season: int = 0  # seasonal period m for MASE and seasonal baselines (0 = from frequency)
+    season: int = 0  # seasonal period m for MASE and seasonal baselines (0 = from the
+    # timestamps' frequency, else detected from the autocorrelations: data.seasonality)
     test_size: int = -1  # points held out at the end of each series (-1 = horizon, 0 = none)
     validation_size: int = -1  # points before the test part for validation (-1 = horizon)
-    scaler: str = "standard"  # per-series: standard | minmax | robust | meanabs | none
-    log: bool = False  # scale log(x) instead of x (positive data; relative errors, as sMAPE)
+    scaler: str = "auto"  # per-series: standard | minmax | robust | meanabs | none | auto
+    # (auto: chosen on validation by model.kind = "auto", else standard)
+    log: bool | None = None  # scale log(x) (positive data; relative errors, as sMAPE); unset:
+    # chosen on validation by model.kind = "auto", else no log
     fill: str = ""  # missing values (empty cells): "" = error | interpolate | ffill (never inf)
     decimal: str = "."  # decimal mark of the CSV files: "." | "," (then ";" or tab separated)
     skip_short: bool = False  # drop (with a warning) series too short for L + H, else error
@@ -82,13 +86,20 @@ def resolve(
     """Copies of the sections with every automatic value made concrete (needs ``series``
     the first time; a resolved config is returned unchanged)."""
     data, model = dataclasses.replace(data), dataclasses.replace(model)
+    if model.kind == "auto":
+        raise ConfigError(
+            'model.kind "auto" chooses among settings and trains several runs: train it with '
+            "rnnkit train, rnnkit forecast train or Forecaster(...).fit, not as one task"
+        )
+    data.log = bool(data.log)
+    data.scaler = "standard" if data.scaler == "auto" else data.scaler
     for name in ("horizon", "stride"):
         if getattr(data, name) < 1:
             raise ConfigError(
                 f"data.{name} must be a positive integer, received {getattr(data, name)}"
             )
-    if data.season == 0:
-        data.season = series.season(1) if series is not None else 1
+    if data.season == 0:  # the timestamps' frequency, else the autocorrelations
+        data.season = (series.season(0) or detect_season(series.values)) if series else 1
     H, m = data.horizon, data.season
     if data.test_size < 0:
         data.test_size = H
@@ -103,11 +114,21 @@ def resolve(
     if model.kind == "segrnn" and model.segment_length == 0:
         model.segment_length = m if 1 < m <= 48 else 12
     if data.input_length == 0:
-        L = 2 * max(H, m)
-        if model.kind == "segrnn":
-            L = math.ceil(L / model.segment_length) * model.segment_length
-        data.input_length = L
+        data.input_length = _input_length(data, model, series)
     return data, model
+
+
+def _input_length(data: ForecastData, model: ForecastModel, series: SeriesSet | None) -> int:
+    """L = 2 max(H, m) in whole SegRNN segments, shortened (in whole segments) when the
+    shortest series cannot hold L + H + the held-out parts."""
+    W = model.segment_length if model.kind == "segrnn" else 1
+    L = math.ceil(2 * max(data.horizon, data.season) / W) * W
+    if series is not None and len(series):
+        held = max(0, data.test_size) + max(0, data.validation_size)
+        room = min(series.lengths) - held - data.horizon  # the longest L every series allows
+        if W <= room < L:
+            L = room // W * W
+    return L
 
 
 class Prepared:

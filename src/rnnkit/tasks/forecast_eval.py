@@ -16,7 +16,9 @@ from rnnkit.data.series import SeriesSet
 from rnnkit.data.windows import WindowIndex
 from rnnkit.errors import ConfigError, DataError, RnnkitError
 from rnnkit.metrics import forecasting as fm
+from rnnkit.metrics import probabilistic as pm
 from rnnkit.models.forecasting.baselines import forecast as baseline_forecast
+from rnnkit.tasks import forecast_calibration as calibration
 from rnnkit.tasks.forecast_data import read_series
 from rnnkit.tasks.forecast_predict import ForecastPredictor
 
@@ -24,10 +26,11 @@ from rnnkit.tasks.forecast_predict import ForecastPredictor
 def score(
     p: ForecastPredictor, forecast: np.ndarray, actual: np.ndarray, insample, ids=None
 ) -> dict:
-    """sMAPE, MASE, MAE, RMSE, OWA vs Naive2 (+ coverage of the outer quantiles) of
-    ``forecast`` ``(S, H, Q)`` against ``actual`` ``(S, H)``, MASE scaled on ``insample``.
-    Undefined metrics (MASE of a constant series, OWA when Naive2 is exact) are NaN with a
-    warning naming the series (``ids``, default the predictor's)."""
+    """sMAPE, MASE, MAE, RMSE, OWA vs Naive2 of ``forecast`` ``(S, H, Q)`` against ``actual``
+    ``(S, H)``, MASE scaled on ``insample``; with quantiles or calibrated intervals also
+    ``coverage_<level>`` of each central interval, ``msis`` (95%) and ``crps``. Undefined
+    metrics (MASE of a constant series, OWA when Naive2 is exact) are NaN with a warning
+    naming the series (``ids``, default the predictor's)."""
     point, m = forecast[..., p.point_index], p.data.season
     ids = p.prepared.series.ids if ids is None else ids
     out = fm.score(actual, point, insample, m, ids)
@@ -36,12 +39,31 @@ def score(
         warnings.simplefilter("ignore")
         mase_n2 = fm.mase(actual, n2, insample, m)
     out["owa"] = fm.owa(out["smape"], out["mase"], fm.smape(actual, n2), mase_n2)
-    qs = p.quantiles
-    if len(qs) >= 2:
-        lo, hi = int(np.argmin(qs)), int(np.argmax(qs))
-        out[f"coverage_{qs[lo]:g}_{qs[hi]:g}"] = fm.coverage(
-            actual, forecast[..., lo], forecast[..., hi]
-        )
+    if p.quantiles:
+        bands = {q: forecast[..., k] for k, q in enumerate(p.quantiles)}
+    elif p.calibration is not None:
+        scales = calibration.scales_of(insample, m)
+        cal = calibration.intervals(p.calibration, point, scales)
+        bands = {q: cal[..., k] for k, q in enumerate(p.calibration["levels"])}
+    else:
+        return out
+    return {**out, **interval_scores(point, bands, actual, insample, m)}
+
+
+def interval_scores(point, bands: dict, actual, insample, m: int) -> dict:
+    """``coverage_<level>`` of every central interval in ``bands`` ``{level: (S, H)}``,
+    M4's ``msis`` of the 95% one, and ``crps`` from the levels and the point as median."""
+    out = {}
+    for q in sorted(bands):
+        if q < 0.5 and round(1 - q, 6) in {round(b, 6) for b in bands}:
+            hi = next(b for b in bands if abs(b - (1 - q)) < 1e-9)
+            level = round((1 - 2 * q) * 100, 4)
+            out[f"coverage_{level:g}"] = fm.coverage(actual, bands[q], bands[hi])
+            if abs(level - 95) < 1e-9:
+                out["msis"] = pm.msis(actual, bands[q], bands[hi], insample, m, alpha=0.05)
+    levels = sorted(set(bands) | {0.5})
+    stacked = np.stack([bands.get(q, point) for q in levels], -1)
+    out["crps"] = pm.crps_quantiles(actual, stacked, levels)
     return out
 
 
@@ -79,6 +101,8 @@ def split_forecast(p: ForecastPredictor, split: str) -> tuple[np.ndarray, np.nda
     actual = np.stack([v[len(v) - cut : len(v) - cut + H] for v in series.values])
     if p.net.is_baseline:
         return p.model.forecast(insample), actual, insample
+    if hasattr(p, "split_points"):  # an ensemble of runs: the median of its members'
+        return p.split_points(lambda m: split_forecast(m, split)), actual, insample
     first = first_windows(p.prepared.windows[split])
     f = p.network_forecast(p.prepared.batch(first))
     return f, actual, insample
@@ -126,7 +150,7 @@ def backtest(p: ForecastPredictor, data=None, n_windows: int = 3, step: int | No
     origins = np.array(
         [[n - H - k * step for k in range(n_windows - 1, -1, -1)] for n in series.lengths]
     )
-    batched = data is None and not p.net.is_baseline and p.net.kind != "stateful"
+    batched = data is None and p.net.trains and p.net.kind != "stateful"
     f = _batched_forecasts(p, origins) if batched else _reread_forecasts(p, series, origins)
     held = p.data.test_size + p.data.validation_size
     rows = []

@@ -16,11 +16,9 @@ so ``last`` is always a good state (a non-finite loss, validation value or weigh
 run with :class:`~rnnkit.errors.NonFiniteLossError` before anything is saved), and a
 checkpoint records how many metrics rows are on disk: ``resume`` keeps exactly those rows.
 
-The budget: ``train.epochs`` and ``train.max_steps`` (whichever ends first; ``max_steps`` alone
-when ``epochs`` is not set), ``train.time_budget`` seconds, and early stopping after
-``train.early_stopping`` evaluations without improvement. The run says at its start how many
-steps it will take and why. The final model has the weights of the best evaluation. A model
-with no trainable parameters (a forecasting baseline) takes no step and is only evaluated.
+The budget (``epochs``, ``max_steps``, ``time_budget``, ``early_stopping``: see
+:class:`~rnnkit.config.TrainConfig`) is said at the start; the final model is the best
+evaluation's. A model with no trainable parameters takes no step and is only evaluated.
 """
 
 from __future__ import annotations
@@ -262,11 +260,12 @@ class Trainer:
         value = float(metrics[self._bare_metric()])
         row = {"step": st.step, "epoch": st.epoch + (0 if st.epoch_step == 0 else 1)}
         row.update({f"val_{k}": v for k, v in metrics.items()})
-        if not math.isfinite(value):
+        selecting = self.task.has_split("validation")  # else the latest model is the best
+        if selecting and not math.isfinite(value):
             self._stop_nonfinite(row, f"validation {self._bare_metric()} is {value}")
         if not finite_model(self.model):
             self._stop_nonfinite(row, "the model's weights are not finite")
-        improved = self.task.is_better(self.metric, value, st.best)
+        improved = not selecting or self.task.is_better(self.metric, value, st.best)
         if improved:
             st.best, st.best_step, st.bad_evals = value, st.step, 0
         else:
@@ -353,6 +352,8 @@ class Trainer:
         use_best = self.run.best.exists() and not self.task.stateful and self.world.is_main
         if use_best:  # final figures come from the checkpoint chosen on validation
             load_model_state(self.model, load_checkpoint(self.run.best)[0], self.run.best)
+        if self.world.is_main:  # e.g. calibrate intervals on validation, before the test
+            self.task.on_fit_end(self.model, self.run.path)
         final = {f"val_{k}": v for k, v in self._evaluate("validation").items()}
         if self.task.has_split("test"):
             final.update({f"test_{k}": v for k, v in self._evaluate("test").items()})

@@ -16,7 +16,9 @@ from torch import nn
 from rnnkit.errors import ConfigError
 from rnnkit.models.forecasting.baselines import Baseline
 from rnnkit.models.forecasting.config import BASELINE_KINDS, KINDS, NETWORK_KINDS, ForecastModel
+from rnnkit.models.forecasting.ensemble import Ensemble
 from rnnkit.models.forecasting.feedforward import MLP, LinearForecaster
+from rnnkit.models.forecasting.likelihood import LIKELIHOODS
 from rnnkit.models.forecasting.recurrent import AutoregressiveRNN, DirectRNN, SegRNN
 from rnnkit.models.forecasting.stateful import StatefulRNN
 
@@ -37,9 +39,38 @@ def build_forecaster(
     n_features: int = 0,
     season: int = 1,
 ) -> nn.Module:
-    """The model ``cfg.kind`` names; an unknown kind is a ValueError listing the kinds."""
+    """The model ``cfg.kind`` names (an :class:`Ensemble` of them when ``cfg.members > 1`` or
+    ``cfg.member_lengths`` is set); an unknown kind is a ConfigError listing the kinds."""
     if cfg.kind in BASELINE_KINDS:
         return Baseline(cfg.kind, horizon, season)
+    if cfg.kind == "auto":
+        raise ConfigError('model.kind "auto" is resolved by rnnkit.api.forecast_auto first')
+    if cfg.loss in LIKELIHOODS and cfg.kind != "autoregressive":
+        raise ConfigError(
+            f"model.loss {cfg.loss!r} (a likelihood) needs model.kind 'autoregressive', "
+            f"received {cfg.kind!r}"
+        )
+    if cfg.loss == "negbin" and cfg.revin != "none":
+        raise ConfigError(
+            f"model.loss 'negbin' models counts: model.revin must be 'none', received {cfg.revin!r}"
+        )
+    if cfg.members > 1 or cfg.member_lengths:
+        if cfg.kind == "stateful":
+            raise ConfigError("model.members must be 1 for kind 'stateful', received more")
+        lengths = list(cfg.member_lengths) or [input_length]
+        lookbacks = [lengths[k % len(lengths)] for k in range(max(cfg.members, len(lengths)))]
+        too_long = [L for L in lookbacks if not 1 <= L <= input_length]
+        if too_long:
+            raise ConfigError(
+                f"model.member_lengths must lie in 1..data.input_length = {input_length}, "
+                f"received {too_long[0]}"
+            )
+        nets = [_network(cfg, L, horizon, n_series, n_features, season) for L in lookbacks]
+        return Ensemble(nets, lookbacks)
+    return _network(cfg, input_length, horizon, n_series, n_features, season)
+
+
+def _network(cfg, input_length, horizon, n_series, n_features, season) -> nn.Module:
     if cfg.kind == "segrnn":
         W = cfg.segment_length or (season if season > 1 and input_length % season == 0 else 12)
         return SegRNN(cfg, input_length, horizon, n_series, n_features, W)
@@ -55,6 +86,7 @@ __all__ = [
     "NETWORK_KINDS",
     "BASELINE_KINDS",
     "Baseline",
+    "Ensemble",
     "DirectRNN",
     "AutoregressiveRNN",
     "SegRNN",

@@ -69,9 +69,14 @@ class ForecastNet(nn.Module):
             raise DataError("this model has a series-id embedding: pass ids (N,)")
         return self.embed(ids)
 
-    def finish(self, out: Tensor, stats, targets: Tensor | None) -> tuple[Tensor, Tensor | None]:
-        """Undo RevIN on ``out`` ``(N, H, Q)`` and score it against ``targets`` if given."""
-        out = self.revin.denormalise(out, stats)
+    def finish(
+        self, out: Tensor, stats, targets: Tensor | None, shaped: bool = False
+    ) -> tuple[Tensor, Tensor | None]:
+        """Make raw head outputs ``(N, H, Q)`` forecasts (quantiles that cannot cross, unless
+        ``shaped`` already), undo RevIN, and score them against ``targets`` if given."""
+        out = self.loss_fn.denormalise(
+            out if shaped else self.loss_fn.shape(out), self.revin, stats
+        )
         loss = None if targets is None else self.loss_fn(out, targets)
         return out, loss
 

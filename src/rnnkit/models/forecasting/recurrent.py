@@ -18,7 +18,7 @@ import math
 
 import torch
 import torch.nn.functional as F
-from torch import nn
+from torch import Tensor, nn
 
 from rnnkit.errors import ConfigError
 from rnnkit.models.common import recurrent_from_config
@@ -83,9 +83,38 @@ class AutoregressiveRNN(ForecastNet):
         for h in range(self.horizon):
             f_h = feats[:, h : h + 1] if feats is not None else None
             out, state = self.rnn(step_inputs(last, f_h, e), state)
-            steps.append(self.head(out))  # (N, 1, Q)
+            steps.append(self.loss_fn.shape(self.head(out)))  # (N, 1, Q)
             last = self.loss_fn.point(steps[-1])  # (N, 1)
-        return self.finish(torch.cat(steps, 1), stats, targets)
+        return self.finish(torch.cat(steps, 1), stats, targets, shaped=True)
+
+    @torch.no_grad()
+    def sample(self, x, num_samples: int, ids=None, past=None, future=None) -> Tensor:
+        """Ancestral sampling (DeepAR): ``num_samples`` paths ``(K, N, H)``, each step drawn
+        from the likelihood and fed back. Needs a likelihood loss (``gaussian``,
+        ``student_t``, ``negbin``)."""
+        lik = self.loss_fn.likelihood
+        if lik is None:
+            raise ConfigError(
+                f"sampling needs a likelihood loss (gaussian, student_t, negbin), this model "
+                f"has loss {self.loss_fn.kind!r}"
+            )
+        K, N = num_samples, x.size(0)
+        rep = lambda t: None if t is None else t.repeat(K, *([1] * (t.dim() - 1)))  # noqa: E731
+        x, ids, past, future = rep(x), rep(ids), rep(past), rep(future)
+        z, (loc, scale) = self.revin.normalise(x)
+        e = self.series_vector(ids)
+        _, state = self.rnn(step_inputs(z[:, :-1], past[:, :-1] if self.n_features else None, e))
+        last = z[:, -1:]
+        feats = torch.cat([past[:, -1:], future[:, :-1]], 1) if self.n_features else None
+        draws = []
+        for h in range(self.horizon):
+            f_h = feats[:, h : h + 1] if feats is not None else None
+            out, state = self.rnn(step_inputs(last, f_h, e), state)
+            last = lik.sample(self.loss_fn.shape(self.head(out)))  # (K*N, 1)
+            draws.append(last)
+        paths = torch.cat(draws, 1)  # (K*N, H), normalised
+        paths = paths * scale + (0 if lik.kind == "negbin" else loc)
+        return paths.view(K, N, self.horizon)
 
 
 class SegRNN(ForecastNet):

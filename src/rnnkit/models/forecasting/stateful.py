@@ -45,7 +45,8 @@ class StatefulRNN(ForecastNet):
         """Advance over ``z`` ``(N, T)`` new scaled values from ``state``; return the
         forecasts after every step ``(N, T, H, Q)`` and the new state."""
         out, state = self.rnn(step_inputs(z, feats, self.series_vector(ids)), state)
-        return self.head(out).view(len(z), z.shape[1], self.horizon, self.outputs), state
+        raw = self.head(out).view(len(z), z.shape[1], self.horizon, self.outputs)
+        return self.loss_fn.shape(raw), state
 
     def forward(self, x, targets=None, ids=None, past=None, future=None):
         every, _ = self.step(x, None, ids, past)  # (N, L, H, Q)
