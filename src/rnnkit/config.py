@@ -1,9 +1,10 @@
 """Typed run configuration: dataclasses per section, read from TOML, with checked overrides.
 
 A config file names a ``task`` (and a ``name``: the run folder ``runs/<name>``) and has the
-sections ``[data]``, ``[model]`` and ``[train]`` (``rnnkit init TASK`` writes one). Each task may extend :class:`DataConfig` and :class:`ModelConfig` with its own fields. An
-unknown key, or a value of the wrong type, is a :class:`~rnnkit.errors.ConfigError` naming
-the key, the expected type and the received value, with a "did you mean" suggestion.
+sections ``[data]``, ``[model]`` and ``[train]`` (``rnnkit init TASK`` writes one). Each task
+may extend :class:`DataConfig`, :class:`ModelConfig` and :class:`TrainConfig`. An unknown
+key, or a value of the wrong type, is a :class:`~rnnkit.errors.ConfigError` naming the key,
+the expected type and the received value, with a "did you mean" suggestion.
 """
 
 from __future__ import annotations

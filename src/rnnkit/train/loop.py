@@ -37,15 +37,8 @@ from rnnkit.config import Config
 from rnnkit.errors import ConfigError, DataError, NonFiniteLossError
 from rnnkit.io import atomic_write_text, malformed
 from rnnkit.nn.state import detach_state
+from rnnkit.train import checkpoint as ckpt
 from rnnkit.train import distributed as dist_utils
-from rnnkit.train.checkpoint import (
-    carried_state,
-    finite_model,
-    load_checkpoint,
-    load_model_state,
-    optimizer_state,
-    save_checkpoint,
-)
 from rnnkit.train.device import autocast, grad_scaler, resolve_device
 from rnnkit.train.folder import open_run
 from rnnkit.train.optim import Schedule, build_optimizer
@@ -263,7 +256,7 @@ class Trainer:
         selecting = self.task.has_split("validation")  # else the latest model is the best
         if selecting and not math.isfinite(value):
             self._stop_nonfinite(row, f"validation {self._bare_metric()} is {value}")
-        if not finite_model(self.model):
+        if not ckpt.finite_model(self.model):
             self._stop_nonfinite(row, "the model's weights are not finite")
         improved = not selecting or self.task.is_better(self.metric, value, st.best)
         if improved:
@@ -312,7 +305,7 @@ class Trainer:
             "rnnkit": __version__,
             "torch": torch.__version__,
         }
-        save_checkpoint(
+        ckpt.save_checkpoint(
             path,
             model=self.model,
             meta=meta,
@@ -326,19 +319,19 @@ class Trainer:
         path = self.run.last
         if not path.exists():
             raise ConfigError(f"cannot resume: {path} does not exist")
-        tensors, meta = load_checkpoint(path)
+        tensors, meta = ckpt.load_checkpoint(path)
         if meta.get("config_hash") != self.config.hash():
             raise ConfigError(
                 f"cannot resume {self.run.path}: its config.toml changed the task, "
                 f"data or model since the checkpoint was written"
             )
-        load_model_state(self.model, tensors, path)
+        ckpt.load_model_state(self.model, tensors, path)
         with malformed(path, "checkpoint to resume from"):
             if self.optimizer is not None:
-                self.optimizer.load_state_dict(optimizer_state(tensors, meta))
+                self.optimizer.load_state_dict(ckpt.optimizer_state(tensors, meta))
                 self.schedule.load_state_dict(meta["schedule"])
             self.state = LoopState(**meta["loop"])
-            self.carry = carried_state(tensors, meta, self.device)
+            self.carry = ckpt.carried_state(tensors, meta, self.device)
             set_rng_state({k: v for k, v in tensors.items() if k.startswith("rng.")}, meta["rng"])
         if "metrics_rows" in meta:
             self.log.restore(meta["metrics_rows"])
@@ -351,7 +344,7 @@ class Trainer:
         st = self.state
         use_best = self.run.best.exists() and not self.task.stateful and self.world.is_main
         if use_best:  # final figures come from the checkpoint chosen on validation
-            load_model_state(self.model, load_checkpoint(self.run.best)[0], self.run.best)
+            ckpt.load_model_state(self.model, ckpt.load_checkpoint(self.run.best)[0], self.run.best)
         if self.world.is_main:  # e.g. calibrate intervals on validation, before the test
             self.task.on_fit_end(self.model, self.run.path)
         final = {f"val_{k}": v for k, v in self._evaluate("validation").items()}
