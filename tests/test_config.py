@@ -152,7 +152,8 @@ def test_forecast_and_regress_sections_declare_their_ranges():
         ({"data": {"decimal": ";"}}, "data.decimal must be one of '.', ',', received ';'"),
         (
             {"model": {"loss": "huber"}},
-            "model.loss must be one of mse, mae, quantile, received 'huber'",
+            "model.loss must be one of mse, mae, quantile, gaussian, student_t, negbin, received "
+            "'huber'",
         ),  # fmt: skip
         ({"model": {"burn_in": -1}}, "model.burn_in must be >= 0, received -1"),
     ]:

@@ -128,7 +128,12 @@ def test_forecast_predicts_a_frame_after_any_history(tmp_path):
     )
     assert isinstance(fc, ForecastRunPredictor) and fc.horizon == 6
     frame = fc.predict(horizon=3)
-    assert list(frame.columns) == ["id", "timestamp", "step", "value"]
+    assert list(frame.columns) == ["id", "timestamp", "step", "value"] + [
+        "q0.025",
+        "q0.1",
+        "q0.9",
+        "q0.975",  # the calibrated intervals
+    ]
     assert list(frame["timestamp"].astype(str)) == ["1961-01-01", "1961-02-01", "1961-03-01"]
     air = pd.read_csv(datasets.path("airpassengers"))
     series = pd.Series(air["#Passengers"].to_numpy(float), index=pd.to_datetime(air["Month"]))

@@ -256,15 +256,15 @@ def test_nonfinite_weights_stop_the_run_before_saving(tmp_path, make, tiny, monk
 def test_metrics_are_on_disk_before_the_checkpoint_that_counts_them(
     tmp_path, make, tiny, monkeypatch
 ):
-    import rnnkit.train.loop as loop
+    import rnnkit.train.checkpoint as checkpoint  # the loop writes through this module
 
-    seen, original = [], loop.save_checkpoint
+    seen, original = [], checkpoint.save_checkpoint
 
     def save(path, *, meta, **kwargs):
         seen.append((meta["metrics_rows"], len(rows(tmp_path / "run"))))
         original(path, meta=meta, **kwargs)
 
-    monkeypatch.setattr(loop, "save_checkpoint", save)
+    monkeypatch.setattr(checkpoint, "save_checkpoint", save)
     config, task = make(tiny(eval_every=3, epochs=2))
     fit(task, config, tmp_path / "run", quiet=True)
     assert len(seen) >= 3 and all(counted == on_disk for counted, on_disk in seen)

@@ -59,13 +59,22 @@ class AutoResult:
 
 def relative_score(scores: dict, reference: dict, positive: bool) -> float:
     """Validation score relative to ``reference`` (seasonal naive's): the mean of the sMAPE
-    and MASE ratios, or the MASE ratio alone when sMAPE is not meaningful."""
-    ratio = lambda key: scores[key] / reference[key] if reference[key] > 0 else scores[key]  # noqa: E731
+    and MASE ratios, or the MASE ratio alone when sMAPE is not meaningful. Where MASE is
+    undefined (a series that repeats exactly: a zero scale), MAE ratios stand in for it."""
+
+    def ratio(key: str) -> float:
+        mine, ref = scores.get(key, math.nan), reference.get(key, math.nan)
+        if not (math.isfinite(mine) and math.isfinite(ref)):
+            return ratio("mae") if key == "mase" else math.inf
+        if ref > 0:
+            return mine / ref
+        return 0.0 if mine == 0 else math.inf  # the reference is exact
+
     return float(0.5 * (ratio("smape") + ratio("mase")) if positive else ratio("mase"))
 
 
 def _val(metrics: dict) -> dict:
-    return {"smape": metrics["val_smape"], "mase": metrics["val_mase"]}
+    return {k: metrics.get(f"val_{k}", math.nan) for k in ("smape", "mase", "mae")}
 
 
 def _train(config: Config, out: Path, series, test) -> dict:
@@ -139,13 +148,14 @@ def _ensemble(config, top, seconds, work, series, test) -> tuple[dict, str]:
             )
         else:
             member = _variant(member, train=_budget(member, series, seconds / members))
-        _train(member, work / "ensemble" / "members" / str(k), series, test)
-        runs.append(f"members/{k}")
+        _train(member, work / "members" / str(k), series, test)
+        runs.append(str(work / "members" / str(k)))
     ensemble = _variant(config, model={"kind": "ensemble", "runs": runs})
     task = ForecastTask(ensemble, series=series, test=test)
     if refit:  # the members have no validation window: calibrate on the candidates'
         task.calibration, task.validation = _candidates_calibration(config, top, work, series, test)
     metrics = train_run(ensemble, work / "ensemble", task=task, quiet=True).metrics
+    shutil.rmtree(work / "members")  # copied into the ensemble's folder
     if refit:
         metrics.update({f"val_{k}": v for k, v in task.validation.items()})
     names = " + ".join(c["name"] for c in top)

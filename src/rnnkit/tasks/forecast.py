@@ -17,6 +17,7 @@ Test metrics: ``smape``, ``mase``, ``mae``, ``rmse``, ``owa`` (against Naive2).
 from __future__ import annotations
 
 import json
+import warnings
 from pathlib import Path
 
 import numpy as np
@@ -41,7 +42,12 @@ from rnnkit.tasks.forecast_data import (
     read_series,
     resolve,
 )
-from rnnkit.tasks.forecast_ensemble import EnsemblePredictor, load_members
+from rnnkit.tasks.forecast_ensemble import (
+    EnsemblePredictor,
+    copy_members,
+    load_members,
+    local_names,
+)
 from rnnkit.tasks.forecast_predict import ForecastPredictor, series_frame
 
 
@@ -87,6 +93,10 @@ class ForecastTask(Task):
     # ---- data ---------------------------------------------------------------------------
     def setup(self) -> None:
         cfg = self.config
+        if cfg.model.kind == "ensemble" and cfg.model.runs != local_names(cfg.model.runs):
+            # members named where they are now: copied into the run (config: their new names)
+            self.member_sources = [Path(r).expanduser() for r in cfg.model.runs]
+            cfg.model.runs = local_names(cfg.model.runs)
         if not cfg.data.train:
             cfg.data.train = "rnnkit:airpassengers"  # the shipped default
         series = self.series if self.series is not None else self.read_series(cfg.data.train)
@@ -123,6 +133,7 @@ class ForecastTask(Task):
         }
         atomic_write_text(Path(run_dir) / "forecast.json", json.dumps(art))
         if self.config.model.kind == "ensemble":  # members set up on the same series
+            copy_members(getattr(self, "member_sources", []), run_dir)
             self.members = load_members(run_dir, self.config.model.runs, series)
 
     def load_artifacts(self, run_dir: Path) -> None:
@@ -246,8 +257,10 @@ class ForecastTask(Task):
         scores on which settings, kinds and baselines compare (their losses do not)."""
         p = self.predictor(model)
         f, actual, insample = forecast_eval.split_forecast(p, "validation")
-        point = f[..., p.point_index]
-        return fm.score(actual, point, insample, self.config.data.season)
+        point, ids = f[..., p.point_index], p.prepared.series.ids
+        with warnings.catch_warnings():  # an undefined MASE is said once, by the test scores
+            warnings.simplefilter("ignore")
+            return fm.score(actual, point, insample, self.config.data.season, ids)
 
     def _window_loss(self, model, index, batch_size: int = 1024) -> float:
         """The training loss (scaled) averaged over the windows ``index``."""
@@ -298,7 +311,10 @@ class ForecastTask(Task):
     def test_forecast(self, model) -> dict | None:
         """The test forecast for the plots: ``forecast`` ``(S, H, Q)``, ``actual`` ``(S, H)``,
         the ``history`` before it, ``ids``, ``quantiles`` and ``stamps`` (per series the
-        dates of history and forecast, or None); None without a test part."""
+        dates of history and forecast, or None); None without a test part (or when the task
+        was not set up: the runs of model.kind = "auto" are other tasks)."""
+        if self.prepared is None:
+            return None
         p = self.predictor(model)
         series = p.prepared.series
         if self.test_values is not None:

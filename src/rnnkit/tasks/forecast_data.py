@@ -56,7 +56,11 @@ class ForecastData(DataConfig):
     known_covariates: list[str] = field(default_factory=list)  # columns known in the future
     past_covariates: list[str] = field(default_factory=list)  # columns known only up to now
 
-    choices: ClassVar[dict[str, tuple]] = {"fill": FILLS, "scaler": SCALERS, "decimal": DECIMALS}
+    choices: ClassVar[dict[str, tuple]] = {
+        "fill": FILLS,
+        "scaler": SCALERS + ("auto",),
+        "decimal": DECIMALS,
+    }
     ranges: ClassVar[dict[str, Range]] = {
         **dict.fromkeys(("horizon", "stride"), POSITIVE),
         **dict.fromkeys(("input_length", "season", "max_train_windows"), NON_NEGATIVE),

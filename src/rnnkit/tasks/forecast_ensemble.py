@@ -1,8 +1,9 @@
 """Ensembles of forecasting runs: the median of several trained runs' forecasts.
 
-A run of ``model.kind = "ensemble"`` names its members in ``model.runs``: run folders
-relative to its own folder (``members/0``, ...), each an ordinary forecast run with its own
-transform, scaling, look-back and weights. The ensemble forecasts, in data units, the median
+A run of ``model.kind = "ensemble"`` names its members in ``model.runs``: trained run folders,
+each an ordinary forecast run with its own transform, scaling, look-back and weights. They are
+copied into the ensemble's own folder (``members/0``, ...; the saved config names those), so
+an ensemble run is self-contained. The ensemble forecasts, in data units, the median
 over the members' point forecasts; its intervals are calibrated like any point forecast. It
 has nothing to train: the engine scores it, writes its predictions and report, and
 ``rnnkit forecast predict`` / ``Forecaster.load`` read it like any run.
@@ -18,6 +19,29 @@ from rnnkit.data.series import SeriesSet
 from rnnkit.errors import CheckpointError
 from rnnkit.tasks.forecast_data import Prepared
 from rnnkit.tasks.forecast_predict import ForecastPredictor
+
+
+def local_names(runs: list[str]) -> list[str]:
+    """Where the members live inside the ensemble's folder."""
+    return [f"members/{k}" for k in range(len(runs))]
+
+
+def copy_members(sources: list[Path], run_dir: Path) -> None:
+    """Copy the member run folders into ``run_dir/members/<k>`` (every file through the atomic
+    write; the members' lock files left behind)."""
+    import shutil
+
+    from rnnkit.io import atomic_write_bytes
+
+    for k, source in enumerate(sources):
+        if not (Path(source) / "config.toml").is_file():
+            raise CheckpointError(f"ensemble member {str(source)!r} is not a run folder")
+        shutil.copytree(
+            source,
+            Path(run_dir) / "members" / str(k),
+            ignore=shutil.ignore_patterns(".lock", ".lock.pid"),
+            copy_function=lambda src, dst: atomic_write_bytes(dst, Path(src).read_bytes()),
+        )
 
 
 def load_members(run_dir: Path, runs: list[str], series: SeriesSet | None = None) -> list:
@@ -64,4 +88,4 @@ class EnsemblePredictor(ForecastPredictor):
         return EnsemblePredictor(views, prepared, self.data, self.net, self.calibration)
 
 
-__all__ = ["EnsemblePredictor", "load_members"]
+__all__ = ["EnsemblePredictor", "copy_members", "load_members", "local_names"]

@@ -5,7 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import ClassVar
 
-from rnnkit.config import NON_NEGATIVE, OPEN_UNIT, ModelConfig, Range
+from rnnkit.config import NON_NEGATIVE, OPEN_UNIT, POSITIVE, ModelConfig, Range
+from rnnkit.models.forecasting.losses import LOSSES
 
 NETWORK_KINDS = ("direct", "autoregressive", "segrnn", "stateful", "mlp", "linear")
 BASELINE_KINDS = ("naive", "seasonal_naive", "drift", "mean", "naive2")
@@ -40,11 +41,15 @@ class ForecastModel(ModelConfig):
 
     choices: ClassVar[dict[str, tuple]] = {
         "kind": KINDS,
-        "loss": ("mse", "mae", "quantile"),
+        "loss": LOSSES,
+        "auto_kind": NETWORK_KINDS,
         "revin": ("last", "mean", "none"),
     }
     ranges: ClassVar[dict[str, Range]] = {
         **dict.fromkeys(("segment_length", "id_embedding", "burn_in"), NON_NEGATIVE),
+        **dict.fromkeys(("members", "num_samples"), POSITIVE),
+        **dict.fromkeys(("member_lengths",), POSITIVE),
+        "intervals": OPEN_UNIT,
         "quantiles": OPEN_UNIT,
     }
 
