@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import io
 import json
+import os
 import re
 import sys
 import tempfile
@@ -38,12 +39,14 @@ from rnnkit.data.vectors import load_vectors
 from rnnkit.errors import RnnkitError
 from rnnkit.tasks import get_task_class
 
+EXAMPLES = int(os.environ.get("RNNKIT_FUZZ_EXAMPLES", "0"))  # > 0: a longer, random hunt
 FUZZ = settings(
-    max_examples=40,
+    max_examples=EXAMPLES or 40,
     deadline=None,
     suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
+    derandomize=not EXAMPLES,  # the suite replays the same examples on every run
 )
-FEW = settings(FUZZ, max_examples=25)  # the task-level properties build tensors
+FEW = settings(FUZZ, max_examples=EXAMPLES or 25)  # the task-level properties build tensors
 
 # ---- strategies ---------------------------------------------------------------------------
 WORDS = ["a", "b", "Ann", "é", "Ωmega", "x-y", "O", "B-PER", "I-LOC", "_", "1", "-X-", '"q"']

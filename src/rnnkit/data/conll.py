@@ -158,6 +158,11 @@ def read_conllu(path: str | Path, column: str = "upos", text: str | None = None)
             current = Sentence([], [])
             continue
         if line.startswith("#"):
+            if current.tokens or current.extra:
+                raise DataError(
+                    f"{path}, line {number}: a comment inside a sentence; CoNLL-U puts "
+                    f"comments before the sentence's first word line"
+                )
             current.comments.append(line)
             continue
         fields = line.split("\t")
