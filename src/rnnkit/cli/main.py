@@ -30,6 +30,7 @@ COMMANDS: dict[str, str] = {
     "datasets": "rnnkit.cli.datasets",
     "forecast": "rnnkit.cli.forecast",
     "generate": "rnnkit.cli.generate",
+    "lr-find": "rnnkit.cli.lr_find",
 }
 
 

@@ -34,7 +34,6 @@ from pathlib import Path
 from typing import Any
 
 import torch
-from torch import nn
 
 from rnnkit.config import Config
 from rnnkit.errors import ConfigError, NonFiniteLossError
@@ -49,7 +48,7 @@ from rnnkit.train.checkpoint import (
     optimizer_state,
     save_checkpoint,
 )
-from rnnkit.train.device import autocast, grad_scaler, resolve_device
+from rnnkit.train.device import grad_scaler, resolve_device
 from rnnkit.train.folder import open_run
 from rnnkit.train.optim import Schedule, build_optimizer
 from rnnkit.train.progress import Progress, tensorboard
@@ -57,6 +56,7 @@ from rnnkit.train.protocol import TrainableTask
 from rnnkit.train.run import MetricsLog, RunDir
 from rnnkit.train.seeding import rng_state, seed_everything, set_rng_state
 from rnnkit.train.state import FitResult, LoopState, nonfinite_message
+from rnnkit.train.step import backward_step, forward_loss
 from rnnkit.version import __version__
 
 
@@ -184,21 +184,16 @@ class Trainer:
         return bool(self.stopped_by)
 
     def _train_step(self, batch: Any) -> tuple[float, float]:
-        self.model.train()
-        self.optimizer.zero_grad(set_to_none=True)
-        with autocast(self.device, self.cfg.precision):
-            loss, carry = self.task.training_step(self.ddp_model, batch, self.carry)
+        loss, carry = forward_loss(
+            self.task, self.ddp_model, self.optimizer, batch, self.carry, self.device,
+            self.cfg.precision,
+        )  # fmt: skip
         value = dist_utils.mean_across(float(loss.detach()), self.world)
         if not math.isfinite(value):
             self._log_train()
             row = {"step": self.state.step + 1, "epoch": self.state.epoch + 1, "train_loss": value}
             self._stop_nonfinite(row, f"training loss is {value}")
-        self.scaler.scale(loss).backward()
-        self.scaler.unscale_(self.optimizer)
-        clip = self.cfg.clip_grad_norm if self.cfg.clip_grad_norm > 0 else math.inf
-        grad_norm = float(nn.utils.clip_grad_norm_(self.model.parameters(), clip))
-        self.scaler.step(self.optimizer)
-        self.scaler.update()
+        grad_norm = backward_step(loss, self.model, self.optimizer, self.scaler, self.cfg)
         self.schedule.step()
         self.carry = detach_state(carry)  # truncated BPTT: keep the values, cut the graph
         if self.writer is not None:
