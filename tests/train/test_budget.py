@@ -27,7 +27,9 @@ def test_max_steps_alone_bounds_training(tmp_path, make, tiny, capsys):
     result = fit(task, config, tmp_path / "run")
     assert result.state.step == 60 and result.stopped_by == "max_steps"
     first = capsys.readouterr().out.splitlines()[0]
-    assert first == "training 60 steps at most (train.max_steps = 60, train.epochs not set)"
+    assert first == (
+        "training 60 steps at most (train.max_steps = 60, train.epochs not set; 4 steps per epoch)"
+    )
 
 
 def test_neither_budget_set_means_the_default_epochs(tmp_path, make, tiny, capsys):

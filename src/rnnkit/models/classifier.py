@@ -36,11 +36,17 @@ class ClassifyModel(ModelConfig):
     """The ``[model]`` section of task ``classify``."""
 
     kind: str = "rnn"  # rnn (embedding -> recurrent layer -> pooling) | scratch003 (seed 003)
+    cell: str = "gru"  # fewer weights than an LSTM, as accurate on IMDB and names
+    backend: str = "scratch"  # on a CPU rnnkit's loop trains packed batches of GRUs faster
+    # than torch's kernel: 1.7x at 64 units, 4x on IMDB-long texts (RESULTS.md); native on GPU
+    bidirectional: bool = True  # every step sees both sides of the text
+    dropout: float = 0.5  # before the head (the tuned IMDB and names models: 0.5)
     embedding_dim: int = 64  # E; must equal the vectors' dimension when `vectors` is set
     vectors: str = ""  # GloVe / word2vec / fastText .vec file (plain or .gz) for the embedding
     freeze_vectors: bool = False  # keep the pretrained rows fixed (else fine-tune them)
-    pooling: str = "last"  # last | mean | max | attention, or several joined by '+'
-    embedding_dropout: float = 0.0  # dropout on the embedded tokens
+    pooling: str = "max+mean"  # last | mean | max | attention, or several joined by '+';
+    # max+mean reads every step, where `last` must carry the evidence to the end
+    embedding_dropout: float = 0.2  # dropout on the embedded tokens (tuned IMDB 0.3, names 0.2)
     embedding_pooling: str = ""  # also pool the embeddings themselves into the head ("" = no)
 
 

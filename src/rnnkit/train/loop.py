@@ -40,6 +40,7 @@ from rnnkit.errors import ConfigError, NonFiniteLossError
 from rnnkit.io import atomic_write_text, malformed
 from rnnkit.nn.state import detach_state
 from rnnkit.train import distributed as dist_utils
+from rnnkit.train.budget import Pace, plan, steps_within
 from rnnkit.train.checkpoint import (
     carried_state,
     finite_model,
@@ -90,7 +91,9 @@ class Trainer:
         trainable = any(p.requires_grad for p in self.model.parameters())
         self.optimizer = build_optimizer(self.cfg, self.model) if trainable else None
         self.steps_per_epoch = max(1, task.steps_per_epoch(self.world.size)) if trainable else 1
-        self.total_steps, self.plan = self._budget()
+        self.total_steps, self.plan = plan(
+            self.cfg, self.steps_per_epoch, self.metric, self.optimizer is not None
+        )
         self.schedule = Schedule(self.cfg, self.optimizer, self.total_steps)
         self.scaler = grad_scaler(self.device, self.cfg.precision)
         self.state, self.carry, self.stopped_by = LoopState(), None, ""
@@ -104,24 +107,6 @@ class Trainer:
         purge = self.state.step + 1 if resume else None
         self.writer = tensorboard(self.run.tensorboard, purge) if self.world.is_main else None
 
-    def _budget(self) -> tuple[int, str]:
-        """The number of optimizer steps and a sentence saying why (printed at the start)."""
-        cfg, per_epoch = self.cfg, self.steps_per_epoch
-        if self.optimizer is None:
-            return 0, "no training steps: the model has no trainable parameters"
-        by_epochs = cfg.epochs * per_epoch if cfg.epochs else None
-        if by_epochs is not None and (not cfg.max_steps or by_epochs <= cfg.max_steps):
-            total, why = by_epochs, f"train.epochs = {cfg.epochs} x {per_epoch} steps per epoch"
-        else:
-            unset = "" if cfg.epochs else ", train.epochs not set"
-            total, why = cfg.max_steps, f"train.max_steps = {cfg.max_steps}{unset}"
-        rules = [why]
-        if cfg.time_budget:
-            rules.append(f"or train.time_budget = {cfg.time_budget:g} s")
-        if cfg.early_stopping:
-            rules.append(f"or {cfg.early_stopping} evaluations without a better {self.metric}")
-        return total, f"training {total} steps at most ({', '.join(rules)})"
-
     # ---- the loop -----------------------------------------------------------------------
     def fit(self) -> FitResult:
         st, stop = self.state, self.state.step >= self.total_steps
@@ -130,7 +115,7 @@ class Trainer:
         if not self.quiet:
             print(self.plan, flush=True)
         progress = Progress(self.total_steps, st.step, enabled=not self.quiet)
-        tick = time.perf_counter()
+        tick, pace = time.perf_counter(), Pace(st.step)
         while not stop:
             if st.epoch_step == 0 and self.task.stateful:
                 self.carry = None  # a new pass over the stream starts from a zero state
@@ -140,6 +125,11 @@ class Trainer:
                 st.step, st.epoch_step = st.step + 1, st.epoch_step + 1
                 self.window.append((loss, grad_norm, self.task.batch_examples(batch)))
                 progress.update(st.step, loss)
+                if pace.update(st.step):
+                    elapsed = st.train_seconds + time.perf_counter() - tick
+                    self._fit_schedule(elapsed, pace.seconds_per_step)
+                    if not self.quiet:
+                        print(pace.sentence(st.step, self.total_steps, self.cfg, elapsed))
                 eval_due = bool(self.cfg.eval_every) and st.step % self.cfg.eval_every == 0
                 if eval_due or st.step % self.cfg.log_every == 0 or st.step == 1:
                     st.train_seconds += time.perf_counter() - tick
@@ -166,6 +156,15 @@ class Trainer:
             self._evaluate_and_checkpoint()
         progress.close()
         return self._finish()
+
+    def _fit_schedule(self, elapsed: float, seconds_per_step: float) -> None:
+        """A cosine schedule decays to the step where ``train.time_budget`` runs out, when it
+        ends the run before the last step (see :mod:`rnnkit.train.budget`)."""
+        if self.cfg.time_budget and self.cfg.schedule == "cosine" and self.optimizer is not None:
+            left = self.cfg.time_budget - elapsed
+            self.schedule.total = steps_within(
+                left, seconds_per_step, self.state.step, self.total_steps
+            )
 
     def _out_of_budget(self, seconds: float) -> bool:
         """True when a budget is spent; records which one in ``stopped_by``."""
@@ -263,6 +262,7 @@ class Trainer:
             st.bad_evals += 1
         if self.optimizer is not None:
             self.schedule.evaluated(improved)
+            self._fit_schedule(st.train_seconds, st.train_seconds / max(1, st.step))
         self.log.add(row)
         if self.world.is_main:
             if self.writer is not None:

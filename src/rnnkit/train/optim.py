@@ -84,10 +84,16 @@ class Schedule:
 
     def state_dict(self) -> dict:
         scales = [g.get("plateau_scale", 1.0) for g in self.groups]
-        return {"step_count": self.step_count, "bad_evals": self.bad_evals, "plateau": scales}
+        return {
+            "step_count": self.step_count,
+            "bad_evals": self.bad_evals,
+            "plateau": scales,
+            "total": self.total,  # a cosine fitted to the time budget ends there
+        }
 
     def load_state_dict(self, state: dict) -> None:
         self.step_count, self.bad_evals = state["step_count"], state["bad_evals"]
+        self.total = state.get("total", self.total)  # absent in checkpoints before issue 16
         for group, scale in zip(self.groups, state["plateau"]):
             group["plateau_scale"] = scale
         self._apply()
