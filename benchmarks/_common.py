@@ -134,6 +134,7 @@ RECORDED_DEFAULTS = {
             "bidirectional": False,
             "dropout": 0.0,
             "embedding_dropout": 0.0,
+            "embedding_std": 1.0,
             "pooling": "last",
         },
         "train": {"schedule": "constant", "early_stopping": 0, "time_budget": 0.0},

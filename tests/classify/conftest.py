@@ -54,6 +54,7 @@ def sentiment_config(train, test, **model) -> dict:
             "pooling": "max",
             "dropout": 0.0,
             "embedding_dropout": 0.0,
+            "embedding_std": 1.0,
             **model,
         },
         "train": {

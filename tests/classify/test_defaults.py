@@ -104,3 +104,18 @@ def test_bad_choices_name_auto_among_the_choices(data, message):
     with pytest.raises(ConfigError) as err:
         ClassifyTask(config_from_dict({"task": "classify", "data": data}))
     assert str(err.value) == message
+
+
+def test_embedding_rows_start_small_except_padding_and_pretrained():
+    import torch
+
+    from rnnkit.models.classifier import ClassifyModel, TokenEmbedding
+
+    torch.manual_seed(0)
+    table = TokenEmbedding(5000, 64, ngram_vocab_size=3000, std=0.1)
+    for weight in (table.tokens.weight, table.ngrams.weight):
+        assert torch.equal(weight[0], torch.zeros(64))  # <pad>
+        assert abs(float(weight[1:].std()) - 0.1) < 0.002
+    vectors = torch.full((5000, 64), 0.5)
+    assert torch.equal(TokenEmbedding(5000, 64, vectors=vectors, std=0.1).tokens.weight, vectors)
+    assert ClassifyModel().embedding_std == 0.1

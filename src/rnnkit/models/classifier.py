@@ -42,6 +42,8 @@ class ClassifyModel(ModelConfig):
     bidirectional: bool = True  # every step sees both sides of the text
     dropout: float = 0.5  # before the head (the tuned IMDB and names models: 0.5)
     embedding_dim: int = 64  # E; must equal the vectors' dimension when `vectors` is set
+    embedding_std: float = 0.1  # rows start as N(0, std^2): Adam moves a coordinate by about
+    # lr a step, so N(0, 1) rows (torch's default) stay mostly random noise the model memorises
     vectors: str = ""  # GloVe / word2vec / fastText .vec file (plain or .gz) for the embedding
     freeze_vectors: bool = False  # keep the pretrained rows fixed (else fine-tune them)
     pooling: str = "max+mean"  # last | mean | max | attention, or several joined by '+';
@@ -54,8 +56,8 @@ class TokenEmbedding(nn.Module):
     """``(N, L)`` or ``(N, L, K)`` ids -> ``(N, L, E)``: the token's embedding plus, for each
     n-gram channel, the embedding of the n-gram ending there (one shared n-gram table).
 
-    Id 0 (``<pad>``) embeds to zeros in both tables. ``vectors (V, E)`` initialises the token
-    table; ``freeze`` keeps it fixed.
+    Id 0 (``<pad>``) embeds to zeros in both tables. The rows start as ``N(0, std^2)``;
+    ``vectors (V, E)`` initialises the token table instead, and ``freeze`` keeps it fixed.
     """
 
     def __init__(
@@ -65,6 +67,7 @@ class TokenEmbedding(nn.Module):
         ngram_vocab_size: int = 0,
         vectors: Tensor | None = None,
         freeze: bool = False,
+        std: float = 1.0,
     ) -> None:
         super().__init__()
         self.tokens = nn.Embedding(vocab_size, dim, padding_idx=0)
@@ -80,6 +83,12 @@ class TokenEmbedding(nn.Module):
         self.ngrams = (
             nn.Embedding(ngram_vocab_size, dim, padding_idx=0) if ngram_vocab_size else None
         )
+        with torch.no_grad():  # nn.Embedding draws N(0, 1): draw again only for another std
+            for table in (self.tokens, self.ngrams):
+                fresh = table is not None and not (table is self.tokens and vectors is not None)
+                if fresh and std != 1.0:
+                    table.weight.normal_(0.0, std)
+                    table.weight[0].zero_()  # <pad>
 
     def forward(self, x: Tensor) -> Tensor:
         if x.dim() == 2:
@@ -122,8 +131,15 @@ class TextClassifier(nn.Module):
             )
         if cfg.embedding_dim <= 0:
             raise ConfigError(f"model.embedding_dim must be positive, received {cfg.embedding_dim}")
+        if not cfg.embedding_std > 0:
+            raise ConfigError(f"model.embedding_std must be positive, received {cfg.embedding_std}")
         self.embed = TokenEmbedding(
-            vocab_size, cfg.embedding_dim, ngram_vocab_size, vectors, cfg.freeze_vectors
+            vocab_size,
+            cfg.embedding_dim,
+            ngram_vocab_size,
+            vectors,
+            cfg.freeze_vectors,
+            cfg.embedding_std,
         )
         self.embedding_dropout = nn.Dropout(cfg.embedding_dropout)
         self.rnn = recurrent_from_config(cfg, cfg.embedding_dim)
