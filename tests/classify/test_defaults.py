@@ -113,7 +113,7 @@ def test_embedding_rows_start_small_except_padding_and_pretrained():
 
     torch.manual_seed(0)
     table = TokenEmbedding(5000, 64, ngram_vocab_size=3000, std=0.1)
-    for weight in (table.tokens.weight, table.ngrams.weight):
+    for weight in (table.tokens.weight.detach(), table.ngrams.weight.detach()):
         assert torch.equal(weight[0], torch.zeros(64))  # <pad>
         assert abs(float(weight[1:].std()) - 0.1) < 0.002
     vectors = torch.full((5000, 64), 0.5)
