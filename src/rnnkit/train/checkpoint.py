@@ -84,15 +84,20 @@ def _header(path: Path) -> dict:
     """The JSON header of the safetensors file ``path``, checked against the file's size."""
     size = path.stat().st_size
     with open(path, "rb") as f:
-        first = f.read(8)
-        if first[:4] == b"PK\x03\x04" or first[:1] == b"\x80":
+        first, brace = f.read(8), f.read(1)
+        length = int.from_bytes(first, "little")
+        # a safetensors header is JSON after its 8-byte length, whose first byte may be 0x80
+        # (a length of 128, 384, ...) as a pickle's is: the brace after it tells them apart
+        plausible = size >= 9 and length <= min(size - 8, MAX_HEADER) and brace == b"{"
+        pickled = first[:4] == b"PK\x03\x04" or first[:1] == b"\x80"
+        f.seek(8)
+        if pickled and not plausible:
             raise CheckpointError(
                 f"{path} is a pickle (torch.save) file, not a safetensors checkpoint; "
                 f"rnnkit never unpickles"
             )
         if size < 8:
             raise CheckpointError(f"{path} is {size} bytes long; not a safetensors checkpoint")
-        length = int.from_bytes(first, "little")
         if length > min(size - 8, MAX_HEADER):
             raise CheckpointError(
                 f"{path} is not a safetensors checkpoint (or is truncated): its first 8 bytes "
