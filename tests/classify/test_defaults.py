@@ -50,7 +50,7 @@ def test_three_lines_learn_a_two_word_polarity_corpus_perfectly(cli, tmp_path):
     final = json.loads((run / "metrics.json").read_text())
     assert final["test_accuracy"] == 1.0 and final["val_accuracy"] == 1.0
     saved = load_config(run / "config.toml")  # the automatic choices are written down
-    assert (saved.data.format, saved.data.level) == ("csv", "word")
+    assert (saved.data.format, saved.data.level, saved.model.embedding_std) == ("csv", "word", 0.1)
     assert (saved.model.cell, saved.model.bidirectional, saved.model.pooling) == (
         "gru",
         True,
@@ -75,6 +75,14 @@ def test_the_automatic_validation_part_is_stratified_and_disjoint(tmp_path):
     assert len(set(train.where) | set(validation.where)) == len(rows)
     other = ClassifyTask(config_from_dict({"task": "classify", "data": {"train": str(path)}}))
     assert other._parts()["validation"].where == validation.where  # seeded: the same part
+
+
+def test_characters_keep_torch_s_embedding_rows(tmp_path):
+    path = tmp_path / "names.tsv"
+    write_tsv(path, [(name, lang) for name in ("Smith", "Jones", "Brown") for lang in "ab"])
+    config = config_from_dict({"task": "classify", "data": {"train": str(path)}})
+    ClassifyTask(config)._parts()
+    assert (config.data.level, config.model.embedding_std) == ("char", 1.0)
 
 
 def test_format_and_level_are_read_from_the_data(tmp_path):
@@ -118,4 +126,4 @@ def test_embedding_rows_start_small_except_padding_and_pretrained():
         assert abs(float(weight[1:].std()) - 0.1) < 0.002
     vectors = torch.full((5000, 64), 0.5)
     assert torch.equal(TokenEmbedding(5000, 64, vectors=vectors, std=0.1).tokens.weight, vectors)
-    assert ClassifyModel().embedding_std == 0.1
+    assert ClassifyModel().embedding_std == 0.0  # auto: the task sets it from data.level

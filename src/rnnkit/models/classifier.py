@@ -42,8 +42,9 @@ class ClassifyModel(ModelConfig):
     bidirectional: bool = True  # every step sees both sides of the text
     dropout: float = 0.5  # before the head (the tuned IMDB and names models: 0.5)
     embedding_dim: int = 64  # E; must equal the vectors' dimension when `vectors` is set
-    embedding_std: float = 0.1  # rows start as N(0, std^2): Adam moves a coordinate by about
-    # lr a step, so N(0, 1) rows (torch's default) stay mostly random noise the model memorises
+    embedding_std: float = 0.0  # rows start as N(0, std^2); 0 = auto: 0.1 for words, 1.0
+    # (torch's) for characters. Adam moves a coordinate by about lr a step, so the N(0, 1) row
+    # of a rare word stays mostly random noise that the model memorises (RESULTS.md)
     vectors: str = ""  # GloVe / word2vec / fastText .vec file (plain or .gz) for the embedding
     freeze_vectors: bool = False  # keep the pretrained rows fixed (else fine-tune them)
     pooling: str = "max+mean"  # last | mean | max | attention, or several joined by '+';
@@ -131,15 +132,17 @@ class TextClassifier(nn.Module):
             )
         if cfg.embedding_dim <= 0:
             raise ConfigError(f"model.embedding_dim must be positive, received {cfg.embedding_dim}")
-        if not cfg.embedding_std > 0:
-            raise ConfigError(f"model.embedding_std must be positive, received {cfg.embedding_std}")
+        if cfg.embedding_std < 0:
+            raise ConfigError(
+                f"model.embedding_std must be >= 0 (0 = auto), received {cfg.embedding_std}"
+            )
         self.embed = TokenEmbedding(
             vocab_size,
             cfg.embedding_dim,
             ngram_vocab_size,
             vectors,
             cfg.freeze_vectors,
-            cfg.embedding_std,
+            cfg.embedding_std or 1.0,  # auto outside task classify (no data.level): torch's
         )
         self.embedding_dropout = nn.Dropout(cfg.embedding_dropout)
         self.rnn = recurrent_from_config(cfg, cfg.embedding_dim)
