@@ -15,6 +15,7 @@ from pathlib import Path
 
 import torch
 
+from _common import with_recorded_defaults
 from rnnkit.api import train_run
 from rnnkit.config import config_from_dict
 from rnnkit.tasks.classify import ClassifyTask
@@ -36,7 +37,7 @@ class TimedClassifyTask(ClassifyTask):
 
 def train(raw: dict, out: Path) -> dict:
     """Train ``raw`` (a config dict) into ``out``; the final metrics plus the timings."""
-    config = config_from_dict(raw)
+    config = config_from_dict(with_recorded_defaults(raw))
     task = TimedClassifyTask(config)
     setup_cpu = time.process_time()
     result = train_run(config, out, task=task, quiet=True, overwrite=True)

@@ -13,6 +13,7 @@ from pathlib import Path
 
 import torch
 
+from _common import with_recorded_defaults
 from rnnkit import api
 from rnnkit.config import config_from_dict
 from rnnkit.tasks.tag import TagTask
@@ -24,7 +25,7 @@ def train_run(raw: dict, run_dir: Path, reuse: bool = False) -> dict:
     if reuse and figures_path.exists():
         return with_epochs(json.loads(figures_path.read_text()), run_dir)
     torch.set_num_threads(1)
-    config = config_from_dict(raw)
+    config = config_from_dict(with_recorded_defaults(raw))
     task = TagTask(config)
     cpu, wall = time.process_time(), time.perf_counter()
     result = api.train_run(config, run_dir, task=task, quiet=True, overwrite=True)

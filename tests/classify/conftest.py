@@ -52,9 +52,20 @@ def sentiment_config(train, test, **model) -> dict:
             "embedding_dim": 12,
             "bidirectional": True,
             "pooling": "max",
+            "dropout": 0.0,
+            "embedding_dropout": 0.0,
+            "embedding_std": 1.0,
             **model,
         },
-        "train": {"epochs": 12, "batch_size": 12, "lr": 0.05, "log_every": 5, "seed": 0},
+        "train": {
+            "epochs": 12,
+            "batch_size": 12,
+            "lr": 0.05,
+            "log_every": 5,
+            "seed": 0,
+            "schedule": "constant",
+            "early_stopping": 0,
+        },
     }
 
 

@@ -35,7 +35,13 @@ def write_rows(path, rows) -> None:
 def config_file(tmp_path, train, **data) -> str:
     raw = {
         "task": "classify",
-        "data": {"format": "csv", "train": str(train), "validation_fraction": 0.3, **data},
+        "data": {
+            "format": "csv",
+            "train": str(train),
+            "validation_fraction": 0.3,
+            "level": "char",
+            **data,
+        },
         "model": {"hidden_size": 4, "embedding_dim": 4},
         "train": {"epochs": 1, "batch_size": 4},
     }
@@ -103,7 +109,12 @@ def test_a_one_megabyte_line_is_cut_to_max_length_with_a_count(tmp_path, capsys)
     config = config_from_dict(
         {
             "task": "classify",
-            "data": {"format": "csv", "train": str(path), "validation": str(validation)},
+            "data": {
+                "format": "csv",
+                "train": str(path),
+                "validation": str(validation),
+                "level": "char",
+            },
         }
     )
     task = ClassifyTask(config)

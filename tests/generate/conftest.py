@@ -38,8 +38,24 @@ def lm_raw(train: str, fmt: str = "text", **model) -> dict:
     return {
         "task": "lm",
         "data": {"format": fmt, "train": train, "bptt": 16, "eval_rows": 4},
-        "model": {"hidden_size": 16, "num_layers": 1, "embedding_dim": 8, **model},
-        "train": {"epochs": 2, "batch_size": 4, "lr": 0.01, "log_every": 5},
+        "model": {
+            "hidden_size": 16,
+            "num_layers": 1,
+            "embedding_dim": 8,
+            "dropout": 0.0,
+            **model,
+        },
+        "train": {  # the defaults before issue 16, which these tests were written for
+            "epochs": 2,
+            "max_steps": 0,
+            "batch_size": 4,
+            "lr": 0.01,
+            "log_every": 5,
+            "schedule": "constant",
+            "warmup_steps": 0,
+            "early_stopping": 0,
+            "time_budget": 0.0,
+        },
     }
 
 

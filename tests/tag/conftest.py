@@ -54,15 +54,32 @@ def tag_config(path: str, **sections) -> dict:
     """A seconds-long ``tag`` config; ``sections`` update data/model/train."""
     raw = {
         "task": "tag",
-        "data": {"train": path, "validation": path},
+        "data": {  # the defaults before issue 16, which these tests were written for
+            "train": path,
+            "validation": path,
+            "lower": False,
+            "zero_digits": False,
+            "singleton_unk": 0.0,
+        },
         "model": {
             "hidden_size": 16,
             "embedding_dim": 16,
             "char_dim": 8,
             "char_hidden_size": 8,
             "dropout": 0.0,
+            "casing_dim": 0,
+            "document_dim": 0,
         },
-        "train": {"epochs": 30, "batch_size": 8, "lr": 0.02, "log_every": 50},
+        "train": {
+            "epochs": 30,
+            "batch_size": 8,
+            "lr": 0.02,
+            "log_every": 50,
+            "clip_grad_norm": 1.0,
+            "schedule": "constant",
+            "early_stopping": 0,
+            "time_budget": 0.0,
+        },
     }
     for section, values in sections.items():
         raw[section].update(values)

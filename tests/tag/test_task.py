@@ -89,7 +89,9 @@ def test_bad_config_messages(ner_file, config):
         ConfigError, match=r"^model.char_encoder must be one of lstm, cnn, none, received 'gru'$"
     ):
         setup_error(config(str(ner_file), model={"char_encoder": "gru"}))
-    with pytest.raises(ConfigError, match=r"^data.format must be conll or conllu, received 'csv'$"):
+    with pytest.raises(
+        ConfigError, match=r"^data.format must be auto, conll or conllu, received 'csv'$"
+    ):
         setup_error(config(str(ner_file), data={"format": "csv"}))
     with pytest.raises(
         ConfigError, match=r"^data.singleton_unk must be in \[0, 1\), received 1.0$"

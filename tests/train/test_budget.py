@@ -4,6 +4,7 @@ weights restored, and a model with nothing to train."""
 from __future__ import annotations
 
 import itertools
+import re
 import time
 
 import pytest
@@ -12,7 +13,8 @@ from torch import nn
 
 from rnnkit.config import TrainConfig
 from rnnkit.tasks.recall import RecallTask
-from rnnkit.train import fit
+from rnnkit.train import fit, read_metrics
+from rnnkit.train.budget import duration, steps_within
 
 
 def without_epochs(raw: dict) -> dict:
@@ -27,7 +29,9 @@ def test_max_steps_alone_bounds_training(tmp_path, make, tiny, capsys):
     result = fit(task, config, tmp_path / "run")
     assert result.state.step == 60 and result.stopped_by == "max_steps"
     first = capsys.readouterr().out.splitlines()[0]
-    assert first == "training 60 steps at most (train.max_steps = 60, train.epochs not set)"
+    assert first == (
+        "training 60 steps at most (train.max_steps = 60, train.epochs not set; 4 steps per epoch)"
+    )
 
 
 def test_neither_budget_set_means_the_default_epochs(tmp_path, make, tiny, capsys):
@@ -161,3 +165,47 @@ def test_without_a_validation_part_the_final_model_is_the_last(tmp_path, make, t
     assert result.state.best_step == 12  # the last evaluation, not the first NaN
     for name, value in result.model.state_dict().items():
         assert torch.equal(value, snapshots[2][name]), name
+
+
+def test_the_time_estimate_is_measured_on_the_first_steps(tmp_path, make, tiny, capsys):
+    config, task = make(tiny(epochs=3))  # 12 steps
+    fit(task, config, tmp_path / "run")
+    lines = capsys.readouterr().out.splitlines()
+    estimate = [line for line in lines if line.startswith("estimated time: ")]
+    assert len(estimate) == 1
+    assert re.fullmatch(
+        r"estimated time: [0-9.e-]+ s a step \(steps 2-6\), 6 steps to go: \d+ s without "
+        r"evaluations",
+        estimate[0],
+    ), estimate[0]
+
+
+def test_a_cosine_schedule_ends_where_the_time_budget_does(
+    tmp_path, make, tiny, monkeypatch, capsys
+):
+    slow = RecallTask.training_step
+
+    def step(self, model, batch, state):
+        time.sleep(0.02)
+        return slow(self, model, batch, state)
+
+    monkeypatch.setattr(RecallTask, "training_step", step)
+    raw = tiny(epochs=100, time_budget=1.0, schedule="cosine", min_lr=0.0001)
+    config, task = make(raw)
+    result = fit(task, config, tmp_path / "run")
+    assert result.stopped_by == "time_budget" and 7 <= result.state.step < 60  # of 400
+    estimate = next(x for x in capsys.readouterr().out.splitlines() if x.startswith("estimated"))
+    assert re.search(
+        r"; train.time_budget = 1 s ends it near step \d+, where the cosine schedule now ends$",
+        estimate,
+    )
+    steps, lrs = read_metrics(tmp_path / "run" / "metrics.csv").series("lr")
+    assert lrs[-1] < 0.2 * 0.01  # decayed to near its floor, not 0.01 * cos(pi * 50 / 400)
+    assert all(b <= a + 1e-12 for a, b in zip(lrs[1:], lrs[2:]))  # never rises
+
+
+def test_steps_within_a_time_budget():
+    assert steps_within(10.0, 0.5, step=4, total=100) == 24
+    assert steps_within(100.0, 0.5, step=4, total=100) == 100  # the budget is not binding
+    assert steps_within(-1.0, 0.5, step=4, total=100) == 5  # spent: the next step ends it
+    assert duration(42) == "42 s" and duration(750) == "12.5 min" and duration(9000) == "2.5 h"

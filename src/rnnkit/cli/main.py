@@ -33,6 +33,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "forecast": ("rnnkit.cli.forecast", "train, apply and compare forecasters on a CSV"),
     "demo": ("rnnkit.cli.demo", "run a seed walk-through or experiment"),
     "datasets": ("rnnkit.cli.datasets", "list shipped data sets and the formats tasks read"),
+    "lr-find": ("rnnkit.cli.lr_find", "learning-rate range test: suggest train.lr for a config"),
 }
 
 

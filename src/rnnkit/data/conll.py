@@ -221,6 +221,19 @@ def format_conllu(
     return "\n".join(lines) + "\n"
 
 
+def detect_format(path: str | Path, lines: int = 200) -> str:
+    """``conllu`` when a token line among the first ``lines`` of the file has the ten
+    tab-separated fields of CoNLL-U, else ``conll`` (the reader then says what is wrong)."""
+    try:
+        with open(path, encoding="utf-8", errors="replace") as f:
+            for _, line in zip(range(lines), f):
+                if line.strip() and not line.startswith("#"):
+                    return "conllu" if len(line.rstrip("\r\n").split("\t")) == 10 else "conll"
+    except OSError:
+        pass  # the reader names the missing or unreadable file
+    return "conll"
+
+
 def read_corpus(path: str | Path, fmt: str, tag_column: int = -1, tag_field: str = "upos"):
     """Dispatch on ``fmt``: ``conll`` (with ``tag_column``) or ``conllu`` (with
     ``tag_field``)."""

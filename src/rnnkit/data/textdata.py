@@ -259,6 +259,22 @@ def read_examples(
     raise DataError(f"data.format must be one of {', '.join(FORMATS)}, received {fmt!r}")
 
 
+def detect_format(path: str | Path) -> str:
+    """``data.format = "auto"``: ``folder`` for a folder of ``.txt`` files, ``imdb`` for a
+    folder of label folders (or an aclImdb root), else ``csv`` (a .csv, .tsv or .jsonl file)."""
+    path = Path(path)
+    if not path.is_dir():
+        return "csv"
+    return "folder" if any(path.glob("*.txt")) else "imdb"
+
+
+def detect_level(texts: list[str]) -> str:
+    """``data.level = "auto"``: ``word`` when the median text has two or more words (reviews,
+    sentences, phrases), else ``char`` (names, single words, codes)."""
+    counts = sorted(len(text.split()) for text in texts)
+    return "word" if counts and counts[len(counts) // 2] >= 2 else "char"
+
+
 def stratified_split(labels: list[str], fraction: float, seed: int) -> tuple[list[int], list[int]]:
     """Hold out ``round(fraction * n_c)`` examples of every class c (at least one when the class
     has two or more), chosen by a generator seeded with ``seed``.

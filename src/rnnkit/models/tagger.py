@@ -62,8 +62,10 @@ class TaggerModel(ModelConfig):
     char_dim: int = 25  # character embedding size
     char_hidden_size: int = 25  # char BiLSTM size per direction, or the number of CNN filters
     char_kernel: int = 3  # width of the CNN filters
-    casing_dim: int = 0  # size of the casing-feature embedding (0 = no casing feature)
-    document_dim: int = 0  # size of the document vector (0 = none), see the module docstring
+    casing_dim: int = 8  # size of the casing-feature embedding (0 = none): the words are
+    # lower-cased by default, and Initial/UPPER/digits tell names and numbers apart
+    document_dim: int = 32  # size of the document vector (0 = none), see the module docstring:
+    # what the document is about (sport, markets); chosen on eng.testa for CoNLL-2003
     repeat_context: bool = False  # add the mean state of the word's other mentions in the document
     context_layer: bool = False  # with repeat_context: one more recurrent layer reads both
 

@@ -30,12 +30,10 @@ import torch.nn.functional as F
 from torch import Tensor
 
 from rnnkit import datasets
-from rnnkit.config import DataConfig
 from rnnkit.data.batching import IndexBatches, padding_fraction
-from rnnkit.data.encoding import TRUNCATE, Encoded, TextEncoder, require_tokens
+from rnnkit.data.encoding import Encoded, TextEncoder, require_tokens
 from rnnkit.data.text import Vocab, get_tokenizer, note
 from rnnkit.data.textdata import (
-    FORMATS,
     LabelledTexts,
     imdb_test_folder,
     read_examples,
@@ -49,62 +47,16 @@ from rnnkit.metrics.classification import summary
 from rnnkit.models.classifier import ClassifyModel, build_classifier
 from rnnkit.tasks import memory
 from rnnkit.tasks.base import Task
+from rnnkit.tasks.classify_config import (
+    ClassifyData,
+    ClassifyTrain,
+    check_config,
+    resolve_format,
+    resolve_level,
+)
 from rnnkit.tasks.classify_report import ReportMixin
 
-LEVELS = ("word", "char")
 EVAL_TOKENS = 2**16  # tokens per evaluation batch
-
-
-@dataclass
-class ClassifyData(DataConfig):
-    format: str = "folder"  # imdb (aclImdb folders) | csv (.csv, .tsv, .jsonl) | folder
-    text_column: str = "text"  # csv: the column (jsonl: the key) holding the text
-    label_column: str = "label"  # csv: the column (jsonl: the key) holding the label
-    level: str = "char"  # word | char: what one step of the sequence reads
-    tokenizer: str = ""  # "" = the level's (word | char); "spacy" for level word if installed
-    lower: bool = False  # fold case before everything else
-    min_freq: int = 1  # keep tokens seen at least this often in the training part
-    max_size: int = 0  # keep at most this many tokens, the most frequent (0 = no limit)
-    max_length: int = 5000  # cut longer texts to this many tokens (0 = keep everything)
-    truncate: str = "head"  # head | tail | both: which end(s) of a long text to keep
-    ngrams: int = 1  # n > 1: the 2..n-grams ending at each step are extra input features
-    ngram_min_freq: int = 2  # keep n-grams seen at least this often
-    ngram_max_size: int = 0  # keep at most this many n-grams (0 = no limit)
-    test_fraction: float = 0.0  # with `test` empty: share of the training file held out
-    split_seed: int = 0  # seeds the stratified validation and test splits
-    bucket_batches: int = 50  # sort by length within groups of this many batches (0 = off)
-
-
-def _check_config(config) -> None:
-    d, m = config.data, config.model
-    for key, value, choices in (
-        ("data.format", d.format, FORMATS),
-        ("data.level", d.level, LEVELS),
-        ("data.truncate", d.truncate, TRUNCATE),
-    ):
-        if value not in choices:
-            raise ConfigError(f"{key} must be one of {', '.join(choices)}, received {value!r}")
-    if d.tokenizer not in ("", d.level) and not (d.level == "word" and d.tokenizer == "spacy"):
-        raise ConfigError(
-            f"data.tokenizer {d.tokenizer!r} does not fit data.level {d.level!r}: use '' or "
-            f"{d.level!r}" + (" or 'spacy'" if d.level == "word" else "")
-        )
-    for key in ("min_freq", "ngrams", "ngram_min_freq"):
-        if getattr(d, key) < 1:
-            raise ConfigError(f"data.{key} must be >= 1, received {getattr(d, key)}")
-    for key in ("max_size", "max_length", "ngram_max_size", "bucket_batches"):
-        if getattr(d, key) < 0:
-            raise ConfigError(f"data.{key} must be >= 0, received {getattr(d, key)}")
-    if not 0.0 <= d.test_fraction < 1.0 or d.test_fraction + d.validation_fraction >= 1.0:
-        raise ConfigError(
-            f"data.test_fraction and data.validation_fraction must be >= 0 and sum to less "
-            f"than 1, received {d.test_fraction} and {d.validation_fraction}"
-        )
-    if m.kind == "scratch003" and d.level != "char":
-        raise ConfigError(
-            f"model.kind 'scratch003' reads one-hot characters: set data.level = 'char' "
-            f"(received {d.level!r})"
-        )
 
 
 @dataclass
@@ -120,12 +72,13 @@ class ClassifyTask(ReportMixin, Task):
     name = "classify"
     data_config = ClassifyData
     model_config = ClassifyModel
+    train_config = ClassifyTrain
     metric = "val_accuracy"
     memory_splits = ("train", "validation", "test")
 
     def __init__(self, config, memory=None) -> None:
         super().__init__(config, memory)
-        _check_config(config)
+        check_config(config)
         self.encoder: TextEncoder | None = None
         self.labels: list[str] = []
         self.splits: dict[str, Split] = {}
@@ -156,8 +109,11 @@ class ClassifyTask(ReportMixin, Task):
         """train / validation / test examples, from files or stratified splits of train."""
         d = self.config.data
         train_path = datasets.resolve(d.train, "names")
+        if self.from_memory("train") is None:
+            resolve_format(self.config, train_path)
         parts = {"train": self._part("train", train_path)}
         require_two_labels(parts["train"], train_path)
+        resolve_level(self.config, parts["train"].texts)
         test_path = d.test or (imdb_test_folder(train_path) if d.format == "imdb" else None)
         if test_path:
             parts["test"] = self._part("test", test_path)

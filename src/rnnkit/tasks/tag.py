@@ -20,15 +20,12 @@ standard error). 1000 is far above real sentences (CoNLL-2003's longest has 124 
 
 from __future__ import annotations
 
-import difflib
 import json
-from dataclasses import dataclass
 from pathlib import Path
 
 import pandas as pd
 import torch
 
-from rnnkit.config import DataConfig
 from rnnkit.data import conll, schemes
 from rnnkit.data.batching import IndexBatches, generator
 from rnnkit.data.conll import Sentence, format_conll, format_conllu, read_corpus
@@ -46,61 +43,15 @@ from rnnkit.metrics.conlleval import Scores, evaluate
 from rnnkit.models.tagger import Tagger, TaggerModel, check_tagger_config
 from rnnkit.tasks import memory
 from rnnkit.tasks.base import Task
+from rnnkit.tasks.tag_config import TagData, TagTrain, check_data_config, hold_out, resolve_format
 from rnnkit.tasks.tag_output import report_table, tag_confusion
-
-OUTPUTS = ("conll", "json")
-
-
-@dataclass
-class TagData(DataConfig):
-    format: str = "conll"  # conll (CoNLL-2003 columns) | conllu (Universal Dependencies)
-    tag_column: int = -1  # conll: the column of the tags (0-based; negative counts from the end)
-    tag_field: str = "upos"  # conllu: upos | xpos
-    scheme: str = "auto"  # learned tags: bioes | bio | iob1 | none (atomic labels) | auto
-    file_scheme: str = "auto"  # the files' scheme: iob1 | bio | bioes | none | auto (detected)
-    lower: bool = False  # lower-case words for the word vocabulary (characters keep case)
-    zero_digits: bool = False  # every digit becomes 0 for the word vocabulary (Lample et al.)
-    min_freq: int = 1  # training words seen fewer times are <unk>
-    singleton_unk: float = 0.0  # training: a word seen once in train becomes <unk> with this p
-    word_dropout: float = 0.0  # training: any word becomes <unk> with this probability
-    max_word_length: int = 40  # characters of a word seen by the character encoder
-    max_length: int = 1000  # longer sentences are cut into pieces of this many tokens (0 = off)
-    eval_batch_size: int = 128  # sentences per batch when evaluating and predicting
-    predict_output: str = "conll"  # rnnkit predict: conll (token TAB tag) | json (spans)
-
-
-def check_data_config(cfg: TagData) -> None:
-    """Refuse bad ``[data]`` values before reading anything."""
-    if cfg.format not in ("conll", "conllu"):
-        raise ConfigError(f"data.format must be conll or conllu, received {cfg.format!r}")
-    for key in ("scheme", "file_scheme"):
-        value, choices = getattr(cfg, key), ("auto", *schemes.SCHEMES)
-        if value not in choices:
-            close = difflib.get_close_matches(str(value), choices, n=1)
-            raise ConfigError(
-                f"data.{key} must be one of {', '.join(choices)}, received {value!r}"
-                + (f" (did you mean {close[0]!r}?)" if close else "")
-            )
-    if cfg.predict_output not in OUTPUTS:
-        raise ConfigError(
-            f"data.predict_output must be conll or json, received {cfg.predict_output!r}"
-        )
-    for key in ("singleton_unk", "word_dropout"):
-        if not 0.0 <= getattr(cfg, key) < 1.0:
-            raise ConfigError(f"data.{key} must be in [0, 1), received {getattr(cfg, key)}")
-    for key in ("min_freq", "max_word_length", "eval_batch_size"):
-        if getattr(cfg, key) < 1:
-            raise ConfigError(f"data.{key} must be positive, received {getattr(cfg, key)}")
-    if cfg.max_length < 0:
-        raise ConfigError(f"data.max_length must be >= 0 (0 = no limit), received {cfg.max_length}")
-    if not cfg.train:
-        raise ConfigError("data.train must name a CoNLL or CoNLL-U file")
 
 
 class TagTask(Task):
     name = "tag"
     data_config = TagData
     model_config = TaggerModel
+    train_config = TagTrain
     metric = "val_f1"
     memory_splits = ("train", "validation", "test")
 
@@ -127,20 +78,18 @@ class TagTask(Task):
 
     def setup(self) -> None:
         cfg, seed = self.config.data, self.config.train.seed
+        if self.from_memory("train") is None:
+            resolve_format(cfg)
         train = self._part("train")
         if cfg.validation:
             validation = self._part("validation")
         else:
-            order = torch.randperm(len(train), generator=generator(seed, -1)).tolist()
-            n_val = max(1, int(len(train) * cfg.validation_fraction))
-            if n_val >= len(train):
-                raise DataError(f"{cfg.train} has {len(train)} sentences: too few to hold out")
-            validation = [train[i] for i in sorted(order[:n_val])]
-            train = [train[i] for i in sorted(order[n_val:])]
+            train, validation = hold_out(train, cfg.validation_fraction, seed, cfg.train)
         self.sentences = {"train": train, "validation": validation}
         if cfg.test:
             self.sentences["test"] = self._part("test")
         self._resolve_schemes(train, cfg.train)
+        self.metric = "val_accuracy" if self.scheme == "none" else "val_f1"  # atomic: accuracy
         self._build_vocabs(train)
         for split, sentences in self.sentences.items():
             self.encoded[split] = self._encode(sentences, split, getattr(cfg, split) or cfg.train)

@@ -31,7 +31,6 @@ from pathlib import Path
 from typing import Any
 
 import torch
-from torch import nn
 
 from rnnkit.config import Config
 from rnnkit.errors import ConfigError, DataError, NonFiniteLossError
@@ -39,7 +38,8 @@ from rnnkit.io import atomic_write_text, malformed
 from rnnkit.nn.state import detach_state
 from rnnkit.train import checkpoint as ckpt
 from rnnkit.train import distributed as dist_utils
-from rnnkit.train.device import autocast, grad_scaler, resolve_device
+from rnnkit.train.budget import Pace, plan, steps_within
+from rnnkit.train.device import grad_scaler, resolve_device
 from rnnkit.train.folder import open_run
 from rnnkit.train.optim import Schedule, build_optimizer
 from rnnkit.train.progress import Progress, tensorboard
@@ -47,6 +47,7 @@ from rnnkit.train.protocol import TrainableTask
 from rnnkit.train.run import MetricsLog, RunDir
 from rnnkit.train.seeding import rng_state, seed_everything, set_rng_state
 from rnnkit.train.state import FitResult, LoopState, nonfinite_message
+from rnnkit.train.step import backward_step, forward_loss
 from rnnkit.version import __version__
 
 
@@ -85,7 +86,9 @@ class Trainer:
                 f"task {task.name!r} has {self.steps_per_epoch} training steps per epoch: the "
                 f"training data gives no batch, so nothing would train"
             )
-        self.total_steps, self.plan = self._budget()
+        self.total_steps, self.plan = plan(
+            self.cfg, self.steps_per_epoch, self.metric, self.optimizer is not None
+        )
         maximize = task.is_better(self.metric, 1.0, 0.0)  # the metric's direction
         self.schedule = Schedule(self.cfg, self.optimizer, self.total_steps, maximize)
         self.scaler = grad_scaler(self.device, self.cfg.precision)
@@ -100,24 +103,6 @@ class Trainer:
         purge = self.state.step + 1 if resume else None
         self.writer = tensorboard(self.run.tensorboard, purge) if self.world.is_main else None
 
-    def _budget(self) -> tuple[int, str]:
-        """The number of optimizer steps and a sentence saying why (printed at the start)."""
-        cfg, per_epoch = self.cfg, self.steps_per_epoch
-        if self.optimizer is None:
-            return 0, "no training steps: the model has no trainable parameters"
-        by_epochs = cfg.epochs * per_epoch if cfg.epochs else None
-        if by_epochs is not None and (not cfg.max_steps or by_epochs <= cfg.max_steps):
-            total, why = by_epochs, f"train.epochs = {cfg.epochs} x {per_epoch} steps per epoch"
-        else:
-            unset = "" if cfg.epochs else ", train.epochs not set"
-            total, why = cfg.max_steps, f"train.max_steps = {cfg.max_steps}{unset}"
-        rules = [why]
-        if cfg.time_budget:
-            rules.append(f"or train.time_budget = {cfg.time_budget:g} s")
-        if cfg.early_stopping:
-            rules.append(f"or {cfg.early_stopping} evaluations without a better {self.metric}")
-        return total, f"training {total} steps at most ({', '.join(rules)})"
-
     # ---- the loop -----------------------------------------------------------------------
     def fit(self) -> FitResult:
         st, stop = self.state, self.state.step >= self.total_steps
@@ -126,7 +111,7 @@ class Trainer:
         if not self.quiet:
             print(self.plan, flush=True)
         progress = Progress(self.total_steps, st.step, enabled=not self.quiet)
-        tick = time.perf_counter()
+        tick, pace = time.perf_counter(), Pace(st.step)
         while not stop:
             if st.epoch_step == 0 and self.task.stateful:
                 self.carry = None  # a new pass over the stream starts from a zero state
@@ -136,6 +121,11 @@ class Trainer:
                 st.step, st.epoch_step = st.step + 1, st.epoch_step + 1
                 self.window.append((loss, grad_norm, self.task.batch_examples(batch)))
                 progress.update(st.step, loss)
+                if pace.update(st.step):
+                    elapsed = st.train_seconds + time.perf_counter() - tick
+                    self._fit_schedule(elapsed, pace.seconds_per_step)
+                    if not self.quiet:
+                        print(pace.sentence(st.step, self.total_steps, self.cfg, elapsed))
                 eval_due = bool(self.cfg.eval_every) and st.step % self.cfg.eval_every == 0
                 if eval_due or st.step % self.cfg.log_every == 0 or st.step == 1:
                     st.train_seconds += time.perf_counter() - tick
@@ -163,6 +153,15 @@ class Trainer:
         progress.close()
         return self._finish()
 
+    def _fit_schedule(self, elapsed: float, seconds_per_step: float) -> None:
+        """A cosine schedule decays to the step where ``train.time_budget`` runs out, when it
+        ends the run before the last step (see :mod:`rnnkit.train.budget`)."""
+        if self.cfg.time_budget and self.cfg.schedule == "cosine" and self.optimizer is not None:
+            left = self.cfg.time_budget - elapsed
+            self.schedule.total = steps_within(
+                left, seconds_per_step, self.state.step, self.total_steps
+            )
+
     def _out_of_budget(self, seconds: float) -> bool:
         """True when a budget is spent; records which one in ``stopped_by``."""
         st, cfg = self.state, self.cfg
@@ -180,21 +179,16 @@ class Trainer:
         return bool(self.stopped_by)
 
     def _train_step(self, batch: Any) -> tuple[float, float]:
-        self.model.train()
-        self.optimizer.zero_grad(set_to_none=True)
-        with autocast(self.device, self.cfg.precision):
-            loss, carry = self.task.training_step(self.ddp_model, batch, self.carry)
+        loss, carry = forward_loss(
+            self.task, self.ddp_model, self.optimizer, batch, self.carry, self.device,
+            self.cfg.precision,
+        )  # fmt: skip
         value = dist_utils.mean_across(float(loss.detach()), self.world)
         if not math.isfinite(value):
             self._log_train()
             row = {"step": self.state.step + 1, "epoch": self.state.epoch + 1, "train_loss": value}
             self._stop_nonfinite(row, f"training loss is {value}")
-        self.scaler.scale(loss).backward()
-        self.scaler.unscale_(self.optimizer)
-        clip = self.cfg.clip_grad_norm if self.cfg.clip_grad_norm > 0 else math.inf
-        grad_norm = float(nn.utils.clip_grad_norm_(self.model.parameters(), clip))
-        self.scaler.step(self.optimizer)
-        self.scaler.update()
+        grad_norm = backward_step(loss, self.model, self.optimizer, self.scaler, self.cfg)
         self.schedule.step()
         self.carry = detach_state(carry)  # truncated BPTT: keep the values, cut the graph
         if self.writer is not None:
@@ -265,6 +259,7 @@ class Trainer:
             st.bad_evals += 1
         if self.optimizer is not None:
             self.schedule.evaluated(value)
+            self._fit_schedule(st.train_seconds, st.train_seconds / max(1, st.step))
         self.log.add(row)
         if self.world.is_main:
             if self.writer is not None:

@@ -64,8 +64,9 @@ class Schedule:
         if optimizer is None:
             return
         if cfg.schedule == "cosine":
-            floor, w, total = cfg.min_lr / cfg.lr, cfg.warmup_steps, self.total
-            factor = lambda step: cosine_with_warmup(step, w, total, floor)  # noqa: E731
+            floor, w = cfg.min_lr / cfg.lr, cfg.warmup_steps
+            # reads self.total at every step: a time budget may move the end (train/budget.py)
+            factor = lambda step: cosine_with_warmup(step, w, self.total, floor)  # noqa: E731
         else:
             factor = lambda step: warmup(step, cfg.warmup_steps)  # noqa: E731
         self.warmup = torch.optim.lr_scheduler.LambdaLR(optimizer, factor)
@@ -102,10 +103,12 @@ class Schedule:
         return {
             "warmup": self.warmup.state_dict() if self.warmup is not None else None,
             "plateau": self.plateau.state_dict() if self.plateau is not None else None,
+            "total": self.total,  # a cosine fitted to the time budget ends there
         }
 
     def load_state_dict(self, state: dict) -> None:
         """Restore after the optimizer (whose state holds the current lr)."""
+        self.total = state.get("total", self.total)  # absent in checkpoints before issue 16
         if self.warmup is not None:
             self.warmup.load_state_dict(state["warmup"])
         if self.plateau is not None:
