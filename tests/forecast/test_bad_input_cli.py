@@ -178,6 +178,10 @@ def test_a_constant_series_scores_nan_with_warnings_and_nothing_from_numpy(cli, 
         "reported as NaN"
     ) in out.stderr
     assert "RuntimeWarning" not in out.stderr and "Traceback" not in out.stderr
+    assert (
+        "rnnkit forecast: warning: MASE is undefined for 1 series whose in-sample values repeat"
+    ) in out.stderr.splitlines()[0]  # one line a warning, without Python's file and line
+    assert "UserWarning" not in out.stderr and "forecasting.py" not in out.stderr
     assert "mase nan" in out.stdout and "owa nan" in out.stdout
 
 

@@ -79,10 +79,22 @@ def _one_line(err: BaseException) -> str:
     return " ".join(text.split())
 
 
+def _warning_line(command: str):
+    """A ``warnings.showwarning`` that prints ``rnnkit COMMAND: warning: MESSAGE``, one line
+    (Python's own format adds the file, the line number and the source line of the call)."""
+
+    def show(message, category, filename, lineno, file=None, line=None) -> None:
+        text = " ".join(str(message).split())
+        print(f"rnnkit {command}: warning: {text}", file=file or sys.stderr)
+
+    return show
+
+
 def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else list(argv)
     args = build_parser(argv).parse_args(argv)
     warnings.filterwarnings("ignore", message=".*LSTM with projections is not supported.*")
+    warnings.showwarning = _warning_line(args.command)
     try:
         return int(args.func(args) or 0)
     except BrokenPipeError:  # output piped into head & co.
