@@ -14,6 +14,7 @@ from pathlib import Path
 
 import numpy as np
 
+from rnnkit.cli import add_set_option
 from rnnkit.config import CELLS
 from rnnkit.errors import ConfigError, RunError
 from rnnkit.models.forecasting import BASELINE_KINDS, KINDS, ForecastModel
@@ -66,14 +67,7 @@ def _common(p) -> None:
         action="store_true",
         help="model log(values) (positive data with growing swings, as sMAPE likes)",
     )
-    p.add_argument(
-        "--set",
-        dest="overrides",
-        action="append",
-        default=[],
-        metavar="KEY=VALUE",
-        help="any config value, e.g. --set model.dropout=0.1 (repeatable)",
-    )
+    add_set_option(p, "model.dropout=0.1")
     p.add_argument(
         "--overwrite",
         action="store_true",

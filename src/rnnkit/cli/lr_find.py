@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import argparse
 
+from rnnkit.cli import add_set_option
 from rnnkit.train.lr_find import RangeTest
 
 DEFAULTS = RangeTest()
@@ -19,14 +20,7 @@ def register(sub, help_text: str) -> None:
         "lowest loss). Nothing is saved but the plot.",
     )
     p.add_argument("config", help="the TOML config")
-    p.add_argument(
-        "--set",
-        dest="overrides",
-        action="append",
-        default=[],
-        metavar="KEY=VALUE",
-        help="override a config value, e.g. --set train.batch_size=64 (repeatable)",
-    )
+    add_set_option(p, "train.batch_size=64")
     p.add_argument(
         "--steps", type=int, default=DEFAULTS.steps, help=f"steps (default {DEFAULTS.steps})"
     )

@@ -6,6 +6,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
+from rnnkit.cli import add_set_option
 from rnnkit.errors import ConfigError
 
 
@@ -17,14 +18,7 @@ def register(sub, help_text: str) -> None:
         "config.toml, metrics.csv, checkpoints, predictions and report.html.",
     )
     p.add_argument("config", nargs="?", help="the TOML config (optional with --resume)")
-    p.add_argument(
-        "--set",
-        dest="overrides",
-        action="append",
-        default=[],
-        metavar="KEY=VALUE",
-        help="override a config value, e.g. --set model.hidden_size=128 (repeatable)",
-    )
+    add_set_option(p, "model.hidden_size=128")
     p.add_argument("--out", help="the run folder (default runs/<name or timestamp>)")
     p.add_argument(
         "--overwrite",
