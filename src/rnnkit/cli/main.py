@@ -80,21 +80,28 @@ def _one_line(err: BaseException) -> str:
 
 
 def _warning_line(command: str):
-    """A ``warnings.showwarning`` that prints ``rnnkit COMMAND: warning: MESSAGE``, one line
+    """A ``warnings.formatwarning`` giving ``rnnkit COMMAND: warning: MESSAGE``, one line
     (Python's own format adds the file, the line number and the source line of the call)."""
 
-    def show(message, category, filename, lineno, file=None, line=None) -> None:
-        text = " ".join(str(message).split())
-        print(f"rnnkit {command}: warning: {text}", file=file or sys.stderr)
+    def format_warning(message, category, filename, lineno, line=None) -> str:
+        return f"rnnkit {command}: warning: {' '.join(str(message).split())}\n"
 
-    return show
+    return format_warning
 
 
 def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else list(argv)
     args = build_parser(argv).parse_args(argv)
     warnings.filterwarnings("ignore", message=".*LSTM with projections is not supported.*")
-    warnings.showwarning = _warning_line(args.command)
+    python_format, warnings.formatwarning = warnings.formatwarning, _warning_line(args.command)
+    try:
+        return _run(args)
+    finally:
+        warnings.formatwarning = python_format
+
+
+def _run(args) -> int:
+    """The command's exit code: 2 for the user's input, 1 for a failure, 130 if interrupted."""
     try:
         return int(args.func(args) or 0)
     except BrokenPipeError:  # output piped into head & co.
