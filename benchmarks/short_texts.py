@@ -103,10 +103,8 @@ def run(seeds: list[int]) -> dict:
             f'task = "classify"\n[data]\ntrain = "{train_tsv}"\ntest = "{test_tsv}"\n'
         )
         for seed in seeds:
-            for name, overrides in SETTINGS.items():
-                row = train(
-                    config, folder / f"run-{len(results[name])}-{name[:3]}", overrides, seed
-                )
+            for k, (name, overrides) in enumerate(SETTINGS.items()):
+                row = train(config, folder / f"run-{seed}-{k}", overrides, seed)
                 results[name].append({"seed": seed, **row})
                 print(name, results[name][-1], file=sys.stderr, flush=True)
     return {"benchmark": "short_texts", "results": results, "command": command_line(),
