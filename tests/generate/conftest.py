@@ -37,7 +37,13 @@ def lm_raw(train: str, fmt: str = "text", **model) -> dict:
     """A seconds-long lm config: an LSTM of 16 units."""
     return {
         "task": "lm",
-        "data": {"format": fmt, "train": train, "bptt": 16, "eval_rows": 4},
+        "data": {
+            "format": fmt,
+            "train": train,
+            "bptt": 16,
+            "eval_rows": 4,
+            "validation_fraction": 0.1,
+        },
         "model": {
             "hidden_size": 16,
             "num_layers": 1,

@@ -19,9 +19,9 @@ def test_the_default_budget_is_steps_not_epochs(tmp_path, capsys):
     config = config_from_dict({"task": "lm", "data": {"train": str(text)}})
     assert (config.train.epochs, config.train.max_steps) == (0, LMTrain.max_steps) == (0, 1000)
     trainer = Trainer(LanguageModelTask(config), config, tmp_path / "run", quiet=True)
-    assert trainer.steps_per_epoch == 2 and trainer.total_steps == 1000  # not 10 epochs = 20
+    assert trainer.steps_per_epoch == 3 and trainer.total_steps == 1000  # not 10 epochs = 30
     assert trainer.plan == (
-        "training 1000 steps at most (train.max_steps = 1000, train.epochs not set; 2 steps "
+        "training 1000 steps at most (train.max_steps = 1000, train.epochs not set; 3 steps "
         "per epoch, or train.time_budget = 1500 s, or 3 evaluations without a better val_loss)"
     )
 

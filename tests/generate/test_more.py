@@ -128,14 +128,14 @@ def _stream_loss_by_hand(model, ids: torch.Tensor, rows: int) -> float:
 
 def test_lm_validation_file_is_what_validation_scores(tmp_path, text_file, lm_config, make):
     repeated = tmp_path / "eee.txt"
-    repeated.write_text("e" * 41, encoding="utf-8")  # 4 rows of 10 columns: one window each
+    repeated.write_text("e" * 65, encoding="utf-8")  # 4 rows of 16 columns: one window each
     raw = lm_config(str(text_file))
     raw["data"]["validation"] = str(repeated)
     config, task = make(raw)
     task.setup()
     text = text_file.read_text(encoding="utf-8")
     assert "".join(task.vocab.decode(task.train_ids.tolist())) == text  # all of it trains
-    assert "".join(task.vocab.decode(task.val_ids.tolist())) == "e" * 41
+    assert "".join(task.vocab.decode(task.val_ids.tolist())) == "e" * 65
 
     _, split = make(lm_config(str(text_file)))  # validation_fraction 0.1: the end of the text
     split.vocab = task.vocab  # the same ids, so one model scores both
