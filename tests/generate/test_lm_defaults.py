@@ -1,4 +1,4 @@
-"""Task lm from a three-line config (issue 16): the budget is 1000 steps even when an epoch is
+"""Task lm from a three-line config (issue 16): the budget is 1500 steps even when an epoch is
 one step, the validation part is the text's tail, a ``data.test`` text is scored at the end,
 and a verse repeated many times is learned and continued."""
 
@@ -17,11 +17,11 @@ def test_the_default_budget_is_steps_not_epochs(tmp_path, capsys):
     text = tmp_path / "verse.txt"
     text.write_text(VERSE * 400)
     config = config_from_dict({"task": "lm", "data": {"train": str(text)}})
-    assert (config.train.epochs, config.train.max_steps) == (0, LMTrain.max_steps) == (0, 1000)
+    assert (config.train.epochs, config.train.max_steps) == (0, LMTrain.max_steps) == (0, 1500)
     trainer = Trainer(LanguageModelTask(config), config, tmp_path / "run", quiet=True)
-    assert trainer.steps_per_epoch == 3 and trainer.total_steps == 1000  # not 10 epochs = 30
+    assert trainer.steps_per_epoch == 3 and trainer.total_steps == 1500  # not 10 epochs = 30
     assert trainer.plan == (
-        "training 1000 steps at most (train.max_steps = 1000, train.epochs not set; 3 steps "
+        "training 1500 steps at most (train.max_steps = 1500, train.epochs not set; 3 steps "
         "per epoch, or train.time_budget = 1500 s, or 3 evaluations without a better val_loss)"
     )
 
