@@ -303,18 +303,15 @@ def test_a_failed_overwrite_keeps_the_old_run(capsys, folder, tmp_path):
     assert sorted(p.name for p in tmp_path.iterdir()) == ["run"]
 
 
+def naive_forecast(folder: Path) -> list:
+    """``forecast train`` of the naive baseline on the fixture's series (trains in no time)."""
+    series = folder / "series.csv"
+    return ["forecast", "train", "--data", series, "--horizon", 2, "--model", "naive"]
+
+
 def test_forecast_train_refuses_an_existing_run(capsys, folder, tmp_path):
     run = copy_of(folder, "forecast", tmp_path)
-    args = [
-        "forecast",
-        "train",
-        "--data",
-        folder / "series.csv",
-        "--horizon",
-        2,
-        "--model",
-        "naive",
-    ]
+    args = naive_forecast(folder)
     code, out, err = rnnkit(capsys, *args, "--out", run, "--quiet")
     assert (code, out) == (2, "")
     assert err == (
@@ -326,16 +323,7 @@ def test_forecast_train_refuses_an_existing_run(capsys, folder, tmp_path):
 
 def test_a_forecast_run_over_a_classify_run_mixes_nothing(capsys, folder, tmp_path):
     run = copy_of(folder, "classify", tmp_path)
-    args = [
-        "forecast",
-        "train",
-        "--data",
-        folder / "series.csv",
-        "--horizon",
-        2,
-        "--model",
-        "naive",
-    ]
+    args = naive_forecast(folder)
     assert rnnkit(capsys, *args, "--out", run, "--quiet", "--overwrite")[0] == 0
     names = {p.name for p in run.iterdir()}
     assert "forecast.json" in names and not names & {"vocab.json", "labels.json"}
