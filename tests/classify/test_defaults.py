@@ -93,6 +93,7 @@ def test_format_and_level_are_read_from_the_data(tmp_path):
     (imdb / "pos").mkdir(parents=True)
     assert detect_format(folder) == "folder"
     assert detect_format(tmp_path / "aclImdb") == "imdb"
+    (tmp_path / "any.tsv").write_text("label\ttext\n")
     assert detect_format(tmp_path / "any.tsv") == "csv"
     assert detect_level(["Smith", "Jones", "De Santis"]) == "char"
     assert detect_level(["great film", "Smith", "a dull and long plot"]) == "word"
@@ -127,3 +128,11 @@ def test_embedding_rows_start_small_except_padding_and_pretrained():
     vectors = torch.full((5000, 64), 0.5)
     assert torch.equal(TokenEmbedding(5000, 64, vectors=vectors, std=0.1).tokens.weight, vectors)
     assert ClassifyModel().embedding_std == 0.0  # auto: the task sets it from data.level
+
+
+def test_a_missing_file_is_one_line_before_any_automatic_choice(cli, tmp_path):
+    config = tmp_path / "three.toml"
+    config.write_text(f'task = "classify"\n[data]\ntrain = "{tmp_path / "nope.tsv"}"\n')
+    out = cli("train", config, "--out", tmp_path / "run")
+    assert (out.returncode, out.stdout) == (2, "")
+    assert out.stderr == f"rnnkit train: error: data file not found: {tmp_path / 'nope.tsv'}\n"

@@ -263,6 +263,8 @@ def detect_format(path: str | Path) -> str:
     """``data.format = "auto"``: ``folder`` for a folder of ``.txt`` files, ``imdb`` for a
     folder of label folders (or an aclImdb root), else ``csv`` (a .csv, .tsv or .jsonl file)."""
     path = Path(path)
+    if not path.exists():  # refused here, before a choice is announced for it
+        raise DataError(f"data file not found: {path}")
     if not path.is_dir():
         return "csv"
     return "folder" if any(path.glob("*.txt")) else "imdb"
