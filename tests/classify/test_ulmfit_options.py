@@ -12,6 +12,7 @@ import torch
 from rnnkit.config import config_from_dict
 from rnnkit.errors import ConfigError
 from rnnkit.models.classifier import ClassifyModel, TextClassifier
+from rnnkit.models.common import recurrent_layer_groups
 from rnnkit.models.pooling import Pooling, parse_pooling
 from rnnkit.tasks import get_task_class
 from rnnkit.tasks.classify import ClassifyTask
@@ -150,3 +151,25 @@ def test_a_killed_run_resumes_the_schedule_and_the_unfreezing(
     assert metrics_rows(tmp_path / "killed") == metrics_rows(tmp_path / "full")
     for key, value in full.model.state_dict().items():
         assert torch.equal(resumed.model.state_dict()[key], value), key
+
+
+class Mask(torch.nn.Module):
+    def forward(self, w):
+        return w * 0.5
+
+
+def test_layer_groups_of_parametrized_and_listed_recurrent_layers():
+    from torch.nn.utils import parametrize
+
+    lstm = torch.nn.LSTM(3, 4, num_layers=2)
+    for name in ("weight_hh_l0", "weight_hh_l1"):  # weight drop registers the hh weights so
+        parametrize.register_parametrization(lstm, name, Mask())
+    names = {id(p): n for n, p in lstm.named_parameters()}
+    groups = [[names[id(p)] for p in g] for g in recurrent_layer_groups(lstm)]
+    assert groups == [
+        ["weight_ih_l0", "bias_ih_l0", "bias_hh_l0", "parametrizations.weight_hh_l0.original"],
+        ["weight_ih_l1", "bias_ih_l1", "bias_hh_l1", "parametrizations.weight_hh_l1.original"],
+    ]
+    stack = torch.nn.ModuleList([torch.nn.GRU(3, 4), torch.nn.GRU(4, 3)])  # AWD-LSTM's shape
+    sizes = [[tuple(p.shape) for p in g] for g in recurrent_layer_groups(stack)]
+    assert sizes == [[(12, 3), (12, 4), (12,), (12,)], [(9, 4), (9, 3), (9,), (9,)]]
