@@ -6,6 +6,7 @@ from __future__ import annotations
 import csv
 
 import pytest
+import torch
 from torch import nn
 
 from rnnkit.config import TrainConfig
@@ -138,3 +139,44 @@ def test_a_slanted_run_logs_the_triangle(tmp_path, make, tiny):
     for step in (1, 2, 5, 19, 20):  # the lr after `step` steps is the factor at that step
         assert lrs[step] == pytest.approx(0.01 * slanted_triangular(step, 20, 0.1, 8.0))
     assert lrs[2] == pytest.approx(0.01) and lrs[20] == pytest.approx(0.01 / 8)
+
+
+def test_lr_find_keeps_the_ratios_of_the_discriminative_rates(make, tiny, monkeypatch):
+    from rnnkit.tasks.recall import RecallTask
+    from rnnkit.train.lr_find import RangeTest, range_test
+
+    build = RecallTask.build_model
+
+    def grouped(self):
+        model = build(self)
+        rnn, head = list(model.rnn.parameters()), list(model.head.parameters())
+        model.layer_groups = lambda: [rnn, head]
+        return model
+
+    seen, step = [], torch.optim.Adam.step
+
+    def recording_step(self, closure=None):
+        seen.append([g["lr"] for g in self.param_groups])
+        return step(self, closure)
+
+    monkeypatch.setattr(RecallTask, "build_model", grouped)
+    monkeypatch.setattr(torch.optim.Adam, "step", recording_step)
+    config, task = make(tiny(lr_decay_per_group=4.0))
+    result = range_test(task, config, RangeTest(steps=10))
+    assert [top for _, top in seen] == result.lrs[: len(seen)] and len(seen) >= 3
+    assert all(low == top / 4.0 for low, top in seen)
+
+
+def test_gradual_unfreezing_is_refused_under_ddp(tmp_path):
+    import torch.distributed as dist
+
+    dist.init_process_group("gloo", init_method=f"file://{tmp_path / 'rdv'}", rank=0, world_size=1)
+    try:
+        with pytest.raises(ConfigError) as err:
+            GradualUnfreezing(TrainConfig(unfreeze="gradual"), Stack())
+    finally:
+        dist.destroy_process_group()
+    assert str(err.value) == (
+        "train.unfreeze = 'gradual' trains in one process only (DDP needs the same trainable "
+        "parameters at every step), received a run under torchrun"
+    )

@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import math
 
+import torch.distributed as dist
 from torch import nn
 
 from rnnkit.config import TrainConfig
@@ -107,6 +108,11 @@ class GradualUnfreezing:
     def __init__(self, cfg: TrainConfig, model: nn.Module) -> None:
         self.cfg, self.trainable = cfg, None
         self.groups = layer_groups(cfg, model) if cfg.unfreeze == "gradual" else []
+        if self.groups and dist.is_available() and dist.is_initialized():
+            raise ConfigError(
+                "train.unfreeze = 'gradual' trains in one process only (DDP needs the same "
+                "trainable parameters at every step), received a run under torchrun"
+            )
 
     def trainable_groups(self, epoch: int, step: int) -> int:
         """How many groups (counted from the last) train at ``step`` (steps done) of ``epoch``
