@@ -92,6 +92,13 @@ def test_a_parameter_the_model_froze_stays_frozen():
     assert [len(g["params"]) for g in optimizer.param_groups] == [1, 1, 2]
 
 
+def test_layer_groups_must_hold_every_trainable_parameter():
+    model = Stack()
+    model.extra = nn.Linear(1, 1)  # not in any group: it would never train
+    with pytest.raises(ValueError, match="^Stack.layer_groups\\(\\) leaves out 'extra.weight'$"):
+        build_optimizer(TrainConfig(lr_decay_per_group=2.6), model)
+
+
 def test_a_model_without_layer_groups_is_refused(tmp_path, make, tiny):
     config, task = make(tiny(lr_decay_per_group=2.6, unfreeze="gradual"))
     with pytest.raises(ConfigError) as err:

@@ -61,6 +61,10 @@ def layer_groups(cfg: TrainConfig, model: nn.Module) -> list[list[nn.Parameter]]
             f"task classify's model.kind = 'rnn'); {type(model).__name__} has none"
         )
     groups = [[p for p in group if p.requires_grad] for group in method()]
+    grouped = {id(p) for group in groups for p in group}
+    left_out = [n for n, p in model.named_parameters() if p.requires_grad and id(p) not in grouped]
+    if left_out:  # a model's bug: that parameter would never train
+        raise ValueError(f"{type(model).__name__}.layer_groups() leaves out {left_out[0]!r}")
     return [group for group in groups if group]
 
 
