@@ -54,7 +54,7 @@ class Schedule:
       metric's own direction: ``maximize``), counted once the warm-up is over.
     - ``slanted``: :class:`~torch.optim.lr_scheduler.LambdaLR` of
       :func:`~rnnkit.train.finetune.slanted_triangular` (ULMFiT's; its rise is its warm-up,
-      so ``warmup_steps`` is not used).
+      so ``warmup_steps`` must be 0; ``min_lr`` is not used: it ends at ``lr / slanted_ratio``).
 
     Every schedule multiplies each optimizer group's own base lr (``initial_lr``) by the same
     factor, so discriminative rates (``train.lr_decay_per_group``) keep their ratios.
