@@ -12,8 +12,9 @@ import pytest
 import torch
 
 import rnnkit.nn as rnn_nn
-from rnnkit.nn import MinGRU, MinLSTM, fast, mingru, pack, recurrent, unpack
-from rnnkit.nn.scan import linear_scan_, log_space_scan, min_scan, step_loop, tree_levels
+from rnnkit.nn import MinGRU, MinLSTM, fast, mingru, minscan, pack, recurrent, unpack
+from rnnkit.nn.minscan import min_scan
+from rnnkit.nn.scan import linear_scan_, log_space_scan, step_loop, tree_levels
 
 CLASSES = [MinGRU, MinLSTM]
 TOLERANCE = {torch.float64: 1e-10, torch.float32: 1e-5}
@@ -122,7 +123,7 @@ def test_scan_functions_agree_for_every_length(reverse):
         k = 3 * torch.randn(length, 2, 3, dtype=torch.float64)
         p = 2 * torch.randn(length, 2, 3, dtype=torch.float64)
         h0 = torch.randn(2, 3, dtype=torch.float64)  # of any sign
-        scan = min_scan(k, p, h0, reverse)
+        scan = min_scan(torch.cat([k, p], -1), h0, reverse)
         torch.testing.assert_close(scan, step_loop(k, p, h0, reverse), atol=1e-12, rtol=0)
         if not reverse:
             torch.testing.assert_close(scan, log_space_scan(k, p, h0), atol=1e-10, rtol=0)
@@ -150,14 +151,14 @@ def test_long_float32_sequence_stays_close_to_float64():
     torch.manual_seed(6)
     k, p = 2 * torch.randn(4096, 2, 8, dtype=torch.float64), torch.randn(4096, 2, 8)
     exact = step_loop(k, p.double(), torch.zeros(2, 8, dtype=torch.float64))
-    fast32 = min_scan(k.float(), p.float(), torch.zeros(2, 8))
+    fast32 = min_scan(torch.cat([k.float(), p], -1), torch.zeros(2, 8))
     assert (fast32.double() - exact).abs().max() < 1e-5
 
 
 def test_padding_steps_keep_the_state():
     k = torch.full((3, 1, 2), -float("inf"))
     h0 = torch.tensor([[0.3, -2.0]])
-    assert torch.equal(min_scan(k, torch.randn(3, 1, 2), h0), h0.expand(3, 1, 2))
+    assert torch.equal(min_scan(torch.cat([k, torch.randn(3, 1, 2)], -1), h0), h0.expand(3, 1, 2))
 
 
 def test_contract_shapes_and_parameters():
@@ -210,3 +211,15 @@ def test_docstrings_run_and_state_shapes():
     assert result.failed == 0 and result.attempted == 6
     for cls in CLASSES:
         assert "(L, N, H_in)" in cls.__doc__ and "math::" in cls.__doc__
+
+
+@pytest.mark.parametrize("reverse", [False, True])
+def test_batch_blocks_do_not_change_the_numbers(monkeypatch, reverse):
+    """The scan cuts the batch into cache-sized blocks; one row per block gives the same."""
+    torch.manual_seed(7)
+    kp = torch.randn(6, 5, 8, dtype=torch.float64, requires_grad=True)
+    h0 = torch.randn(5, 4, dtype=torch.float64, requires_grad=True)
+    whole = min_scan(kp, h0, reverse)
+    monkeypatch.setattr(minscan, "BLOCK", 1)
+    torch.testing.assert_close(min_scan(kp, h0, reverse), whole, atol=1e-14, rtol=0)
+    assert torch.autograd.gradcheck(lambda kp, h0: min_scan(kp, h0, reverse), (kp, h0))

@@ -32,7 +32,8 @@ from torch import Tensor, nn
 from . import fast
 from .fast.schedule import Schedule, packed_from_padded, padded_from_packed
 from .layers import _SHAPES_DOC, _RecurrentLayer
-from .scan import g, min_scan
+from .minscan import min_scan
+from .scan import g
 
 _MIN_SHAPES_DOC = (
     _SHAPES_DOC
@@ -138,10 +139,15 @@ class _MinLayer(_RecurrentLayer, nn.Module):
         return out, (torch.stack(finals),)
 
     def _scan(self, gates: Tensor, h0: Tensor, valid: Tensor | None, reverse: bool) -> Tensor:
-        k, p = self._update_gate(gates)  # z = sigmoid(k), candidate g(p)
-        if valid is not None:
-            k = k.masked_fill(~valid, -math.inf)  # z = 0: a padded step keeps the state
-        return min_scan(k, p, h0, reverse)
+        kp = self._update_gate(gates)  # [k | p]: z = sigmoid(k), candidate g(p)
+        if valid is not None:  # k = -inf, z = 0: a padded step keeps the state
+            kp = kp.masked_fill(~valid & self._k_half(kp), -math.inf)
+        return min_scan(kp, h0, reverse)
+
+    @staticmethod
+    def _k_half(kp: Tensor) -> Tensor:
+        hidden = kp.size(-1) // 2
+        return (torch.arange(2 * hidden, device=kp.device) < hidden).view(1, 1, -1)
 
     def _loop(self, gates: Tensor, h0: Tensor, valid: Tensor | None, reverse: bool) -> Tensor:
         """The readable path: :meth:`_cell` one step at a time over ``gates (L, N, G*H)``."""
@@ -183,7 +189,7 @@ class _MinLayer(_RecurrentLayer, nn.Module):
         h_next = torch.stack(states)
         return (x.squeeze(0), h_next.squeeze(1)) if unbatched else (x, h_next)
 
-    def _update_gate(self, gates: Tensor) -> tuple[Tensor, Tensor]:
+    def _update_gate(self, gates: Tensor) -> Tensor:
         raise NotImplementedError
 
     def _cell(self, gates_t: Tensor, h_prev: Tensor) -> Tensor:
@@ -229,9 +235,8 @@ class MinGRU(_MinLayer):
 
     gates = 2
 
-    def _update_gate(self, gates: Tensor) -> tuple[Tensor, Tensor]:
-        k, p = gates.chunk(2, dim=-1)  # z = sigmoid(k), h~ = g(p)
-        return k, p
+    def _update_gate(self, gates: Tensor) -> Tensor:
+        return gates  # [k | p] = [W_iz x + b_iz | W_ih x + b_ih]
 
     def _cell(self, gates_t: Tensor, h_prev: Tensor) -> Tensor:
         k, p = gates_t.chunk(2, dim=-1)  # (N, H) each
@@ -280,9 +285,10 @@ class MinLSTM(_MinLayer):
 
     gates = 3
 
-    def _update_gate(self, gates: Tensor) -> tuple[Tensor, Tensor]:
+    def _update_gate(self, gates: Tensor) -> Tensor:
         a_f, a_i, p = gates.chunk(3, dim=-1)
-        return F.softplus(-a_f) - F.softplus(-a_i), p  # k = log i - log f: sigmoid(k) = i'
+        k = F.softplus(-a_f) - F.softplus(-a_i)  # k = log i - log f: sigmoid(k) = i'
+        return torch.cat([k, p], dim=-1)  # [k | p]
 
     def _cell(self, gates_t: Tensor, h_prev: Tensor) -> Tensor:
         a_f, a_i, p = gates_t.chunk(3, dim=-1)  # (N, H) each

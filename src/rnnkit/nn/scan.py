@@ -19,8 +19,8 @@ Three ways to compute the same ``h`` ``(L, N, H)``:
   up-sweep of ``log2(L)`` levels that builds block products and a down-sweep that completes
   the prefixes. Only products of ``a`` in (0, 1) and sums: nothing is divided, so it is as
   stable as the log space without its ``exp``/``log`` per element, and ``h`` may have any
-  sign (an initial state from elsewhere). :class:`MinScan` runs it with a hand-written
-  backward (the gradient is the same recurrence run backwards in time).
+  sign (an initial state from elsewhere). :func:`rnnkit.nn.minscan.min_scan` runs it with a
+  hand-written backward (the gradient is the same recurrence run backwards in time).
 - :func:`log_space_scan`: the paper's form, ``log h_t = a*_t + logcumsumexp(log b - a*)_t``
   with ``a* = cumsum(log a)``, plus ``exp(a*_t) h_0`` for the initial state (of any sign). It
   is kept as the textbook reference; on a CPU ``torch.logcumsumexp`` is slower than a GRU.
@@ -35,7 +35,6 @@ from __future__ import annotations
 import torch
 import torch.nn.functional as F
 from torch import Tensor
-from torch.autograd.function import once_differentiable
 
 
 def g(x: Tensor) -> Tensor:
@@ -46,13 +45,6 @@ def g(x: Tensor) -> Tensor:
 def log_g(x: Tensor) -> Tensor:
     """``log g(x)``, stable: ``log(x + 0.5)`` for ``x >= 0``, else ``-softplus(-x)``."""
     return torch.where(x >= 0, torch.log(F.relu(x) + 0.5), -F.softplus(-x))
-
-
-def _g_and_slope(x: Tensor) -> tuple[Tensor, Tensor]:
-    """``g(x)`` and ``g'(x)`` (1 for ``x >= 0``, else ``sigmoid(x) (1 - sigmoid(x))``)."""
-    s = torch.sigmoid(x)
-    positive = x >= 0
-    return torch.where(positive, x + 0.5, s), torch.where(positive, torch.ones_like(s), s - s * s)
 
 
 def min_step(k_t: Tensor, p_t: Tensor, h_prev: Tensor) -> Tensor:
@@ -121,62 +113,8 @@ def log_space_scan(k: Tensor, p: Tensor, h0: Tensor) -> Tensor:
     return torch.exp(a_star + torch.logcumsumexp(log_b - a_star, dim=0)) + torch.exp(a_star) * h0
 
 
-class MinScan(torch.autograd.Function):
-    """``h = scan(k, p, h0)`` over a whole sequence with a hand-written backward.
-
-    Forward: ``z = sigmoid(k)``, ``a = 1 - z``, ``b = z g(p)``, ``b_0 += a_0 h_0``, then
-    :func:`linear_scan_`. Backward, with ``G_t = dL/dh_t`` summed over later steps:
-    ``G_t = dh_t + a_{t+1} G_{t+1}`` (the same scan, reversed), then
-    ``dk = G (g(p) - h_{t-1}) z (1 - z)``, ``dp = G z g'(p)``, ``dh_0 = a_0 G_0``.
-
-    Inputs ``k, p`` ``(L, N, H)``, ``h0`` ``(N, H)``, ``reverse`` (bool). Output ``(L, N, H)``.
-    A step with ``k = -inf`` leaves the state unchanged (``z = 0``): padding.
-    """
-
-    @staticmethod
-    def forward(ctx, k: Tensor, p: Tensor, h0: Tensor, reverse: bool) -> Tensor:
-        z = torch.sigmoid(k)  # (L, N, H)
-        a = 1 - z
-        h = z * g(p)  # b_t, becomes h_t in place
-        first = -1 if reverse else 0
-        h[first].addcmul_(a[first], h0)  # b_0 += a_0 h_0
-        linear_scan_(a, h, reverse)
-        ctx.save_for_backward(z, p, h, h0)
-        ctx.reverse = reverse
-        return h
-
-    @staticmethod
-    @once_differentiable
-    def backward(ctx, grad_h: Tensor):
-        z, p, h, h0 = ctx.saved_tensors
-        reverse = ctx.reverse
-        later = torch.empty_like(z)  # a_{t+1}: the coefficient of G_{t+1} in G_t
-        h_prev = torch.empty_like(h)  # h_{t-1}
-        if reverse:
-            torch.sub(1, z[:-1], out=later[1:])
-            later[0] = 0
-            h_prev[:-1], h_prev[-1] = h[1:], h0
-        else:
-            torch.sub(1, z[1:], out=later[:-1])
-            later[-1] = 0
-            h_prev[1:], h_prev[0] = h[:-1], h0
-        G = linear_scan_(later, grad_h.clone(memory_format=torch.contiguous_format), not reverse)
-        candidate, slope = _g_and_slope(p)
-        gz = G.mul(z)  # G z
-        dp = slope.mul_(gz)  # G z g'(p)
-        dk = candidate.sub_(h_prev).mul_(gz).mul_(1 - z)  # G (g - h_{t-1}) z (1 - z)
-        first = -1 if reverse else 0
-        dh0 = G[first] * (1 - z[first])
-        return dk, dp, dh0, None
-
-
-def min_scan(k: Tensor, p: Tensor, h0: Tensor, reverse: bool = False) -> Tensor:
-    """All states ``(L, N, H)`` of ``h_t = (1 - z_t) h_{t-1} + z_t g(p_t)`` from ``h0 (N, H)``."""
-    return MinScan.apply(k, p, h0, reverse)
-
-
 def step_loop(k: Tensor, p: Tensor, h0: Tensor, reverse: bool = False) -> Tensor:
-    """The same as :func:`min_scan` with :func:`min_step` one step at a time (the oracle)."""
+    """:func:`min_step` one step at a time over ``k, p`` ``(L, N, H)`` (the tests' oracle)."""
     steps = range(k.size(0) - 1, -1, -1) if reverse else range(k.size(0))
     out: list[Tensor] = [h0] * k.size(0)
     h = h0
@@ -187,12 +125,10 @@ def step_loop(k: Tensor, p: Tensor, h0: Tensor, reverse: bool = False) -> Tensor
 
 
 __all__ = [
-    "MinScan",
     "g",
     "linear_scan_",
     "log_g",
     "log_space_scan",
-    "min_scan",
     "min_step",
     "step_loop",
     "tree_levels",

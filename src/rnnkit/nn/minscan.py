@@ -1,0 +1,125 @@
+r"""``min_scan``: the whole-sequence recurrence of MinGRU/MinLSTM as one autograd Function.
+
+Forward, for pre-activations ``kp = [k | p]`` ``(L, N, 2H)`` and ``h0`` ``(N, H)``:
+
+.. math::
+    z = \sigma(k), \quad a = 1 - z, \quad b = z\, g(p), \quad b_0 \mathrel{+}= a_0 h_0,
+    \quad h = \mathrm{scan}(a, b)
+
+with :func:`~rnnkit.nn.scan.linear_scan_`. Backward, with :math:`G_t = \partial L/\partial h_t`
+summed over every later use of ``h_t``:
+
+.. math::
+    G_t = \bar h_t + a_{t+1} G_{t+1}, \quad
+    \frac{\partial L}{\partial k_t} = G_t (g(p_t) - h_{t-1})\, z_t (1 - z_t), \quad
+    \frac{\partial L}{\partial p_t} = G_t z_t\, g'(p_t), \quad
+    \frac{\partial L}{\partial h_0} = a_0 G_0
+
+(:math:`\bar h_t` the incoming gradient): ``G`` is the same linear recurrence run the other
+way in time, so the backward is a scan too. ``reverse=True`` swaps the roles of ``t - 1`` and
+``t + 1``. A step with ``k = -inf`` has ``z = 0`` and keeps the state: padding.
+
+Speed on a CPU: every operation here is elementwise and memory-bound, so the batch is cut into
+blocks of about ``BLOCK`` values per ``(L, H)`` slab that stay in cache while a dozen
+operations run over them, and ``torch.where`` and ``1 - x`` (slow paths in torch's CPU
+kernels) are replaced by ``clamp`` and ``mul``/``add``. :math:`g(p) = \sigma(\min(p, 0)) +
+\max(p, 0)` equals the piecewise definition.
+"""
+
+from __future__ import annotations
+
+import torch
+from torch import Tensor
+from torch.autograd.function import once_differentiable
+
+from .scan import linear_scan_
+
+BLOCK = 1 << 17  # values of one batch block (L * rows * H), ~512 KB in float32
+
+
+def _rows_per_block(shape: torch.Size) -> int:
+    length, batch, hidden = shape
+    return max(1, min(batch, BLOCK // max(1, length * hidden)))
+
+
+def _one_minus(x: Tensor) -> Tensor:
+    return x.mul(-1.0).add_(1.0)
+
+
+class MinScan(torch.autograd.Function):
+    """``h (L, N, H) = scan(kp (L, N, 2H), h0 (N, H), reverse)``; see the module docstring."""
+
+    @staticmethod
+    def forward(ctx, kp: Tensor, h0: Tensor, reverse: bool) -> Tensor:
+        length, batch, width = kp.shape
+        hidden = width // 2
+        out = kp.new_empty(batch, length, hidden)  # batch-major: each block is contiguous
+        z_all, cand_all = torch.empty_like(out), torch.empty_like(out)
+        first = -1 if reverse else 0
+        rows = _rows_per_block(torch.Size((length, batch, hidden)))
+        for lo in range(0, batch, rows):
+            block = slice(lo, lo + rows)
+            k, p = kp[:, block, :hidden], kp[:, block, hidden:]  # (L, n, H) views
+            z = torch.sigmoid(k, out=z_all[block].transpose(0, 1))  # update gate
+            cand = cand_all[block].transpose(0, 1)
+            torch.sigmoid(p.clamp(max=0.0), out=cand).add_(p.clamp(min=0.0))  # g(p)
+            a = _one_minus(z)  # (L, n, H)
+            h = torch.mul(z, cand, out=out[block].transpose(0, 1))  # b_t, becomes h_t
+            h[first].addcmul_(a[first], h0[block])  # b_0 += a_0 h_0
+            linear_scan_(a, h, reverse)
+        ctx.save_for_backward(z_all, cand_all, out, h0)
+        ctx.reverse = reverse
+        return out.transpose(0, 1)  # (L, N, H), a view
+
+    @staticmethod
+    @once_differentiable
+    def backward(ctx, grad_h: Tensor):
+        z_all, cand_all, out, h0 = ctx.saved_tensors
+        reverse = ctx.reverse
+        batch, length, hidden = out.shape
+        grad_kp = grad_h.new_empty(length, batch, 2 * hidden)
+        grad_h0 = torch.empty_like(h0)
+        rows = _rows_per_block(torch.Size((length, batch, hidden)))
+        for lo in range(0, batch, rows):
+            block = slice(lo, lo + rows)
+            z, cand = z_all[block].transpose(0, 1), cand_all[block].transpose(0, 1)
+            h = out[block].transpose(0, 1)  # (L, n, H)
+            dk, dp = grad_kp[:, block, :hidden], grad_kp[:, block, hidden:]
+            grad_h0[block] = _block_backward(
+                grad_h[:, block], z, cand, h, h0[block], reverse, dk, dp
+            )
+        return grad_kp, grad_h0, None
+
+
+def _block_backward(grad_h, z, cand, h, h0, reverse: bool, dk: Tensor, dp: Tensor) -> Tensor:
+    """Write ``dL/dk`` and ``dL/dp`` of one block into ``dk, dp``; return ``dL/dh0``."""
+    a = _one_minus(z)  # (L, n, H)
+    later = torch.empty_like(a)  # a_{t+1} (reverse: a_{t-1}), the coefficient of G_{t+1}
+    diff = cand.clone()  # g(p_t) - h_{t-1}
+    if reverse:
+        later[1:], later[0] = a[:-1], 0.0
+        diff[:-1] -= h[1:]
+        diff[-1] -= h0
+    else:
+        later[:-1], later[-1] = a[1:], 0.0
+        diff[1:] -= h[:-1]
+        diff[0] -= h0
+    G = linear_scan_(later, grad_h.clone(memory_format=torch.contiguous_format), not reverse)
+    first = -1 if reverse else 0
+    grad_h0 = G[first] * a[first]  # dL/dh_0 = a_0 G_0
+    gz = G.mul_(z)  # G z (G itself is not needed again)
+    torch.mul(diff.mul_(gz), a, out=dk)  # G (g - h_prev) z (1 - z)
+    low = cand.clamp(max=0.5)  # sigmoid(p) where p < 0, else 0.5
+    slope = torch.addcmul(low, low, low, value=-1.0)  # sigmoid'(p) where p < 0
+    slope.add_(cand.ge(0.5).to(slope.dtype), alpha=0.75)  # 1 where p >= 0
+    torch.mul(slope, gz, out=dp)  # G z g'(p)
+    return grad_h0
+
+
+def min_scan(kp: Tensor, h0: Tensor, reverse: bool = False) -> Tensor:
+    """All states ``(L, N, H)`` of ``h_t = (1 - z_t) h_{t-1} + z_t g(p_t)``, ``z = sigmoid(k)``,
+    from ``kp = [k | p]`` ``(L, N, 2H)`` and ``h0`` ``(N, H)``; ``reverse`` runs right to left."""
+    return MinScan.apply(kp, h0, reverse)
+
+
+__all__ = ["BLOCK", "MinScan", "min_scan"]
