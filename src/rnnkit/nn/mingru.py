@@ -139,15 +139,11 @@ class _MinLayer(_RecurrentLayer, nn.Module):
         return out, (torch.stack(finals),)
 
     def _scan(self, gates: Tensor, h0: Tensor, valid: Tensor | None, reverse: bool) -> Tensor:
-        kp = self._update_gate(gates)  # [k | p]: z = sigmoid(k), candidate g(p)
-        if valid is not None:  # k = -inf, z = 0: a padded step keeps the state
-            kp = kp.masked_fill(~valid & self._k_half(kp), -math.inf)
-        return min_scan(kp, h0, reverse)
-
-    @staticmethod
-    def _k_half(kp: Tensor) -> Tensor:
-        hidden = kp.size(-1) // 2
-        return (torch.arange(2 * hidden, device=kp.device) < hidden).view(1, 1, -1)
+        if valid is not None:  # z = 0 (k = -inf, or a_i = -inf): a padded step keeps the state
+            hidden, column = self.hidden_size, torch.arange(gates.size(-1), device=gates.device)
+            lo = hidden * (self.gates - 2)  # the block of k (MinGRU) or of a_i (MinLSTM)
+            gates = gates.masked_fill(~valid & (column >= lo) & (column < lo + hidden), -math.inf)
+        return min_scan(gates, h0, reverse, lstm=self.gates == 3)
 
     def _loop(self, gates: Tensor, h0: Tensor, valid: Tensor | None, reverse: bool) -> Tensor:
         """The readable path: :meth:`_cell` one step at a time over ``gates (L, N, G*H)``."""
@@ -188,9 +184,6 @@ class _MinLayer(_RecurrentLayer, nn.Module):
                 x = F.dropout(x, self.dropout, training=True)
         h_next = torch.stack(states)
         return (x.squeeze(0), h_next.squeeze(1)) if unbatched else (x, h_next)
-
-    def _update_gate(self, gates: Tensor) -> Tensor:
-        raise NotImplementedError
 
     def _cell(self, gates_t: Tensor, h_prev: Tensor) -> Tensor:
         raise NotImplementedError
@@ -234,9 +227,6 @@ class MinGRU(_MinLayer):
     )
 
     gates = 2
-
-    def _update_gate(self, gates: Tensor) -> Tensor:
-        return gates  # [k | p] = [W_iz x + b_iz | W_ih x + b_ih]
 
     def _cell(self, gates_t: Tensor, h_prev: Tensor) -> Tensor:
         k, p = gates_t.chunk(2, dim=-1)  # (N, H) each
@@ -285,16 +275,11 @@ class MinLSTM(_MinLayer):
 
     gates = 3
 
-    def _update_gate(self, gates: Tensor) -> Tensor:
-        a_f, a_i, p = gates.chunk(3, dim=-1)
-        k = F.softplus(-a_f) - F.softplus(-a_i)  # k = log i - log f: sigmoid(k) = i'
-        return torch.cat([k, p], dim=-1)  # [k | p]
-
     def _cell(self, gates_t: Tensor, h_prev: Tensor) -> Tensor:
         a_f, a_i, p = gates_t.chunk(3, dim=-1)  # (N, H) each
-        f, i = torch.sigmoid(a_f), torch.sigmoid(a_i)  # forget and input gates
-        f_norm, i_norm = f / (f + i), i / (f + i)  # f'_t, i'_t: they sum to 1
-        return f_norm * h_prev + i_norm * g(p)  # h_t = f'_t h_{t-1} + i'_t h~_t
+        log_f, log_i = F.logsigmoid(a_f), F.logsigmoid(a_i)  # forget and input gates, in log
+        f_norm = torch.sigmoid(log_f - log_i)  # f'_t = f / (f + i), finite if both underflow
+        return f_norm * h_prev + (1 - f_norm) * g(p)  # h_t = f'_t h_{t-1} + i'_t h~_t
 
 
 __all__ = ["MinGRU", "MinLSTM"]

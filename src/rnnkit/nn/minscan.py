@@ -17,7 +17,10 @@ summed over every later use of ``h_t``:
 
 (:math:`\bar h_t` the incoming gradient): ``G`` is the same linear recurrence run the other
 way in time, so the backward is a scan too. ``reverse=True`` swaps the roles of ``t - 1`` and
-``t + 1``. A step with ``k = -inf`` has ``z = 0`` and keeps the state: padding.
+``t + 1``. A step with ``k = -inf`` has ``z = 0`` and keeps the state: padding. For minLSTM,
+:math:`k = \mathrm{softplus}(-a_f) - \mathrm{softplus}(-a_i)` (so :math:`z = i / (f + i)`) is
+computed inside too, and its gradient is :math:`-\sigma(-a_f)\,\partial k` and
+:math:`\sigma(-a_i)\,\partial k`.
 
 Speed on a CPU: every operation here is elementwise and memory-bound, so the batch is cut into
 blocks of about ``BLOCK`` values per ``(L, H)`` slab that stay in cache while a dozen
@@ -29,6 +32,7 @@ kernels) are replaced by ``clamp`` and ``mul``/``add``. :math:`g(p) = \sigma(\mi
 from __future__ import annotations
 
 import torch
+import torch.nn.functional as F
 from torch import Tensor
 from torch.autograd.function import once_differentiable
 
@@ -47,48 +51,62 @@ def _one_minus(x: Tensor) -> Tensor:
 
 
 class MinScan(torch.autograd.Function):
-    """``h (L, N, H) = scan(kp (L, N, 2H), h0 (N, H), reverse)``; see the module docstring."""
+    """``h (L, N, H) = scan(gates (L, N, G*H), h0 (N, H), reverse, lstm)``; see the module
+    docstring and :func:`min_scan`."""
 
     @staticmethod
-    def forward(ctx, kp: Tensor, h0: Tensor, reverse: bool) -> Tensor:
-        length, batch, width = kp.shape
-        hidden = width // 2
-        out = kp.new_empty(batch, length, hidden)  # batch-major: each block is contiguous
+    def forward(ctx, gates: Tensor, h0: Tensor, reverse: bool, lstm: bool) -> Tensor:
+        length, batch, hidden = gates.size(0), gates.size(1), h0.size(-1)
+        out = gates.new_empty(batch, length, hidden)  # batch-major: each block is contiguous
         z_all, cand_all = torch.empty_like(out), torch.empty_like(out)
         first = -1 if reverse else 0
         rows = _rows_per_block(torch.Size((length, batch, hidden)))
         for lo in range(0, batch, rows):
             block = slice(lo, lo + rows)
-            k, p = kp[:, block, :hidden], kp[:, block, hidden:]  # (L, n, H) views
-            z = torch.sigmoid(k, out=z_all[block].transpose(0, 1))  # update gate
+            z = z_all[block].transpose(0, 1)  # (L, n, H) views of the saved buffers
+            torch.sigmoid(_update_logit(gates[:, block], hidden, lstm), out=z)  # update gate
+            p = gates[:, block, -hidden:]
             cand = cand_all[block].transpose(0, 1)
             torch.sigmoid(p.clamp(max=0.0), out=cand).add_(p.clamp(min=0.0))  # g(p)
             a = _one_minus(z)  # (L, n, H)
             h = torch.mul(z, cand, out=out[block].transpose(0, 1))  # b_t, becomes h_t
             h[first].addcmul_(a[first], h0[block])  # b_0 += a_0 h_0
             linear_scan_(a, h, reverse)
-        ctx.save_for_backward(z_all, cand_all, out, h0)
-        ctx.reverse = reverse
+        ctx.save_for_backward(z_all, cand_all, out, h0, gates if lstm else None)
+        ctx.reverse, ctx.lstm = reverse, lstm
         return out.transpose(0, 1)  # (L, N, H), a view
 
     @staticmethod
     @once_differentiable
     def backward(ctx, grad_h: Tensor):
-        z_all, cand_all, out, h0 = ctx.saved_tensors
-        reverse = ctx.reverse
+        z_all, cand_all, out, h0, gates = ctx.saved_tensors
         batch, length, hidden = out.shape
-        grad_kp = grad_h.new_empty(length, batch, 2 * hidden)
+        grad_gates = grad_h.new_empty(length, batch, (3 if ctx.lstm else 2) * hidden)
         grad_h0 = torch.empty_like(h0)
         rows = _rows_per_block(torch.Size((length, batch, hidden)))
         for lo in range(0, batch, rows):
             block = slice(lo, lo + rows)
             z, cand = z_all[block].transpose(0, 1), cand_all[block].transpose(0, 1)
             h = out[block].transpose(0, 1)  # (L, n, H)
-            dk, dp = grad_kp[:, block, :hidden], grad_kp[:, block, hidden:]
+            grad = grad_gates[:, block]
+            dk = torch.empty_like(z) if ctx.lstm else grad[..., :hidden]
             grad_h0[block] = _block_backward(
-                grad_h[:, block], z, cand, h, h0[block], reverse, dk, dp
+                grad_h[:, block], z, cand, h, h0[block], ctx.reverse, dk, grad[..., -hidden:]
             )
-        return grad_kp, grad_h0, None
+            if ctx.lstm:  # k = softplus(-a_f) - softplus(-a_i)
+                a_f, a_i = gates[:, block, :hidden], gates[:, block, hidden : 2 * hidden]
+                torch.mul(dk, torch.sigmoid(a_f.neg()), out=grad[..., :hidden]).neg_()
+                torch.mul(dk, torch.sigmoid(a_i.neg()), out=grad[..., hidden : 2 * hidden])
+        return grad_gates, grad_h0, None, None
+
+
+def _update_logit(gates: Tensor, hidden: int, lstm: bool) -> Tensor:
+    """``k`` with ``z = sigmoid(k)``: the first block, or minLSTM's ``i / (f + i)`` in log
+    space, ``softplus(-a_f) - softplus(-a_i)`` (finite where both gates underflow)."""
+    if not lstm:
+        return gates[..., :hidden]
+    a_f, a_i = gates[..., :hidden], gates[..., hidden : 2 * hidden]
+    return F.softplus(a_f.neg()).sub_(F.softplus(a_i.neg()))
 
 
 def _block_backward(grad_h, z, cand, h, h0, reverse: bool, dk: Tensor, dp: Tensor) -> Tensor:
@@ -116,10 +134,14 @@ def _block_backward(grad_h, z, cand, h, h0, reverse: bool, dk: Tensor, dp: Tenso
     return grad_h0
 
 
-def min_scan(kp: Tensor, h0: Tensor, reverse: bool = False) -> Tensor:
-    """All states ``(L, N, H)`` of ``h_t = (1 - z_t) h_{t-1} + z_t g(p_t)``, ``z = sigmoid(k)``,
-    from ``kp = [k | p]`` ``(L, N, 2H)`` and ``h0`` ``(N, H)``; ``reverse`` runs right to left."""
-    return MinScan.apply(kp, h0, reverse)
+def min_scan(gates: Tensor, h0: Tensor, reverse: bool = False, lstm: bool = False) -> Tensor:
+    """All states ``(L, N, H)`` of ``h_t = (1 - z_t) h_{t-1} + z_t g(p_t)`` from ``h0 (N, H)``.
+
+    ``gates``: ``[k | p]`` ``(L, N, 2H)`` with ``z = sigmoid(k)`` (minGRU), or with
+    ``lstm=True`` ``[a_f | a_i | p]`` ``(L, N, 3H)`` with ``z = i / (f + i)`` (minLSTM).
+    ``reverse`` runs right to left.
+    """
+    return MinScan.apply(gates, h0, reverse, lstm)
 
 
 __all__ = ["BLOCK", "MinScan", "min_scan"]
