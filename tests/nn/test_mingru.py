@@ -223,3 +223,16 @@ def test_batch_blocks_do_not_change_the_numbers(monkeypatch, reverse):
     monkeypatch.setattr(minscan, "BLOCK", 1)
     torch.testing.assert_close(min_scan(kp, h0, reverse), whole, atol=1e-14, rtol=0)
     assert torch.autograd.gradcheck(lambda kp, h0: min_scan(kp, h0, reverse), (kp, h0))
+
+
+def test_minlstm_gates_that_both_underflow_stay_finite():
+    """f = i = sigmoid(-200) = 0 in float32: f / (f + i) is 0/0, the log-space forms are 1/2."""
+    layer = MinLSTM(1, 2, bias=False)
+    with torch.no_grad():
+        layer.weight_ih_l0.copy_(torch.tensor([[200.0], [200.0], [200.0], [200.0], [1.0], [1.0]]))
+    x = -torch.ones(3, 1, 1)  # a_f = a_i = -200, a_h = -1
+    expected = torch.sigmoid(torch.tensor(-1.0)) * torch.tensor([0.5, 0.75, 0.875])
+    for parallel in (True, False):
+        layer.fast = parallel
+        out, _ = layer(x)
+        torch.testing.assert_close(out[:, 0, 0], expected)
