@@ -111,22 +111,24 @@ def _update_logit(gates: Tensor, hidden: int, lstm: bool) -> Tensor:
 
 def _block_backward(grad_h, z, cand, h, h0, reverse: bool, dk: Tensor, dp: Tensor) -> Tensor:
     """Write ``dL/dk`` and ``dL/dp`` of one block into ``dk, dp``; return ``dL/dh0``."""
-    a = _one_minus(z)  # (L, n, H)
-    later = torch.empty_like(a)  # a_{t+1} (reverse: a_{t-1}), the coefficient of G_{t+1}
+    later = torch.empty_like(z)  # a_{t+1} = 1 - z_{t+1} (reverse: a_{t-1}), G_{t+1}'s weight
     diff = cand.clone()  # g(p_t) - h_{t-1}
     if reverse:
-        later[1:], later[0] = a[:-1], 0.0
+        torch.mul(z[:-1], -1.0, out=later[1:]).add_(1.0)
+        later[0] = 0.0
         diff[:-1] -= h[1:]
         diff[-1] -= h0
     else:
-        later[:-1], later[-1] = a[1:], 0.0
+        torch.mul(z[1:], -1.0, out=later[:-1]).add_(1.0)
+        later[-1] = 0.0
         diff[1:] -= h[:-1]
         diff[0] -= h0
     G = linear_scan_(later, grad_h.clone(memory_format=torch.contiguous_format), not reverse)
     first = -1 if reverse else 0
-    grad_h0 = G[first] * a[first]  # dL/dh_0 = a_0 G_0
+    grad_h0 = G[first] * (1.0 - z[first])  # dL/dh_0 = a_0 G_0
     gz = G.mul_(z)  # G z (G itself is not needed again)
-    torch.mul(diff.mul_(gz), a, out=dk)  # G (g - h_prev) z (1 - z)
+    t = diff.mul_(gz)  # G (g - h_prev) z
+    torch.addcmul(t, t, z, value=-1.0, out=dk)  # ... (1 - z)
     low = cand.clamp(max=0.5)  # sigmoid(p) where p < 0, else 0.5
     slope = torch.addcmul(low, low, low, value=-1.0)  # sigmoid'(p) where p < 0
     slope.add_(cand.ge(0.5).to(slope.dtype), alpha=0.75)  # 1 where p >= 0
