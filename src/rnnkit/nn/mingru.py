@@ -127,9 +127,13 @@ class _MinLayer(_RecurrentLayer, nn.Module):
             outs = []
             for direction in range(directions):
                 h0 = states[0][layer * directions + direction]  # (N, H_out)
-                gates = self._gates(x, layer, direction).to(h0.dtype)  # (L, N, G*H)
-                run = self._scan if parallel else self._loop
-                h = run(gates, h0, valid, bool(direction))  # (L, N, H_out)
+                if parallel:  # the bias is added inside the scan, block by block
+                    weight, bias = self._weights(layer, direction)[::2]
+                    xw = F.linear(x, weight).to(h0.dtype)  # (L, N, G*H)
+                    h = self._scan(xw, bias, h0, valid, bool(direction))  # (L, N, H_out)
+                else:
+                    gates = self._gates(x, layer, direction).to(h0.dtype)
+                    h = self._loop(gates, h0, valid, bool(direction))
                 finals.append(h[0] if direction else h[-1])  # padding carried the state
                 outs.append(h)
             x = torch.cat(outs, 2) if directions == 2 else outs[0]
@@ -138,12 +142,13 @@ class _MinLayer(_RecurrentLayer, nn.Module):
         out = x.reshape(-1, x.size(2)) if padded else packed_from_padded(x, schedule)
         return out, (torch.stack(finals),)
 
-    def _scan(self, gates: Tensor, h0: Tensor, valid: Tensor | None, reverse: bool) -> Tensor:
+    def _scan(self, gates: Tensor, bias, h0: Tensor, valid: Tensor | None, reverse: bool):
         if valid is not None:  # z = 0 (k = -inf, or a_i = -inf): a padded step keeps the state
             hidden, column = self.hidden_size, torch.arange(gates.size(-1), device=gates.device)
             lo = hidden * (self.gates - 2)  # the block of k (MinGRU) or of a_i (MinLSTM)
             gates = gates.masked_fill(~valid & (column >= lo) & (column < lo + hidden), -math.inf)
-        return min_scan(gates, h0, reverse, lstm=self.gates == 3)
+        bias = None if bias is None else bias.to(h0.dtype)
+        return min_scan(gates, h0, reverse, lstm=self.gates == 3, bias=bias)
 
     def _loop(self, gates: Tensor, h0: Tensor, valid: Tensor | None, reverse: bool) -> Tensor:
         """The readable path: :meth:`_cell` one step at a time over ``gates (L, N, G*H)``."""

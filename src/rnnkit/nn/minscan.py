@@ -41,63 +41,69 @@ from .scan import linear_scan_
 BLOCK = 1 << 17  # values of one batch block (L * rows * H), ~512 KB in float32
 
 
-def _rows_per_block(shape: torch.Size) -> int:
-    length, batch, hidden = shape
-    return max(1, min(batch, BLOCK // max(1, length * hidden)))
-
-
 def _one_minus(x: Tensor) -> Tensor:
     return x.mul(-1.0).add_(1.0)
 
 
 class MinScan(torch.autograd.Function):
-    """``h (L, N, H) = scan(gates (L, N, G*H), h0 (N, H), reverse, lstm)``; see the module
-    docstring and :func:`min_scan`."""
+    """``h (L, N, H) = scan(x W^T + b, h0, reverse, lstm)`` from ``xw = x W^T`` ``(L, N, G*H)``
+    and ``bias`` ``(G*H,)`` or None; see the module docstring and :func:`min_scan`. The bias
+    is added block by block (in cache) rather than broadcast over all of ``xw`` first."""
 
     @staticmethod
-    def forward(ctx, gates: Tensor, h0: Tensor, reverse: bool, lstm: bool) -> Tensor:
-        length, batch, hidden = gates.size(0), gates.size(1), h0.size(-1)
-        out = gates.new_empty(batch, length, hidden)  # batch-major: each block is contiguous
-        z_all, cand_all = torch.empty_like(out), torch.empty_like(out)
+    def forward(ctx, xw: Tensor, bias, h0: Tensor, reverse: bool, lstm: bool) -> Tensor:
+        length, batch, hidden = xw.size(0), xw.size(1), h0.size(-1)
+        out = xw.new_empty(length, batch, hidden)  # h_t, time-major like the layer's output
+        z_all, cand_all = xw.new_empty(batch, length, hidden), xw.new_empty(batch, length, hidden)
         first = -1 if reverse else 0
-        rows = _rows_per_block(torch.Size((length, batch, hidden)))
-        for lo in range(0, batch, rows):
-            block = slice(lo, lo + rows)
+        for block in _blocks(length, batch, hidden):
+            gates = xw[:, block] if bias is None else xw[:, block] + bias  # (L, n, G*H)
             z = z_all[block].transpose(0, 1)  # (L, n, H) views of the saved buffers
-            torch.sigmoid(_update_logit(gates[:, block], hidden, lstm), out=z)  # update gate
-            p = gates[:, block, -hidden:]
+            torch.sigmoid(_update_logit(gates, hidden, lstm), out=z)  # update gate
+            p = gates[..., -hidden:]
             cand = cand_all[block].transpose(0, 1)
             torch.sigmoid(p.clamp(max=0.0), out=cand).add_(p.clamp(min=0.0))  # g(p)
             a = _one_minus(z)  # (L, n, H)
-            h = torch.mul(z, cand, out=out[block].transpose(0, 1))  # b_t, becomes h_t
+            h = torch.mul(z, cand)  # b_t, becomes h_t
             h[first].addcmul_(a[first], h0[block])  # b_0 += a_0 h_0
-            linear_scan_(a, h, reverse)
-        ctx.save_for_backward(z_all, cand_all, out, h0, gates if lstm else None)
+            out[:, block] = linear_scan_(a, h, reverse)
+        ctx.save_for_backward(z_all, cand_all, out, h0, xw if lstm else None, bias)
         ctx.reverse, ctx.lstm = reverse, lstm
-        return out.transpose(0, 1)  # (L, N, H), a view
+        return out
 
     @staticmethod
     @once_differentiable
     def backward(ctx, grad_h: Tensor):
-        z_all, cand_all, out, h0, gates = ctx.saved_tensors
-        batch, length, hidden = out.shape
-        grad_gates = grad_h.new_empty(length, batch, (3 if ctx.lstm else 2) * hidden)
+        z_all, cand_all, out, h0, xw, bias = ctx.saved_tensors
+        length, batch, hidden = out.shape
+        grad_xw = grad_h.new_empty(length, batch, (3 if ctx.lstm else 2) * hidden)
+        grad_bias = None if bias is None else torch.zeros_like(bias)
         grad_h0 = torch.empty_like(h0)
-        rows = _rows_per_block(torch.Size((length, batch, hidden)))
-        for lo in range(0, batch, rows):
-            block = slice(lo, lo + rows)
+        for block in _blocks(length, batch, hidden):
             z, cand = z_all[block].transpose(0, 1), cand_all[block].transpose(0, 1)
-            h = out[block].transpose(0, 1)  # (L, n, H)
-            grad = grad_gates[:, block]
+            grad = z.new_empty(length, z.size(1), grad_xw.size(2))
             dk = torch.empty_like(z) if ctx.lstm else grad[..., :hidden]
             grad_h0[block] = _block_backward(
-                grad_h[:, block], z, cand, h, h0[block], ctx.reverse, dk, grad[..., -hidden:]
-            )
+                grad_h[:, block], z, cand, out[:, block], h0[block], ctx.reverse, dk,
+                grad[..., -hidden:],
+            )  # fmt: skip
             if ctx.lstm:  # k = softplus(-a_f) - softplus(-a_i)
-                a_f, a_i = gates[:, block, :hidden], gates[:, block, hidden : 2 * hidden]
-                torch.mul(dk, torch.sigmoid(a_f.neg()), out=grad[..., :hidden]).neg_()
-                torch.mul(dk, torch.sigmoid(a_i.neg()), out=grad[..., hidden : 2 * hidden])
-        return grad_gates, grad_h0, None, None
+                gates = xw[:, block, : 2 * hidden]
+                gates = gates if bias is None else gates + bias[: 2 * hidden]
+                torch.mul(dk, torch.sigmoid(gates[..., :hidden].neg()), out=grad[..., :hidden])
+                grad[..., :hidden].neg_()
+                torch.mul(
+                    dk, torch.sigmoid(gates[..., hidden:].neg()), out=grad[..., hidden:-hidden]
+                )
+            grad_xw[:, block] = grad
+            if grad_bias is not None:
+                grad_bias += grad.sum((0, 1))
+        return grad_xw, grad_bias, grad_h0, None, None
+
+
+def _blocks(length: int, batch: int, hidden: int):
+    rows = max(1, min(batch, BLOCK // max(1, length * hidden)))
+    return [slice(lo, lo + rows) for lo in range(0, batch, rows)]
 
 
 def _update_logit(gates: Tensor, hidden: int, lstm: bool) -> Tensor:
@@ -136,14 +142,16 @@ def _block_backward(grad_h, z, cand, h, h0, reverse: bool, dk: Tensor, dp: Tenso
     return grad_h0
 
 
-def min_scan(gates: Tensor, h0: Tensor, reverse: bool = False, lstm: bool = False) -> Tensor:
+def min_scan(
+    gates: Tensor, h0: Tensor, reverse: bool = False, lstm: bool = False, bias=None
+) -> Tensor:
     """All states ``(L, N, H)`` of ``h_t = (1 - z_t) h_{t-1} + z_t g(p_t)`` from ``h0 (N, H)``.
 
-    ``gates``: ``[k | p]`` ``(L, N, 2H)`` with ``z = sigmoid(k)`` (minGRU), or with
-    ``lstm=True`` ``[a_f | a_i | p]`` ``(L, N, 3H)`` with ``z = i / (f + i)`` (minLSTM).
-    ``reverse`` runs right to left.
+    ``gates`` (plus ``bias`` ``(G*H,)`` if given): ``[k | p]`` ``(L, N, 2H)`` with
+    ``z = sigmoid(k)`` (minGRU), or with ``lstm=True`` ``[a_f | a_i | p]`` ``(L, N, 3H)`` with
+    ``z = i / (f + i)`` (minLSTM). ``reverse`` runs right to left.
     """
-    return MinScan.apply(gates, h0, reverse, lstm)
+    return MinScan.apply(gates, bias, h0, reverse, lstm)
 
 
 __all__ = ["BLOCK", "MinScan", "min_scan"]
