@@ -28,6 +28,7 @@ import math
 import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
+from torch.nn.utils.rnn import PackedSequence
 
 from . import fast
 from .fast.schedule import Schedule, packed_from_padded, padded_from_packed
@@ -103,63 +104,76 @@ class _MinLayer(_RecurrentLayer, nn.Module):
 
     def forward(self, input, hx: Tensor | None = None):
         self._check_call(input, None if hx is None else (hx,))
-        output, (h_n,) = self._scratch_forward(input, None if hx is None else (hx,))
-        return output, h_n
+        schedule, unbatched = None, False
+        if isinstance(input, PackedSequence):  # padded, sorted by length, batch-major
+            schedule = Schedule.from_batch_sizes(input.batch_sizes)
+            x = padded_from_packed(input.data, schedule).transpose(0, 1)  # (N, L, H_in)
+            valid = schedule.valid(x.device, torch.bool).transpose(0, 1)  # (N, L, 1)
+        else:
+            unbatched, valid = input.dim() == 2, None
+            x = input.unsqueeze(1) if unbatched else input
+            x = x if self.batch_first and not unbatched else x.transpose(0, 1)  # (N, L, H_in)
+        rows = self.num_layers * (2 if self.bidirectional else 1)
+        if hx is None:
+            h0 = x.new_zeros(rows, x.size(0), self.hidden_size)
+        else:
+            h0 = hx.unsqueeze(1) if unbatched else hx
+            if schedule is not None and input.sorted_indices is not None:
+                h0 = h0.index_select(1, input.sorted_indices)
+        out, h_n = self._layers(x, h0, valid)  # (N, L, D*H_out), (D*num_layers, N, H_out)
+        if schedule is not None:
+            data = packed_from_padded(out.transpose(0, 1), schedule)
+            if input.unsorted_indices is not None:
+                h_n = h_n.index_select(1, input.unsorted_indices)
+            return PackedSequence(data, *input[1:]), h_n
+        if unbatched:
+            return out[0], h_n[:, 0]
+        return (out if self.batch_first else out.transpose(0, 1).contiguous()), h_n
 
     def _gates(self, x: Tensor, layer: int, direction: int) -> Tensor:
         weight, bias = self._weights(layer, direction)[::2]
         return F.linear(x, weight, bias)  # (..., gates * H)
 
-    def _run(self, data: Tensor, steps: list[int], states, batch_sizes: Tensor | None):
-        """Packed rows ``(sum B_t, H_in)`` -> ``(sum B_t, D*H_out)`` and ``(h_n,)``."""
-        padded = batch_sizes is None
-        schedule = (
-            Schedule.padded(len(steps), steps[0])
-            if padded
-            else Schedule.from_batch_sizes(batch_sizes)
-        )
-        x = data.view(len(steps), steps[0], -1) if padded else padded_from_packed(data, schedule)
-        valid = schedule.valid(x.device, torch.bool)  # (L, N, 1) or None
+    def _layers(self, x: Tensor, h0: Tensor, valid: Tensor | None):
+        """Batch-major ``x`` ``(N, L, H_in)`` -> ``(N, L, D*H_out)`` and ``h_n``; ``valid``
+        ``(N, L, 1)`` marks the steps inside each sequence (None: all)."""
         parallel = self.fast and fast.is_enabled()
         directions = 2 if self.bidirectional else 1
         finals = []
         for layer in range(self.num_layers):
             outs = []
             for direction in range(directions):
-                h0 = states[0][layer * directions + direction]  # (N, H_out)
-                if parallel:  # the bias is added inside the scan, block by block
-                    weight, bias = self._weights(layer, direction)[::2]
-                    xw = F.linear(x, weight).to(h0.dtype)  # (L, N, G*H)
-                    h = self._scan(xw, bias, h0, valid, bool(direction))  # (L, N, H_out)
-                else:
-                    gates = self._gates(x, layer, direction).to(h0.dtype)
-                    h = self._loop(gates, h0, valid, bool(direction))
-                finals.append(h[0] if direction else h[-1])  # padding carried the state
+                h0_k = h0[layer * directions + direction]  # (N, H_out)
+                weight, bias = self._weights(layer, direction)[::2]
+                xw = F.linear(x, weight).to(h0.dtype)  # (N, L, G*H); the bias comes later
+                run = self._scan if parallel else self._loop
+                h = run(xw, bias, h0_k, valid, bool(direction))  # (N, L, H_out)
+                finals.append(h[:, 0] if direction else h[:, -1])  # padding carried the state
                 outs.append(h)
             x = torch.cat(outs, 2) if directions == 2 else outs[0]
             if self.dropout and self.training and layer < self.num_layers - 1:
                 x = F.dropout(x, self.dropout, training=True)
-        out = x.reshape(-1, x.size(2)) if padded else packed_from_padded(x, schedule)
-        return out, (torch.stack(finals),)
+        return x, torch.stack(finals)
 
-    def _scan(self, gates: Tensor, bias, h0: Tensor, valid: Tensor | None, reverse: bool):
+    def _scan(self, xw: Tensor, bias, h0: Tensor, valid: Tensor | None, reverse: bool):
         if valid is not None:  # z = 0 (k = -inf, or a_i = -inf): a padded step keeps the state
-            hidden, column = self.hidden_size, torch.arange(gates.size(-1), device=gates.device)
+            hidden, column = self.hidden_size, torch.arange(xw.size(-1), device=xw.device)
             lo = hidden * (self.gates - 2)  # the block of k (MinGRU) or of a_i (MinLSTM)
-            gates = gates.masked_fill(~valid & (column >= lo) & (column < lo + hidden), -math.inf)
+            xw = xw.masked_fill(~valid & (column >= lo) & (column < lo + hidden), -math.inf)
         bias = None if bias is None else bias.to(h0.dtype)
-        return min_scan(gates, h0, reverse, lstm=self.gates == 3, bias=bias)
+        return min_scan(xw, h0, reverse, lstm=self.gates == 3, bias=bias, batch_first=True)
 
-    def _loop(self, gates: Tensor, h0: Tensor, valid: Tensor | None, reverse: bool) -> Tensor:
-        """The readable path: :meth:`_cell` one step at a time over ``gates (L, N, G*H)``."""
-        length = gates.size(0)
+    def _loop(self, xw: Tensor, bias, h0: Tensor, valid: Tensor | None, reverse: bool):
+        """The readable path: :meth:`_cell` one step at a time over ``xw + bias (N, L, G*H)``."""
+        gates = xw if bias is None else xw + bias.to(xw.dtype)
+        length = gates.size(1)
         out: list[Tensor] = [h0] * length
         h = h0
         for t in range(length - 1, -1, -1) if reverse else range(length):
-            stepped = self._cell(gates[t], h)
-            h = stepped if valid is None else torch.where(valid[t], stepped, h)
+            stepped = self._cell(gates[:, t], h)
+            h = stepped if valid is None else torch.where(valid[:, t], stepped, h)
             out[t] = h
-        return torch.stack(out)
+        return torch.stack(out, 1)
 
     def step(self, input: Tensor, hx: Tensor | None = None) -> tuple[Tensor, Tensor]:
         """One time step from a carried state, for streaming and generation.

@@ -46,27 +46,28 @@ def _one_minus(x: Tensor) -> Tensor:
 
 
 class MinScan(torch.autograd.Function):
-    """``h (L, N, H) = scan(x W^T + b, h0, reverse, lstm)`` from ``xw = x W^T`` ``(L, N, G*H)``
-    and ``bias`` ``(G*H,)`` or None; see the module docstring and :func:`min_scan`. The bias
-    is added block by block (in cache) rather than broadcast over all of ``xw`` first."""
+    """``h (N, L, H) = scan(x W^T + b, h0, reverse, lstm)`` from ``xw = x W^T`` ``(N, L, G*H)``
+    and ``bias`` ``(G*H,)`` or None, batch-major so that each block of rows is one contiguous
+    piece of memory; see the module docstring and :func:`min_scan`. The bias is added block
+    by block (in cache) rather than broadcast over all of ``xw`` first."""
 
     @staticmethod
     def forward(ctx, xw: Tensor, bias, h0: Tensor, reverse: bool, lstm: bool) -> Tensor:
-        length, batch, hidden = xw.size(0), xw.size(1), h0.size(-1)
-        out = xw.new_empty(length, batch, hidden)  # h_t, time-major like the layer's output
-        z_all, cand_all = xw.new_empty(batch, length, hidden), xw.new_empty(batch, length, hidden)
+        batch, length, hidden = xw.size(0), xw.size(1), h0.size(-1)
+        out = xw.new_empty(batch, length, hidden)
+        z_all, cand_all = torch.empty_like(out), torch.empty_like(out)
         first = -1 if reverse else 0
         for block in _blocks(length, batch, hidden):
-            gates = xw[:, block] if bias is None else xw[:, block] + bias  # (L, n, G*H)
-            z = z_all[block].transpose(0, 1)  # (L, n, H) views of the saved buffers
-            torch.sigmoid(_update_logit(gates, hidden, lstm), out=z)  # update gate
+            gates = xw[block] if bias is None else xw[block] + bias  # (n, L, G*H)
+            gates = gates.transpose(0, 1)  # (L, n, G*H): the scan runs over dim 0
+            z = torch.sigmoid(_update_logit(gates, hidden, lstm), out=_tm(z_all, block))
             p = gates[..., -hidden:]
-            cand = cand_all[block].transpose(0, 1)
-            torch.sigmoid(p.clamp(max=0.0), out=cand).add_(p.clamp(min=0.0))  # g(p)
+            cand = torch.sigmoid(p.clamp(max=0.0), out=_tm(cand_all, block))
+            cand.add_(p.clamp(min=0.0))  # g(p) = sigmoid(min(p, 0)) + max(p, 0)
             a = _one_minus(z)  # (L, n, H)
-            h = torch.mul(z, cand)  # b_t, becomes h_t
+            h = torch.mul(z, cand, out=_tm(out, block))  # b_t, becomes h_t
             h[first].addcmul_(a[first], h0[block])  # b_0 += a_0 h_0
-            out[:, block] = linear_scan_(a, h, reverse)
+            linear_scan_(a, h, reverse)
         ctx.save_for_backward(z_all, cand_all, out, h0, xw if lstm else None, bias)
         ctx.reverse, ctx.lstm = reverse, lstm
         return out
@@ -75,33 +76,36 @@ class MinScan(torch.autograd.Function):
     @once_differentiable
     def backward(ctx, grad_h: Tensor):
         z_all, cand_all, out, h0, xw, bias = ctx.saved_tensors
-        length, batch, hidden = out.shape
-        grad_xw = grad_h.new_empty(length, batch, (3 if ctx.lstm else 2) * hidden)
+        batch, length, hidden = out.shape
+        grad_xw = grad_h.new_empty(batch, length, (3 if ctx.lstm else 2) * hidden)
         grad_bias = None if bias is None else torch.zeros_like(bias)
         grad_h0 = torch.empty_like(h0)
         for block in _blocks(length, batch, hidden):
-            z, cand = z_all[block].transpose(0, 1), cand_all[block].transpose(0, 1)
-            grad = z.new_empty(length, z.size(1), grad_xw.size(2))
+            z, cand, grad = _tm(z_all, block), _tm(cand_all, block), _tm(grad_xw, block)
             dk = torch.empty_like(z) if ctx.lstm else grad[..., :hidden]
             grad_h0[block] = _block_backward(
-                grad_h[:, block], z, cand, out[:, block], h0[block], ctx.reverse, dk,
+                _tm(grad_h, block), z, cand, _tm(out, block), h0[block], ctx.reverse, dk,
                 grad[..., -hidden:],
             )  # fmt: skip
             if ctx.lstm:  # k = softplus(-a_f) - softplus(-a_i)
-                gates = xw[:, block, : 2 * hidden]
+                gates = _tm(xw, block)[..., : 2 * hidden]
                 gates = gates if bias is None else gates + bias[: 2 * hidden]
                 torch.mul(dk, torch.sigmoid(gates[..., :hidden].neg()), out=grad[..., :hidden])
                 grad[..., :hidden].neg_()
                 torch.mul(
                     dk, torch.sigmoid(gates[..., hidden:].neg()), out=grad[..., hidden:-hidden]
                 )
-            grad_xw[:, block] = grad
             if grad_bias is not None:
                 grad_bias += grad.sum((0, 1))
         return grad_xw, grad_bias, grad_h0, None, None
 
 
-def _blocks(length: int, batch: int, hidden: int):
+def _tm(batch_major: Tensor, block: slice) -> Tensor:
+    """Rows ``block`` of a ``(N, L, ...)`` tensor, seen time-major ``(L, n, ...)``."""
+    return batch_major[block].transpose(0, 1)
+
+
+def _blocks(length: int, batch: int, hidden: int) -> list[slice]:
     rows = max(1, min(batch, BLOCK // max(1, length * hidden)))
     return [slice(lo, lo + rows) for lo in range(0, batch, rows)]
 
@@ -143,15 +147,23 @@ def _block_backward(grad_h, z, cand, h, h0, reverse: bool, dk: Tensor, dp: Tenso
 
 
 def min_scan(
-    gates: Tensor, h0: Tensor, reverse: bool = False, lstm: bool = False, bias=None
+    gates: Tensor,
+    h0: Tensor,
+    reverse: bool = False,
+    lstm: bool = False,
+    bias: Tensor | None = None,
+    batch_first: bool = False,
 ) -> Tensor:
     """All states ``(L, N, H)`` of ``h_t = (1 - z_t) h_{t-1} + z_t g(p_t)`` from ``h0 (N, H)``.
 
     ``gates`` (plus ``bias`` ``(G*H,)`` if given): ``[k | p]`` ``(L, N, 2H)`` with
     ``z = sigmoid(k)`` (minGRU), or with ``lstm=True`` ``[a_f | a_i | p]`` ``(L, N, 3H)`` with
-    ``z = i / (f + i)`` (minLSTM). ``reverse`` runs right to left.
+    ``z = i / (f + i)`` (minLSTM). ``reverse`` runs right to left. With ``batch_first`` the
+    gates and the result are ``(N, L, .)`` (the layout the scan runs in, without copies).
     """
-    return MinScan.apply(gates, bias, h0, reverse, lstm)
+    if batch_first:
+        return MinScan.apply(gates, bias, h0, reverse, lstm)
+    return MinScan.apply(gates.transpose(0, 1), bias, h0, reverse, lstm).transpose(0, 1)
 
 
 __all__ = ["BLOCK", "MinScan", "min_scan"]
