@@ -236,3 +236,15 @@ def test_minlstm_gates_that_both_underflow_stay_finite():
         layer.fast = parallel
         out, _ = layer(x)
         torch.testing.assert_close(out[:, 0, 0], expected)
+
+
+@pytest.mark.parametrize("cls", CLASSES)
+def test_inference_without_grad_gives_the_same_numbers(cls):
+    """Under no_grad the scan keeps no buffers for a backward; the numbers do not change."""
+    torch.manual_seed(8)
+    layer = cls(3, 4, num_layers=2, bidirectional=True).double()
+    x = torch.randn(7, 2, 3, dtype=torch.float64)
+    with_grad, h_grad = layer(x)
+    with torch.no_grad():
+        without, h_without = layer(x)
+    assert torch.equal(with_grad.detach(), without) and torch.equal(h_grad.detach(), h_without)

@@ -27,7 +27,7 @@ batch-major ``(N, L, .)``, cut into blocks of rows of about ``BLOCK`` values, ea
 contiguous piece of memory that stays in cache while a dozen operations run over it (the bias
 is added there too, instead of broadcast over the whole ``x W^T``); ``torch.where`` and
 ``1 - x`` (slow paths in torch's CPU kernels) are replaced by ``clamp`` and ``mul``/``add``:
-:math:`g(p) = \sigma(\min(p, 0)) + \max(p, 0)` equals the piecewise definition. Measured
+:math:`g(p) = \max(p + 1/2, \sigma(p))` equals the piecewise definition. Measured
 in ``benchmarks/RESULTS.md`` (section "MinGRU and MinLSTM against native GRU and LSTM").
 """
 
@@ -55,21 +55,7 @@ class MinScan(torch.autograd.Function):
 
     @staticmethod
     def forward(ctx, xw: Tensor, bias, h0: Tensor, reverse: bool, lstm: bool) -> Tensor:
-        batch, length, hidden = xw.size(0), xw.size(1), h0.size(-1)
-        out = xw.new_empty(batch, length, hidden)
-        z_all, cand_all = torch.empty_like(out), torch.empty_like(out)
-        first = -1 if reverse else 0
-        for block in _blocks(length, batch, hidden):
-            gates = xw[block] if bias is None else xw[block] + bias  # (n, L, G*H)
-            gates = gates.transpose(0, 1)  # (L, n, G*H): the scan runs over dim 0
-            z = torch.sigmoid(_update_logit(gates, hidden, lstm), out=_tm(z_all, block))
-            p = gates[..., -hidden:]
-            cand = torch.sigmoid(p.clamp(max=0.0), out=_tm(cand_all, block))
-            cand.add_(p.clamp(min=0.0))  # g(p) = sigmoid(min(p, 0)) + max(p, 0)
-            a = _one_minus(z)  # (L, n, H)
-            h = torch.mul(z, cand, out=_tm(out, block))  # b_t, becomes h_t
-            h[first].addcmul_(a[first], h0[block])  # b_0 += a_0 h_0
-            linear_scan_(a, h, reverse)
+        out, z_all, cand_all = scan_blocks(xw, bias, h0, reverse, lstm, keep=True)
         ctx.save_for_backward(z_all, cand_all, out, h0, xw if lstm else None, bias)
         ctx.reverse, ctx.lstm = reverse, lstm
         return out
@@ -100,6 +86,30 @@ class MinScan(torch.autograd.Function):
             if grad_bias is not None:
                 grad_bias += grad.sum((0, 1))
         return grad_xw, grad_bias, grad_h0, None, None
+
+
+def scan_blocks(xw: Tensor, bias, h0: Tensor, reverse: bool, lstm: bool, keep: bool):
+    """The forward pass, block by block: ``(h, z, g(p))``, each ``(N, L, H)``; without
+    ``keep`` (no gradient wanted) ``z`` and ``g(p)`` live in per-block buffers and are None."""
+    batch, length, hidden = xw.size(0), xw.size(1), h0.size(-1)
+    out = xw.new_empty(batch, length, hidden)
+    z_all = torch.empty_like(out) if keep else None
+    cand_all = torch.empty_like(out) if keep else None
+    first = -1 if reverse else 0
+    for block in _blocks(length, batch, hidden):
+        gates = xw[block] if bias is None else xw[block] + bias  # (n, L, G*H)
+        gates = gates.transpose(0, 1)  # (L, n, G*H): the scan runs over dim 0
+        z = torch.sigmoid(
+            _update_logit(gates, hidden, lstm), out=_tm(z_all, block) if keep else None
+        )
+        p = gates[..., -hidden:]
+        cand = torch.sigmoid(p, out=_tm(cand_all, block) if keep else None)
+        torch.maximum(cand, p.add(0.5), out=cand)  # g(p) = max(p + 1/2, sigmoid(p))
+        a = _one_minus(z)  # (L, n, H)
+        h = torch.mul(z, cand, out=_tm(out, block))  # b_t, becomes h_t
+        h[first].addcmul_(a[first], h0[block])  # b_0 += a_0 h_0
+        linear_scan_(a, h, reverse)
+    return out, z_all, cand_all
 
 
 def _tm(batch_major: Tensor, block: slice) -> Tensor:
@@ -163,9 +173,13 @@ def min_scan(
     ``z = i / (f + i)`` (minLSTM). ``reverse`` runs right to left. With ``batch_first`` the
     gates and the result are ``(N, L, .)`` (the layout the scan runs in, without copies).
     """
-    if batch_first:
-        return MinScan.apply(gates, bias, h0, reverse, lstm)
-    return MinScan.apply(gates.transpose(0, 1), bias, h0, reverse, lstm).transpose(0, 1)
+    xw = gates if batch_first else gates.transpose(0, 1)
+    wanted = [t for t in (gates, bias, h0) if t is not None and t.requires_grad]
+    if torch.is_grad_enabled() and wanted:
+        out = MinScan.apply(xw, bias, h0, reverse, lstm)
+    else:  # inference: z and g(p) need not be kept for a backward
+        out = scan_blocks(xw, bias, h0, reverse, lstm, keep=False)[0]
+    return out if batch_first else out.transpose(0, 1)
 
 
 __all__ = ["BLOCK", "MinScan", "min_scan"]
