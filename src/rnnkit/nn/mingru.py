@@ -7,15 +7,17 @@ layers keep ``torch.nn.GRU``'s contract (constructor, shapes, ``(output, h_n)``,
 input) and have two paths that the tests prove equal:
 
 - the **scan** (default): one matrix product for the gates of all steps, then
-  :class:`~rnnkit.nn.scan.MinScan`, a tree of ``2 log2(L)`` levels, for training and for
-  whole sequences;
+  :class:`~rnnkit.nn.minscan.MinScan`, a tree of ``2 log2(L)`` levels with a hand-written
+  backward, for training and for whole sequences (run batch-major, so ``batch_first=False``
+  output is one copy);
 - the **step**: :meth:`step` advances one time step from a carried state (streaming,
   generation); ``layer.fast = False`` (or ``rnnkit.nn.fast.enabled(False)``) runs whole
   sequences as a loop of steps, the readable reference.
 
 ``backend``: torch.nn has no such layers, so there is one implementation; ``"native"`` and
 ``"scratch"`` are both accepted and run the same code, so that a ``[model]`` section switches
-``cell`` without touching ``backend``.
+``cell`` without touching ``backend``. Export to TorchScript or ONNX is not supported (the
+scan is a Python autograd Function).
 
 Shape legend: N batch, L length, D = 2 if bidirectional else 1, H_in = input_size,
 H_out = hidden_size.
