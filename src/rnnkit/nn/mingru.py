@@ -16,8 +16,8 @@ input) and have two paths that the tests prove equal:
 
 ``backend``: torch.nn has no such layers, so there is one implementation; ``"native"`` and
 ``"scratch"`` are both accepted and run the same code, so that a ``[model]`` section switches
-``cell`` without touching ``backend``. Export to TorchScript or ONNX is not supported (the
-scan is a Python autograd Function).
+``cell`` without touching ``backend``. Tracing (TorchScript, ONNX export) unrolls the scan's
+tree and batch blocks for the example's length and batch size only: export is not supported.
 
 Shape legend: N batch, L length, D = 2 if bidirectional else 1, H_in = input_size,
 H_out = hidden_size.
