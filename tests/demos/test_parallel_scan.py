@@ -31,4 +31,7 @@ def test_a_tree_of_five_steps_and_a_bad_argument(capsys):
     out = capsys.readouterr().out
     assert "Parallel scan: 3 levels" in out and "  down s=1      . . o . o   2<-1, 4<-3" in out
     assert main(["demo", "parallel-scan", "--batch", "0"]) == 2
-    assert capsys.readouterr().out == "error: --batch must be a positive integer, received 0\n"
+    err = capsys.readouterr().err
+    assert err == "rnnkit demo: error: --batch must be a positive integer, received 0\n"
+    assert main(["demo", "parallel-scan", "--lengths", "8", "0"]) == 2
+    assert capsys.readouterr().err.endswith("--lengths must be positive integers, received 0\n")

@@ -17,6 +17,7 @@ import time
 
 import torch
 
+from rnnkit.errors import ConfigError
 from rnnkit.nn.minscan import min_scan
 from rnnkit.nn.scan import step_loop, tree_levels
 
@@ -92,8 +93,9 @@ def run(args: argparse.Namespace) -> int:
     for name in ("tree_length", "batch", "hidden", "repeats"):
         if getattr(args, name) < 1:
             flag = "--" + name.replace("_", "-")
-            print(f"error: {flag} must be a positive integer, received {getattr(args, name)}")
-            return 2
+            raise ConfigError(f"{flag} must be a positive integer, received {getattr(args, name)}")
+    if min(args.lengths) < 1:
+        raise ConfigError(f"--lengths must be positive integers, received {min(args.lengths)}")
     torch.manual_seed(args.seed)
     print("\n".join(tree_text(args.tree_length)))
     length = max(args.lengths)
