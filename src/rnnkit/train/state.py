@@ -32,6 +32,7 @@ class FitResult:
     stopped_early: bool = False
     carry: Any = None  # the carried state at the end (stateful tasks)
     stopped_by: str = ""  # epochs | max_steps | early_stopping | time_budget | no_parameters
+    # | pruned (a caller's on_evaluate stopped it, e.g. rnnkit tune's pruner)
 
 
 def nonfinite_message(what: str, row: dict, run, last_saved_step: int | None) -> str:
