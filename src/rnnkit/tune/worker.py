@@ -63,8 +63,9 @@ def work(spec: WorkerSpec) -> int:
     while not spec.deadline or time.time() < spec.deadline:
         with lock:
             retry_dead(optuna, study, tune.stale_after)
-            if done(optuna, study) >= study.user_attrs[PAYLOAD]["trials"]:
-                break
+            waiting = study.get_trials(deepcopy=False, states=(optuna.trial.TrialState.WAITING,))
+            if not waiting and done(optuna, study) >= study.user_attrs[PAYLOAD]["trials"]:
+                break  # (an enqueued trial, e.g. a retry, runs even past the count)
             trial = study.ask()
             for key, value in {"host": HOST, "pid": os.getpid(), "alive": time.time()}.items():
                 trial.set_user_attr(key, value)
