@@ -55,7 +55,7 @@ def open_storage(storage: str, study_dir: Path | None):
         return optuna.storages.JournalStorage(journal.JournalFileBackend(storage))
     except Exception as err:  # any driver's failure to connect: the user's storage
         why = " ".join(str(err).split("\n")[0].split())[:200]
-        raise ConfigError(f"--storage {storage}: cannot open the study storage ({why})") from None
+        raise ConfigError(f"--storage {storage}: cannot open the study storage: {why}") from None
 
 
 def create_study(storage, name: str, direction: str, payload: dict[str, Any]):
