@@ -83,3 +83,15 @@ def test_show_prints_the_leaderboard_best_first(toy, tmp_path, capsys):
 def test_rnnkit_train_reads_a_config_with_a_tune_section(toy):
     config = load_config(toy())
     assert (config.task, config.train.lr) == ("sincos", 0.01)
+
+
+def test_a_timeout_that_has_passed_starts_no_trial(toy, tmp_path, capsys):
+    study_dir = tmp_path / "study"
+    args = ["--trials", "3", "--timeout", "1e-9", "--out", str(study_dir)]
+    assert main(["tune", str(toy()), *args]) == 0
+    assert (study_dir / "trials.csv").read_text() == "trial,state,value\n"
+    assert not (study_dir / "best.toml").exists() and not (study_dir / "trials").exists()
+    assert "<p>not enough finished trials</p>" in (study_dir / "report.html").read_text()
+    assert capsys.readouterr().out.splitlines()[0].split() == [
+        "rank", "trial", "state", "val_loss", "train.lr", "run"
+    ]  # fmt: skip

@@ -86,3 +86,27 @@ def test_a_killed_study_resumes_keeping_its_finished_trials(toy, tmp_path):
 def test_workers_times_threads_fit_the_cores(monkeypatch, workers, configured, cores, expected):
     monkeypatch.setattr(os, "sched_getaffinity", lambda pid: set(range(cores)), raising=False)
     assert threads_per_worker(workers, configured) == expected
+
+
+class Running:
+    """A RUNNING trial as the worker sees it: user attributes and a start time."""
+
+    def __init__(self, **attrs) -> None:
+        import datetime
+
+        self.user_attrs = attrs
+        self.datetime_start = datetime.datetime.now() - datetime.timedelta(seconds=30)
+
+
+def test_a_running_trial_is_dead_when_its_process_is_gone_or_it_is_silent():
+    from rnnkit.tune.worker import HOST, _dead
+
+    gone = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"],
+                          capture_output=True, text=True).stdout  # fmt: skip
+    now = time.time()
+    assert _dead(Running(host=HOST, pid=int(gone), alive=now), stale_after=3600)
+    assert not _dead(Running(host=HOST, pid=os.getpid(), alive=now), stale_after=3600)
+    assert _dead(Running(host="elsewhere", pid=1, alive=now - 100), stale_after=50)
+    assert not _dead(Running(host="elsewhere", pid=1, alive=now - 10), stale_after=50)
+    assert not _dead(Running(), stale_after=50)  # just asked: 30 s since its start
+    assert _dead(Running(), stale_after=20)
