@@ -18,7 +18,7 @@ from pathlib import Path
 
 from rnnkit.config import config_from_dict, to_toml
 from rnnkit.io import atomic_write_text
-from rnnkit.report.html import image_tag, table, write_html
+from rnnkit.report.html import image_tag, write_html
 from rnnkit.report.plots import save
 from rnnkit.tune.space import with_values
 from rnnkit.tune.storage import PAYLOAD
@@ -105,27 +105,27 @@ def write_report(study_dir: Path, study) -> Path:
 
 
 def _linked_table(study_dir: Path, study) -> str:
+    """The leaderboard as HTML, each trial's run folder linked to its own report."""
     payload = study.user_attrs[PAYLOAD]
     keys = list(payload["space"])
-    body = table(
-        [
-            (
-                r["trial"],
-                r["state"],
-                r["value"] if r["value"] is not None else "",
-                *[r[k] if r[k] is not None else "" for k in keys],
-                r["run"],
-            )
-            for r in rows(study)
-        ],
-        ("trial", "state", payload["metric"], *keys, "run"),
-    )
-    for r in rows(study):  # each trial's run folder links to its own report
+    header = ("rank", "trial", "state", payload["metric"], *keys, "run")
+    head = "".join(f"<th>{html.escape(h)}</th>" for h in header)
+    lines = [f"<table><tr>{head}</tr>"]
+    for rank, r in enumerate(rows(study), 1):
+        cells = [rank, r["trial"], r["state"], r["value"], *[r[k] for k in keys]]
+        tds = "".join(_cell(v) for v in cells)
         report = f"{r['run']}/report.html"
+        run = html.escape(r["run"])
         if r["run"] and (study_dir / report).is_file():
-            cell = f"<td>{html.escape(r['run'])}</td>"
-            body = body.replace(cell, f'<td><a href="{html.escape(report)}">{r["run"]}</a></td>', 1)
-    return body
+            run = f'<a href="{html.escape(report)}">{run}</a>'
+        lines.append(f"<tr>{tds}<td>{run}</td></tr>")
+    return "".join(lines) + "</table>"
+
+
+def _cell(value) -> str:
+    if isinstance(value, float):
+        return f'<td class="num">{value:.6g}</td>'
+    return f"<td>{'' if value is None else html.escape(str(value))}</td>"
 
 
 def optuna_plots(study, folder: Path) -> list[tuple[str, Path | None]]:
