@@ -112,3 +112,19 @@ def test_a_bad_tune_setting_is_a_config_error(toy, tmp_path, capsys):
         "rnnkit tune: error: tune.pruner must be one of median, hyperband, none, "
         "received 'medain' (did you mean 'median'?)\n",
     )
+
+
+def test_a_study_is_not_resumed_with_another_config(toy, tmp_path, capsys):
+    pytest.importorskip("optuna")
+    args = ["tune", str(toy()), "--timeout", "1e-9", "--out", str(tmp_path / "s")]
+    assert main(args) == 0  # the study exists, with no trial
+    capsys.readouterr()
+    assert main([*args, "--set", "train.lr=0.02"]) == 2
+    assert capsys.readouterr().err == (
+        "rnnkit tune: error: study 'toy' exists with another config (stored {'task': 'sincos', "
+        "'name': 'toy', 'data': {'segments': 40, 'points': 10}, 'model': {'hidden_size': 8}, "
+        "'train': {'optimizer': 'sgd', 'lr': 0.01, 'eval_every': 10}}, received {'task': "
+        "'sincos', 'name': 'toy', 'data': {'segments': 40, 'points': 10}, 'model': "
+        "{'hidden_size': 8}, 'train': {'optimizer': 'sgd', 'lr': 0.02, 'eval_every': 10}}): "
+        "give another --study name or --out folder\n"
+    )
