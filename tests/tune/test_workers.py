@@ -14,6 +14,7 @@ import pytest
 
 optuna = pytest.importorskip("optuna")
 
+from rnnkit.config import load_config  # noqa: E402
 from rnnkit.tune.storage import load_study, open_storage  # noqa: E402
 from rnnkit.tune.study import threads_per_worker  # noqa: E402
 
@@ -48,6 +49,8 @@ def test_two_workers_run_every_trial_exactly_once(toy, tmp_path):
         f"{n:04d}" for n in range(5)
     ]
     assert all((study_dir / r["run"] / "metrics.json").is_file() for r in rows)
+    trial = load_config(study_dir / "trials/0000/config.toml")
+    assert trial.train.num_threads == threads_per_worker(2, 0)  # 2 x threads <= cores
 
 
 def test_a_killed_study_resumes_keeping_its_finished_trials(toy, tmp_path):
