@@ -45,6 +45,7 @@ def final(run: Path) -> dict:
 
 def study(tmp: Path, workers: int, args) -> dict:
     out = tmp / f"workers{workers}"
+    load_before = os.getloadavg()[0]
     sets = ["--set", f"data.train={json.dumps(str(DATA))}", "--set", f"train.epochs={args.epochs}"]
     seconds = rnnkit(
         "tune", EXAMPLES / "tune_airpassengers.toml", "--trials", args.trials,
@@ -59,6 +60,8 @@ def study(tmp: Path, workers: int, args) -> dict:
     return {
         "workers": workers,
         "seconds": round(seconds, 1),
+        "trial_seconds": round(sum(float(r["seconds"]) for r in rows), 1),  # summed
+        "load": [round(load_before, 2), round(os.getloadavg()[0], 2)],
         "trials": len(rows),
         "pruned": sum(r["state"] == "pruned" for r in rows),
         "failed": sum(r["state"] == "fail" for r in rows),
@@ -103,17 +106,18 @@ def markdown(result: dict) -> str:
         "part). Test sMAPE: the best trial's own run; default: "
         "`examples/forecast_airpassengers.toml` as written (SegRNN, GRU, H 128, lr 1e-3).",
         "",
-        "| config | workers | wall s | trials (pruned, failed) | val sMAPE | test sMAPE "
-        "| test MASE |",
-        "|---|---|---|---|---|---|---|",
-        f"| default | - | {d['seconds']} | - | {d['val_smape']} | {d['test_smape']} | "
+        "| config | workers | wall s | trial s (sum) | load before / after | trials (pruned, "
+        "failed) | val sMAPE | test sMAPE | test MASE |",
+        "|---|---|---|---|---|---|---|---|---|",
+        f"| default | - | {d['seconds']} | - | - | - | {d['val_smape']} | {d['test_smape']} | "
         f"{d['test_mase']} |",
     ]
     for r in runs:
         best = ", ".join(f"{k.split('.')[1]} {_short(v)}" for k, v in r["best"].items())
         lines.append(
             f"| best of study (trial {r['best_trial']}: {best}) | {r['workers']} | "
-            f"{r['seconds']} | {r['trials']} ({r['pruned']}, {r['failed']}) | {r['val_smape']} | "
+            f"{r['seconds']} | {r['trial_seconds']} | {r['load'][0]} / {r['load'][1]} | "
+            f"{r['trials']} ({r['pruned']}, {r['failed']}) | {r['val_smape']} | "
             f"{r['test_smape']} | {r['test_mase']} |"
         )
     speedup = runs[0]["seconds"] / runs[1]["seconds"] if len(runs) == 2 else float("nan")
