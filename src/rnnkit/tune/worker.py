@@ -19,6 +19,7 @@ from __future__ import annotations
 import os
 import socket
 import time
+import warnings
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -55,7 +56,11 @@ def work(spec: WorkerSpec) -> int:
     payload = study.user_attrs[PAYLOAD]
     tune = tune_config(payload["tune"])
     seed = tune.seed + 1000 * spec.index + len(study.trials)  # fresh draws on a resume
-    study.sampler = optuna.samplers.TPESampler(seed=seed, n_startup_trials=tune.startup_trials)
+    with warnings.catch_warnings():  # constant_liar is marked experimental
+        warnings.simplefilter("ignore")
+        study.sampler = optuna.samplers.TPESampler(  # a running trial counts as a bad one, so
+            seed=seed, n_startup_trials=tune.startup_trials, constant_liar=True
+        )  # parallel workers do not sample the same region
     study.pruner = pruner(optuna, tune)
     dims = [Dimension(k, *_unpack(v)) for k, v in payload["space"].items()]
     ran = 0
