@@ -26,7 +26,6 @@ from __future__ import annotations
 import itertools
 import math
 import time
-from collections.abc import Callable
 from dataclasses import asdict
 from pathlib import Path
 from typing import Any
@@ -47,7 +46,7 @@ from rnnkit.train.progress import Progress, tensorboard
 from rnnkit.train.protocol import TrainableTask
 from rnnkit.train.run import MetricsLog, RunDir
 from rnnkit.train.seeding import rng_state, seed_everything, set_rng_state
-from rnnkit.train.state import FitResult, LoopState, nonfinite_message
+from rnnkit.train.state import FitResult, LoopState, OnEvaluate, nonfinite_message
 from rnnkit.train.step import backward_step, forward_loss
 from rnnkit.version import __version__
 
@@ -63,7 +62,7 @@ class Trainer:
         *,
         resume: bool = False,
         quiet: bool = False,
-        on_evaluate: Callable[[int, dict], bool] | None = None,
+        on_evaluate: OnEvaluate = None,
     ) -> None:
         self.task, self.config, self.cfg, self.on_evaluate = task, config, config.train, on_evaluate
         self.world = dist_utils.detect_world()
@@ -377,7 +376,7 @@ def fit(
     resume: bool = False,
     quiet: bool = False,
     overwrite: bool = False,
-    on_evaluate: Callable[[int, dict], bool] | None = None,
+    on_evaluate: OnEvaluate = None,
 ) -> FitResult:
     """Train ``task`` under ``config`` into ``run_dir`` and return the result.
 
@@ -385,8 +384,7 @@ def fit(
     continues the run from its last checkpoint. A folder that already holds a run is refused
     unless ``overwrite``: the new run is then built beside it and replaces it only when it
     succeeds (see :func:`rnnkit.train.folder.open_run`). ``on_evaluate(step, row)`` sees each
-    validation row (``val_*`` metrics); True stops the run, ``stopped_by = "pruned"``
-    (:mod:`rnnkit.tune` prunes trials so). The report is the caller's
+    evaluation; True stops the run (``stopped_by = "pruned"``). The report is the caller's
     (:func:`rnnkit.api.train_run`, the CLI and the demos write it).
     """
     is_main = dist_utils.detect_world().is_main

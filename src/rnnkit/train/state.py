@@ -3,11 +3,16 @@ it diverges."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from torch import nn
+
+# a caller's view of each evaluation: (step, validation row with the val_* metrics) -> stop?
+# (rnnkit tune reports it to the trial, whose pruner may stop the run: stopped_by "pruned")
+OnEvaluate = Callable[[int, dict], bool] | None
 
 
 @dataclass
@@ -51,4 +56,4 @@ def nonfinite_message(what: str, row: dict, run, last_saved_step: int | None) ->
     )
 
 
-__all__ = ["LoopState", "FitResult", "nonfinite_message"]
+__all__ = ["LoopState", "FitResult", "OnEvaluate", "nonfinite_message"]
