@@ -14,6 +14,7 @@ from rnnkit.train.distributed import detect_world
 from rnnkit.train.folder import open_run
 from rnnkit.train.progress import print_summary
 from rnnkit.train.run import default_run_dir
+from rnnkit.train.state import OnEvaluate
 
 
 def train_run(
@@ -25,7 +26,7 @@ def train_run(
     overwrite: bool = False,
     quiet: bool = False,
     report: bool = True,
-    on_evaluate=None,
+    on_evaluate: OnEvaluate = None,
 ) -> FitResult:
     """Train ``config`` with the engine into ``out`` (default ``runs/<name or timestamp>``),
     then add the final metrics and hyper-parameters to TensorBoard, write ``report.html``
