@@ -184,6 +184,7 @@ class Config:
 SECTIONS = ("data", "model", "train")
 NEWLINE = b"\n"
 TOP_LEVEL = ("task", "name")
+OTHER_COMMANDS = ("tune",)  # sections read by other commands (rnnkit tune), ignored by a run
 
 
 def _suggest(key: str, known) -> str:
@@ -312,7 +313,7 @@ def task_sections(task: Any) -> TaskSections:
 def config_from_dict(raw: dict[str, Any]) -> Config:
     """Build a :class:`Config`; the task decides the section classes (see :func:`register_task`)."""
     for key in raw:
-        if key not in SECTIONS + TOP_LEVEL:
+        if key not in SECTIONS + TOP_LEVEL + OTHER_COMMANDS:
             raise ConfigError(f"unknown key {_shown(key)}{_suggest(key, SECTIONS + TOP_LEVEL)}")
     task = raw.get("task")
     classes = task_sections(task)

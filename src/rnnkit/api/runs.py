@@ -14,6 +14,7 @@ from rnnkit.train.distributed import detect_world
 from rnnkit.train.folder import open_run
 from rnnkit.train.progress import print_summary
 from rnnkit.train.run import default_run_dir
+from rnnkit.train.state import OnEvaluate
 
 
 def train_run(
@@ -25,12 +26,14 @@ def train_run(
     overwrite: bool = False,
     quiet: bool = False,
     report: bool = True,
+    on_evaluate: OnEvaluate = None,
 ) -> FitResult:
     """Train ``config`` with the engine into ``out`` (default ``runs/<name or timestamp>``),
     then add the final metrics and hyper-parameters to TensorBoard, write ``report.html``
     and print the summary (rank 0 only; the summary unless
     ``quiet``). ``task`` is a ready task object (e.g. one holding in-memory data); by default
-    the config's task is built from its name.
+    the config's task is built from its name. ``on_evaluate(step, row)`` sees each validation
+    row and stops the run by returning True (see :func:`rnnkit.train.fit`).
 
     The folder stays locked from the first step to the report. A folder that already holds a
     run is refused unless ``overwrite``; then the new run (report included) is built beside
@@ -44,7 +47,7 @@ def train_run(
     task = task if task is not None else get_task_class(config.task)(config)
     is_main = detect_world().is_main
     with open_run(run_dir, resume=resume, overwrite=overwrite, lock=is_main) as run:
-        result = fit(task, config, run, resume=resume, quiet=quiet)
+        result = fit(task, config, run, resume=resume, quiet=quiet, on_evaluate=on_evaluate)
         if is_main:
             write_final(run.path, config, result.metrics)  # test metrics and hparams
             if report:

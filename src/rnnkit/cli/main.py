@@ -34,6 +34,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "demo": ("rnnkit.cli.demo", "run a seed walk-through or experiment"),
     "datasets": ("rnnkit.cli.datasets", "list shipped data sets and the formats tasks read"),
     "lr-find": ("rnnkit.cli.lr_find", "learning-rate range test: suggest train.lr for a config"),
+    "tune": ("rnnkit.cli.tune", "search hyperparameters with Optuna (extra rnnkit[tune])"),
 }
 
 

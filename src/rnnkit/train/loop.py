@@ -47,7 +47,7 @@ from rnnkit.train.progress import Progress, tensorboard
 from rnnkit.train.protocol import TrainableTask
 from rnnkit.train.run import MetricsLog, RunDir
 from rnnkit.train.seeding import rng_state, seed_everything, set_rng_state
-from rnnkit.train.state import FitResult, LoopState, nonfinite_message
+from rnnkit.train.state import FitResult, LoopState, OnEvaluate, nonfinite_message
 from rnnkit.train.step import backward_step, forward_loss
 from rnnkit.version import __version__
 
@@ -63,8 +63,9 @@ class Trainer:
         *,
         resume: bool = False,
         quiet: bool = False,
+        on_evaluate: OnEvaluate = None,
     ) -> None:
-        self.task, self.config, self.cfg = task, config, config.train
+        self.task, self.config, self.cfg, self.on_evaluate = task, config, config.train, on_evaluate
         self.world = dist_utils.detect_world()
         if self.cfg.num_threads:
             torch.set_num_threads(self.cfg.num_threads)
@@ -283,7 +284,9 @@ class Trainer:
                 )
         if bool(self.cfg.early_stopping) and st.bad_evals >= self.cfg.early_stopping:
             self.stopped_by = "early_stopping"
-        return self.stopped_by == "early_stopping"
+        if self.on_evaluate is not None and self.on_evaluate(st.step, row):  # e.g. a tuner's
+            self.stopped_by = self.stopped_by or "pruned"  # pruner: it saw a bad evaluation
+        return self.stopped_by in ("early_stopping", "pruned")
 
     def _recent_train_loss(self) -> float:
         steps, losses = self.log.series("train_loss")
@@ -377,17 +380,20 @@ def fit(
     resume: bool = False,
     quiet: bool = False,
     overwrite: bool = False,
+    on_evaluate: OnEvaluate = None,
 ) -> FitResult:
     """Train ``task`` under ``config`` into ``run_dir`` and return the result.
 
     The folder is locked while the run writes it (a second writer is refused). ``resume``
     continues the run from its last checkpoint. A folder that already holds a run is refused
     unless ``overwrite``: the new run is then built beside it and replaces it only when it
-    succeeds (see :func:`rnnkit.train.folder.open_run`). The report is the caller's
+    succeeds (see :func:`rnnkit.train.folder.open_run`). ``on_evaluate(step, row)`` sees each
+    evaluation; True stops the run (``stopped_by = "pruned"``). The report is the caller's
     (:func:`rnnkit.api.train_run`, the CLI and the demos write it).
     """
     is_main = dist_utils.detect_world().is_main
     with open_run(run_dir, resume=resume, overwrite=overwrite, lock=is_main) as run:
-        result = Trainer(task, config, run, resume=resume, quiet=quiet).fit()
+        trainer = Trainer(task, config, run, resume=resume, quiet=quiet, on_evaluate=on_evaluate)
+        result = trainer.fit()
     result.run_dir = run.final
     return result

@@ -3,11 +3,16 @@ it diverges."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from torch import nn
+
+# a caller's view of each evaluation: (step, validation row with the val_* metrics) -> stop?
+# (rnnkit tune reports it to the trial, whose pruner may stop the run: stopped_by "pruned")
+OnEvaluate = Callable[[int, dict], bool] | None
 
 
 @dataclass
@@ -32,6 +37,7 @@ class FitResult:
     stopped_early: bool = False
     carry: Any = None  # the carried state at the end (stateful tasks)
     stopped_by: str = ""  # epochs | max_steps | early_stopping | time_budget | no_parameters
+    # | pruned (a caller's on_evaluate stopped it, e.g. rnnkit tune's pruner)
 
 
 def nonfinite_message(what: str, row: dict, run, last_saved_step: int | None) -> str:
@@ -50,4 +56,4 @@ def nonfinite_message(what: str, row: dict, run, last_saved_step: int | None) ->
     )
 
 
-__all__ = ["LoopState", "FitResult", "nonfinite_message"]
+__all__ = ["LoopState", "FitResult", "OnEvaluate", "nonfinite_message"]
