@@ -14,8 +14,10 @@ from rnnkit.api import train_run
 from rnnkit.config import config_from_dict
 from rnnkit.data.text import UNK, Vocab
 from rnnkit.errors import ConfigError
+from rnnkit.models import contextual
 from rnnkit.models.charlm import CharLM
 from rnnkit.models.contextual import ContextualEmbeddings, Reading, sentence_string
+from rnnkit.models.contextual import language_model_states as states
 from rnnkit.tasks.runs import load_run
 from rnnkit.tasks.tag import TagTask
 from rnnkit.train.run import read_metrics
@@ -81,17 +83,30 @@ def test_the_sentence_string_uses_a_space_when_the_lm_has_no_newline():
     assert "".join(sentence_string(["Ana"], lowered)[0]) == "\nana\n"
 
 
-def test_frozen_embeddings_are_computed_once_per_sentence():
+@pytest.fixture
+def lm_runs_counted(monkeypatch):
+    """The number of times a language model has read a batch of sentences."""
+    calls = []
+
+    def counted(lm, ids):
+        calls.append(ids.shape)
+        return states(lm, ids)
+
+    monkeypatch.setattr(contextual, "language_model_states", counted)
+    return calls
+
+
+def test_frozen_embeddings_are_computed_once_per_sentence(lm_runs_counted):
     vocab = Vocab(list("\n abc"), specials=(UNK,))
     module = ContextualEmbeddings([tiny_lm("lstm", 0, len(vocab))], [Reading(vocab)])
     module.train()
     assert not module.lms[0].training  # frozen: no dropout, whatever the tagger's mode
     first = module([["ab", "c"], ["a"]])
     again = module([["a"], ["ab", "c"], ["a"]])
-    assert module.lm_calls == 1 and len(module.cache) == 2
+    assert lm_runs_counted == [(2, 6)] and len(module.cache) == 2
     assert torch.equal(again[1], first[0]) and torch.equal(again[0, :1], first[1, :1])
     module([["c", "c"]])
-    assert module.lm_calls == 2 and not first.requires_grad
+    assert lm_runs_counted == [(2, 6), (1, 5)] and not first.requires_grad
 
 
 # ---- through task tag -------------------------------------------------------------------
@@ -141,13 +156,19 @@ def lm_weights(run) -> dict:
     return {k: v.clone() for k, v in load_run(run).model.state_dict().items()}
 
 
-def test_frozen_lms_run_only_in_the_first_epoch(tmp_path, ner_file, config, lm_runs):
-    one = train(tag_raw(config, ner_file, lm_runs, embedding_dim=8), tmp_path / "one")
-    raw = tag_raw(config, ner_file, lm_runs, embedding_dim=8)
+def test_frozen_lms_run_only_in_the_first_epoch(
+    tmp_path, ner_file, config, lm_runs, lm_runs_counted
+):
+    raw = tag_raw(config, ner_file, lm_runs)
+    raw["train"]["epochs"] = 1
+    train(raw, tmp_path / "one")
+    one_epoch = len(lm_runs_counted)
+    lm_runs_counted.clear()
+    raw = tag_raw(config, ner_file, lm_runs)
     raw["train"]["epochs"] = 3
     three = train(raw, tmp_path / "three")
-    calls = one.model.contextual.lm_calls
-    assert calls > 0 and three.model.contextual.lm_calls == calls
+    assert one_epoch == 2 * 4  # two LMs, four batches of 8 of the 32 sentences
+    assert len(lm_runs_counted) == one_epoch  # epochs 2 and 3, and evaluation: the cache
     source = lm_weights(lm_runs[0])
     for key, value in three.model.contextual.lms[0].state_dict().items():
         assert torch.equal(value, source[key]), key  # frozen: the LM did not move

@@ -108,7 +108,6 @@ class ContextualEmbeddings(nn.Module):
         self.finetune = finetune
         self.out_features = sum(lm.rnn.out_features for lm in lms)
         self.cache: dict[tuple[str, ...], Tensor] = {}  # frozen: sentence -> (n, C), on CPU
-        self.lm_calls = 0  # batches of sentences read by the language models so far
         if not finetune:
             self.lms.requires_grad_(False)
             self.lms.eval()
@@ -135,7 +134,6 @@ class ContextualEmbeddings(nn.Module):
 
     def embed(self, sentences: list[list[str]]) -> Tensor:
         """The embeddings ``(N, L, C)`` computed now, by every language model."""
-        self.lm_calls += 1
         parts = [self._read(lm, r, sentences) for lm, r in zip(self.lms, self.readings)]
         return torch.cat(parts, dim=-1)
 
