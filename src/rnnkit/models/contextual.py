@@ -29,7 +29,8 @@ Frozen (the default), the LMs stay in eval mode, get no gradient, and the embedd
 sentence are computed once and kept in memory (:attr:`ContextualEmbeddings.cache`, keyed by
 the sentence's tokens), so later epochs and evaluations do not run the LMs again. With
 ``finetune`` the LMs run on every batch and learn with the tagger (and follow its
-train/eval mode: their dropout is on while training).
+train/eval mode: their dropout is on while training). The cache holds 4 bytes per value:
+8 KB a word for two LMs of 1024 units.
 """
 
 from __future__ import annotations
