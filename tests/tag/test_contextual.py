@@ -13,7 +13,7 @@ import torch
 from rnnkit.api import train_run
 from rnnkit.config import config_from_dict
 from rnnkit.data.text import UNK, Vocab
-from rnnkit.errors import ConfigError
+from rnnkit.errors import ConfigError, RunError
 from rnnkit.models import contextual
 from rnnkit.models.charlm import CharLM
 from rnnkit.models.contextual import ContextualEmbeddings, Reading, sentence_string
@@ -118,7 +118,7 @@ def lm_raw(text_file, run_name: str, reverse: bool) -> dict:
         "name": run_name,
         "data": {"train": str(text_file), "bptt": 16, "eval_rows": 2, "reverse": reverse},
         "model": {"hidden_size": 12, "num_layers": 1, "embedding_dim": 8, "dropout": 0.0},
-        "train": {"max_steps": 30, "batch_size": 4, "lr": 0.01, "warmup_steps": 0},
+        "train": {"max_steps": 15, "batch_size": 4, "lr": 0.01, "warmup_steps": 0},
     }
 
 
@@ -208,6 +208,11 @@ def test_a_tag_run_learns_and_predicts_after_the_lm_folders_move(
     assert loaded.task.tag_tokens(loaded.model, sentences) == before
     assert before[0][0] == ["I-PER", "O", "I-LOC", "O"]
     assert (tmp_path / "run" / "contextual" / "lm1" / "vocab.json").is_file()
+    (tmp_path / "run" / "contextual" / "lm1" / "config.toml").unlink()
+    with pytest.raises(RunError) as err:
+        load_run(tmp_path / "run")
+    incomplete = tmp_path / "run" / "contextual" / "lm1" / "config.toml"
+    assert str(err.value) == f"{tmp_path / 'run'} is incomplete: {incomplete} is missing"
 
 
 def test_contextual_names_language_model_runs(tmp_path, ner_file, config, lm_runs):
@@ -226,6 +231,19 @@ def test_contextual_names_language_model_runs(tmp_path, ner_file, config, lm_run
     assert str(err.value) == (
         "model.contextual[0] must be a run of task lm (a character language model), received "
         f"a run of task 'tag': {tmp_path / 'tagger'}"
+    )
+    names = tmp_path / "names"
+    names.mkdir()
+    (names / "Italian.txt").write_text("Rossi\nRusso\nFerrari\nEsposito\nBianchi\n")
+    folder_lm = lm_raw(names, "names", reverse=False)
+    folder_lm["data"].update(format="folder", validation_fraction=0.2)
+    folder_lm["train"].update(max_steps=1)
+    train(folder_lm, tmp_path / "names-lm")
+    with pytest.raises(ConfigError) as err:
+        train(tag_raw(config, ner_file, [tmp_path / "names-lm"]), tmp_path / "d")
+    assert str(err.value) == (
+        "model.contextual[0] must be a language model of one text (data.format = text), "
+        f"received data.format = 'folder': {tmp_path / 'names-lm'}"
     )
     with pytest.raises(ConfigError) as err:
         train(config(str(ner_file), model={"contextual_finetune": True}), tmp_path / "c")
