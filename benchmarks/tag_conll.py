@@ -3,10 +3,14 @@
 learned from eng.train.
 
 Variants: ``crf`` (the BiLSTM-CRF: characters, casing, document vector, BIOES with
-constraints) and ``softmax`` (the same network with a softmax at every step, seed 004).
+constraints), ``softmax`` (the same network with a softmax at every step, seed 004) and
+``flair`` (issue 17: the crf variant plus contextual string embeddings from a forward and a
+backward character LM trained first on the text of eng.train alone; examples/conll_lm_*.toml
+and examples/tag_conll2003_flair.toml run through the rnnkit CLI, see _flair.py; its figures
+go to a section of their own).
 
-    python benchmarks/tag_conll.py [--variants crf softmax] [--seeds 0 1 2] [--baseline-seeds 0]
-        [--reuse] [--write]
+    python benchmarks/tag_conll.py [--variants crf softmax flair] [--seeds 0 1 2]
+        [--baseline-seeds 0] [--lm-steps N] [--reuse] [--write]
 """
 
 from __future__ import annotations
@@ -16,6 +20,7 @@ import copy
 from pathlib import Path
 
 from _common import DATASETS, command_line, emit, machine, write_section
+from _flair import lm_lines, run_flair
 from _tagging import fmt, summary, train_run
 
 CONLL = DATASETS / "text" / "conll2003"
@@ -76,6 +81,35 @@ def config(variant: str, seed: int, epochs: int | None) -> dict:
     return raw
 
 
+def tables(variants: dict) -> list[str]:
+    """The summary table and the per-seed table of ``variants``."""
+    lines = [
+        "| variant | seeds | test F1 | test precision | test recall | dev F1 | epochs | "
+        "s/epoch wall | s/epoch CPU | minutes wall per seed |",
+        "|---|---|---|---|---|---|---|---|---|---|",
+    ]
+    for variant, block in variants.items():
+        s = block["summary"]
+        lines.append(
+            f"| {variant} | {s['test_f1'].get('n', 0)} | {fmt(s['test_f1'])} | "
+            f"{fmt(s['test_precision'])} | {fmt(s['test_recall'])} | {fmt(s['val_f1'])} | "
+            f"{block['runs'][0]['epochs']} | {fmt(s['wall_per_epoch'])} | "
+            f"{fmt(s['cpu_per_epoch'])} | {fmt(s['wall_minutes'])} |"
+        )
+    lines += ["", "Per seed (test F1 per type):", ""]
+    lines += ["| variant | seed | test F1 | LOC | MISC | ORG | PER | best epoch | dev F1 |"]
+    lines += ["|---|---|---|---|---|---|---|---|---|"]
+    for variant, block in variants.items():
+        for r in block["runs"]:
+            t = r["per_type_f1"]
+            lines.append(
+                f"| {variant} | {r['seed']} | {r['test_f1']:.2f} | {t.get('LOC', 0):.2f} | "
+                f"{t.get('MISC', 0):.2f} | {t.get('ORG', 0):.2f} | {t.get('PER', 0):.2f} | "
+                f"{r['best_epoch']:g} | {r['val_f1']:.2f} |"
+            )
+    return lines
+
+
 def to_markdown(result: dict) -> str:
     m = result["machine"]
     lines = [
@@ -88,29 +122,8 @@ def to_markdown(result: dict) -> str:
         "jobs (often 4-9 runnable processes), so CPU seconds of the training process are given "
         "too; both include the per-epoch evaluation on eng.testa.",
         "",
-        "| variant | seeds | test F1 | test precision | test recall | dev F1 | epochs | "
-        "s/epoch wall | s/epoch CPU | minutes wall per seed |",
-        "|---|---|---|---|---|---|---|---|---|---|",
     ]
-    for variant, block in result["variants"].items():
-        s = block["summary"]
-        lines.append(
-            f"| {variant} | {s['test_f1'].get('n', 0)} | {fmt(s['test_f1'])} | "
-            f"{fmt(s['test_precision'])} | {fmt(s['test_recall'])} | {fmt(s['val_f1'])} | "
-            f"{block['runs'][0]['epochs']} | {fmt(s['wall_per_epoch'])} | "
-            f"{fmt(s['cpu_per_epoch'])} | {fmt(s['wall_minutes'])} |"
-        )
-    lines += ["", "Per seed (test F1 per type):", ""]
-    lines += ["| variant | seed | test F1 | LOC | MISC | ORG | PER | best epoch | dev F1 |"]
-    lines += ["|---|---|---|---|---|---|---|---|---|"]
-    for variant, block in result["variants"].items():
-        for r in block["runs"]:
-            t = r["per_type_f1"]
-            lines.append(
-                f"| {variant} | {r['seed']} | {r['test_f1']:.2f} | {t.get('LOC', 0):.2f} | "
-                f"{t.get('MISC', 0):.2f} | {t.get('ORG', 0):.2f} | {t.get('PER', 0):.2f} | "
-                f"{r['best_epoch']:g} | {r['val_f1']:.2f} |"
-            )
+    lines += tables({k: v for k, v in result["variants"].items() if k != "flair"})
     lines += ["", "Config of the `crf` variant (`softmax` sets `model.crf = false`):", "", "```"]
     ran = config("crf", 0, result.get("epochs"))
     lines += [f"{section}: {ran[section]}" for section in ("data", "model", "train")]
@@ -126,14 +139,44 @@ def to_markdown(result: dict) -> str:
     return "\n".join(lines)
 
 
+def flair_markdown(result: dict) -> str:
+    m = result["machine"]
+    lines = [
+        "## CoNLL-2003 NER with contextual string embeddings from rnnkit's own char LMs (issue 17)",
+        "",
+        f"Command: `{result['command']}`. Machine: {m['cpu']}, 1 torch thread, torch "
+        f"{m['torch']}, {m['date']} (commit {m['commit']}). The `crf` network of the section "
+        "above plus, for each word, the states of a forward and a backward character language "
+        "model at its edges (Akbik et al. 2018), frozen, computed once per sentence in each "
+        "run (that time is in the tagger's). Train on eng.train, epoch chosen by eng.testa "
+        "entity F1, figures on eng.testb (conlleval rules, percent). No pretrained vectors and "
+        "no outside text. Timings were taken with other jobs on the other core.",
+        "",
+    ]
+    lines += lm_lines(result["lms"])
+    lines += tables({"flair": result["variants"]["flair"]})
+    lines += [
+        "",
+        "Commands: `rnnkit train examples/conll_lm_fwd.toml`, `rnnkit train "
+        "examples/conll_lm_bwd.toml`, `rnnkit train examples/tag_conll2003_flair.toml` "
+        "(paths set with `--set`); the text file: see examples/conll_lm_fwd.toml. Target: >= "
+        "88.0 test F1, mean of 3 seeds, each under 45 minutes plus the LMs' training time.",
+        "",
+    ]
+    return "\n".join(lines)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--variants", nargs="+", default=list(VARIANTS), choices=list(VARIANTS))
+    parser.add_argument(
+        "--variants", nargs="+", default=list(VARIANTS), choices=[*VARIANTS, "flair"]
+    )
     parser.add_argument("--seeds", nargs="+", type=int, default=[0, 1, 2])
     parser.add_argument(
         "--baseline-seeds", nargs="+", type=int, default=[0], help="seeds of the softmax variant"
     )
     parser.add_argument("--epochs", type=int, help="override the epoch budget (quick checks)")
+    parser.add_argument("--lm-steps", type=int, help="flair: override the LMs' step budget")
     parser.add_argument("--runs", default="runs/bench-tag-conll", help="folder of the run folders")
     parser.add_argument("--reuse", action="store_true", help="reuse finished runs of --runs")
     parser.add_argument("--write", action="store_true", help="update benchmarks/RESULTS.md")
@@ -143,9 +186,15 @@ def main() -> None:
     result["variants"] = {}
     for variant in args.variants:
         runs = []
-        for seed in args.seeds if variant == "crf" else args.baseline_seeds:
-            raw = config(variant, seed, args.epochs)
-            runs.append(train_run(raw, Path(args.runs) / raw["name"], reuse=args.reuse))
+        if variant == "flair":
+            block = run_flair(
+                CONLL, Path(args.runs), args.seeds, args.epochs, args.lm_steps, args.reuse
+            )
+            runs, result["lms"] = block["runs"], block["lms"]
+        else:
+            for seed in args.seeds if variant == "crf" else args.baseline_seeds:
+                raw = config(variant, seed, args.epochs)
+                runs.append(train_run(raw, Path(args.runs) / raw["name"], reuse=args.reuse))
         for r in runs:
             r["wall_minutes"] = round(r["wall_seconds"] / 60, 1)
         keys = ("test_f1", "test_precision", "test_recall", "val_f1", "wall_per_epoch")
@@ -155,8 +204,10 @@ def main() -> None:
             "summary": {k: summary(runs, k) for k in keys},
         }
     emit(result)
-    if args.write:
+    if args.write and set(args.variants) - {"flair"}:
         write_section("tag_conll", to_markdown(result))
+    if args.write and "flair" in args.variants:
+        write_section("tag_conll_flair", flair_markdown(result))
 
 
 if __name__ == "__main__":

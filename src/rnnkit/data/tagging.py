@@ -79,7 +79,8 @@ class EncodedSplit:
     ``document_words[document_offsets[d] : document_offsets[d + 1]]``; ``keys`` ``(S, L_max)``
     the id of each token's lower-cased form (0 at padding), to find repeated words.
     ``pieces``: when long sentences were cut (:func:`~rnnkit.data.conll.cut_long`), the
-    number of rows each sentence became, else None.
+    number of rows each sentence became, else None. ``tokens``: the sentences' tokens as
+    read (what contextual string embeddings read).
     """
 
     words: Tensor
@@ -94,6 +95,7 @@ class EncodedSplit:
     document_offsets: Tensor
     keys: Tensor
     pieces: list[int] | None = None
+    tokens: list[list[str]] | None = None
 
     def __len__(self) -> int:
         return len(self.lengths)
@@ -109,7 +111,7 @@ class TagBatch:
     ``char_index[n, t]`` is the row of ``chars`` holding token t of sentence n. The B distinct
     documents of the batch: ``bag_words`` their word ids end to end, ``bag_offsets`` ``(B,)``
     where each starts, ``bag_index`` ``(N,)`` the document of each sentence. ``keys``
-    ``(N, L)`` lower-cased form ids.
+    ``(N, L)`` lower-cased form ids. ``tokens``: the N sentences' tokens as read, or None.
     """
 
     words: Tensor
@@ -123,6 +125,7 @@ class TagBatch:
     bag_offsets: Tensor | None = None
     bag_index: Tensor | None = None
     keys: Tensor | None = None
+    tokens: list[list[str]] | None = None
 
     @property
     def mask(self) -> Tensor:
@@ -144,6 +147,7 @@ class TagBatch:
             move(self.bag_offsets),
             move(self.bag_index),
             move(self.keys),
+            self.tokens,
         )
 
 
@@ -210,6 +214,7 @@ def encode_split(
         flat,
         offsets,
         key_ids,
+        tokens=[list(s) for s in sentences],
     )
 
 
@@ -240,6 +245,7 @@ def make_batch(split: EncodedSplit, index: Tensor) -> TagBatch:
         bag_offsets=bag_offsets,
         bag_index=bag_index,
         keys=split.keys[index, :longest],
+        tokens=None if split.tokens is None else [split.tokens[i] for i in index.tolist()],
     )
 
 

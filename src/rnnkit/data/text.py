@@ -37,10 +37,12 @@ def word_tokenize(text: str, lower: bool = False) -> list[str]:
     return [t.lower() for t in tokens] if lower else tokens
 
 
-def char_tokenize(text: str, lower: bool = False) -> list[str]:
-    """Every character, NFC-normalised: ``"Ana" -> ['A', 'n', 'a']``."""
+def char_tokenize(text: str, lower: bool = False, reverse: bool = False) -> list[str]:
+    """Every character, NFC-normalised: ``"Ana" -> ['A', 'n', 'a']``; with ``reverse``, last
+    first (``['a', 'n', 'A']``: what a backward language model reads)."""
     text = unicodedata.normalize("NFC", text)
-    return list(text.lower() if lower else text)
+    chars = list(text.lower() if lower else text)
+    return chars[::-1] if reverse else chars
 
 
 def _spacy_tokenizer(lower: bool) -> Callable[[str], list[str]]:

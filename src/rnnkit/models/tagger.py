@@ -10,7 +10,11 @@ Each token is represented by the concatenation of
   (``char_hidden_size`` filters of width ``char_kernel``), or nothing (``char_encoder="none"``),
 - a document vector (``document_dim``, 0 = none), the same for every token of a document:
   ``tanh(W_d · mean of the word embeddings of every token of the document)``, a learned
-  summary of what the whole document is about (sport results, politics, markets).
+  summary of what the whole document is about (sport results, politics, markets),
+- contextual string embeddings (``contextual``, the run folders of character language models,
+  e.g. a forward and a backward one): each LM's state at the word's edges in the sentence
+  (:mod:`rnnkit.models.contextual`, Akbik et al. 2018), frozen and computed once per
+  sentence unless ``contextual_finetune``.
 
 Dropout, then any rnnkit recurrent layer (``cell``, ``hidden_size``, ``num_layers``,
 ``bidirectional``, ``backend``) over the packed sentence, dropout, and a Linear to tag scores
@@ -31,7 +35,7 @@ Contract: ``forward(batch, tags=None) -> (scores, loss)``; ``decode(batch) -> (N
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 
 import torch
 import torch.nn.functional as F
@@ -68,6 +72,10 @@ class TaggerModel(ModelConfig):
     # what the document is about (sport, markets); chosen on eng.testa for CoNLL-2003
     repeat_context: bool = False  # add the mean state of the word's other mentions in the document
     context_layer: bool = False  # with repeat_context: one more recurrent layer reads both
+    contextual: list[str] = field(default_factory=list)  # run folders of char LMs (task lm,
+    # e.g. [forward, backward]) whose states at each word's edges join its features (flair)
+    contextual_finetune: bool = False  # train the LMs with the tagger, instead of freezing
+    # them and computing each sentence's embeddings once (far slower)
 
 
 def check_tagger_config(cfg: TaggerModel) -> None:
@@ -83,6 +91,11 @@ def check_tagger_config(cfg: TaggerModel) -> None:
     for key in ("casing_dim", "document_dim"):
         if getattr(cfg, key) < 0:
             raise ConfigError(f"model.{key} must be >= 0, received {getattr(cfg, key)}")
+    if cfg.contextual_finetune and not cfg.contextual:
+        raise ConfigError(
+            "model.contextual_finetune needs model.contextual (language-model run folders), "
+            "received an empty list"
+        )
 
 
 class CharLSTM(nn.Module):
@@ -163,6 +176,8 @@ class Tagger(nn.Module):
         constraints: ``(allowed, allowed_start, allowed_end)`` for the CRF (see
             :class:`~rnnkit.nn.crf.CRF`), or None.
         embeddings: optional ``(num_words, embedding_dim)`` initial word vectors.
+        contextual: optional :class:`~rnnkit.models.contextual.ContextualEmbeddings`, read
+            on the batch's ``tokens``.
     """
 
     def __init__(
@@ -173,6 +188,7 @@ class Tagger(nn.Module):
         num_tags: int,
         constraints=None,
         embeddings: Tensor | None = None,
+        contextual: nn.Module | None = None,
     ) -> None:
         super().__init__()
         check_tagger_config(cfg)
@@ -194,6 +210,8 @@ class Tagger(nn.Module):
         if cfg.document_dim:
             self.document = nn.Linear(cfg.embedding_dim, cfg.document_dim)
             width += cfg.document_dim
+        self.contextual = contextual
+        width += contextual.out_features if contextual is not None else 0
         self.p = cfg.dropout
         self.rnn = recurrent_from_config(cfg, width)
         self.repeat_context = cfg.repeat_context
@@ -219,6 +237,10 @@ class Tagger(nn.Module):
             )  # (B, E)
             documents = torch.tanh(self.document(bags))[batch.bag_index]  # (N, D)
             parts.append(documents.unsqueeze(1).expand(-1, batch.words.size(1), -1))
+        if self.contextual is not None:
+            if batch.tokens is None:
+                raise ValueError("contextual embeddings read the batch's tokens, which is None")
+            parts.append(self.contextual(batch.tokens).to(parts[0].dtype))  # (N, L, C)
         return torch.cat(parts, dim=-1)
 
     def forward(self, batch: TagBatch, tags: Tensor | None = None) -> tuple[Tensor, Tensor | None]:

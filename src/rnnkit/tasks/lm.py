@@ -55,6 +55,7 @@ class LMData(DataConfig):
     eval_rows: int = 32  # text: parallel rows when scoring a validation text
     lower: bool = False  # fold case before building the vocabulary
     max_length: int = 1000  # folder: longer lines are cut to this many characters (0 = keep)
+    reverse: bool = False  # read every text last character first: a backward LM (flair)
 
 
 @dataclass
@@ -123,7 +124,7 @@ class LanguageModelTask(GenerationMixin, Task):
 
     # ---- data ---------------------------------------------------------------------------
     def _tokens(self, text: str) -> list[str]:
-        return char_tokenize(text, self.config.data.lower)
+        return char_tokenize(text, self.config.data.lower, self.config.data.reverse)
 
     def _encode_text(self, text: str) -> torch.Tensor:
         return torch.tensor(self.vocab.encode(self._tokens(text)), dtype=torch.long)

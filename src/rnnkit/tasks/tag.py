@@ -11,7 +11,9 @@ the schemes; token accuracy is measured on tags written in the file's scheme.
 The model is :class:`~rnnkit.models.tagger.Tagger` (``[model] crf``, ``char_encoder``, ...).
 The run folder gets ``words.json``, ``chars.json``, ``tags.json`` (vocabularies) and
 ``tagging.json`` (the schemes), and after training ``predictions.conll`` or
-``predictions.conllu``: the evaluated split written back with the predicted tags.
+``predictions.conllu``: the evaluated split written back with the predicted tags. With
+``model.contextual`` (character LM runs), also ``contextual/`` and ``contextual.json``
+(:mod:`rnnkit.tasks.tag_contextual`).
 
 Sentences over ``max_length`` tokens are read in pieces (predictions joined back; a count on
 standard error). 1000 is far above real sentences (CoNLL-2003's longest has 124 tokens, EWT's
@@ -41,7 +43,7 @@ from rnnkit.errors import ConfigError, DataError
 from rnnkit.io import atomic_write_text, read_json
 from rnnkit.metrics.conlleval import Scores, evaluate
 from rnnkit.models.tagger import Tagger, TaggerModel, check_tagger_config
-from rnnkit.tasks import memory
+from rnnkit.tasks import memory, tag_contextual
 from rnnkit.tasks.base import Task
 from rnnkit.tasks.tag_config import TagData, TagTrain, check_data_config, hold_out, resolve_format
 from rnnkit.tasks.tag_output import report_table, tag_confusion
@@ -63,6 +65,7 @@ class TagTask(Task):
         self.sentences: dict[str, list[Sentence]] = {}
         self.encoded: dict[str, EncodedSplit] = {}
         self._decoded: dict[str, list[list[str]]] = {}  # split -> predictions, file scheme
+        self.language_models: list = []  # model.contextual, read (tag_contextual)
 
     # ---- data -----------------------------------------------------------------------------
     def _read(self, path: str) -> list[Sentence]:
@@ -94,6 +97,8 @@ class TagTask(Task):
         for split, sentences in self.sentences.items():
             self.encoded[split] = self._encode(sentences, split, getattr(cfg, split) or cfg.train)
         self.batches = self._batches(self.encoded["train"], self.config.train.batch_size, True)
+        if self.config.model.contextual and not self.loaded:
+            self.language_models = tag_contextual.load_language_models(self.config.model.contextual)
 
     def _batches(self, split: EncodedSplit, size: int, shuffle: bool):
         """Sentence batches bucketed by length, or whole documents for ``repeat_context``."""
@@ -185,6 +190,8 @@ class TagTask(Task):
         self.tags.save(run_dir / "tags.json")
         meta = {"scheme": self.scheme, "file_scheme": self.file_scheme}
         atomic_write_text(run_dir / "tagging.json", json.dumps(meta, indent=2) + "\n")
+        if self.language_models:
+            tag_contextual.save_language_models(self.language_models, run_dir)
 
     def load_artifacts(self, run_dir: Path) -> None:
         self.words = Vocab.load(run_dir / "words.json")
@@ -193,6 +200,9 @@ class TagTask(Task):
         shape = {"scheme": str, "file_scheme": str}
         meta = read_json(run_dir / "tagging.json", "tagging settings", shape)
         self.scheme, self.file_scheme = meta["scheme"], meta["file_scheme"]
+        if self.config.model.contextual:
+            count = len(self.config.model.contextual)
+            self.language_models = tag_contextual.read_language_models(run_dir, count)
         self.loaded = True
 
     # ---- training -------------------------------------------------------------------------
@@ -222,7 +232,12 @@ class TagTask(Task):
         else:
             allowed, start, end = schemes.allowed_transitions(self.tags.itos, self.scheme)
             constraints = (torch.tensor(allowed), torch.tensor(start), torch.tensor(end))
-        return Tagger(cfg, len(self.words), len(self.chars), len(self.tags), constraints, vectors)
+        contextual = None
+        if cfg.contextual:
+            lms, finetune = self.language_models, cfg.contextual_finetune
+            contextual = tag_contextual.contextual_embeddings(lms, finetune)
+        sizes = (len(self.words), len(self.chars), len(self.tags))
+        return Tagger(cfg, *sizes, constraints, vectors, contextual)
 
     def _vectors(self) -> torch.Tensor:
         from rnnkit.data.vectors import embedding_matrix, load_vectors
