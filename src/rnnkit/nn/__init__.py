@@ -4,6 +4,8 @@
   :class:`JordanCell`.
 - Layers (whole sequences, stacked, bidirectional, packed): :class:`RNN`, :class:`LSTM`,
   :class:`GRU` (``backend="native"`` or ``"scratch"``) and :class:`Jordan`.
+- AWD-LSTM's regularisers (:mod:`rnnkit.nn.regularize`): :func:`weight_drop`,
+  :class:`LockedDropout`, :func:`embedding_dropout`, :func:`activation_regularization`.
 - :func:`recurrent` builds a layer by name; :func:`pack` packs a padded batch with checks.
 """
 
@@ -12,6 +14,12 @@ from .factory import KINDS, recurrent
 from .jordan import Jordan, JordanCell
 from .layers import BACKENDS, GRU, LSTM, RNN
 from .packing import check_lengths, pack, unpack
+from .regularize import (
+    LockedDropout,
+    activation_regularization,
+    embedding_dropout,
+    weight_drop,
+)
 from .state import detach_state, final_hidden
 
 __all__ = [
@@ -31,4 +39,8 @@ __all__ = [
     "check_lengths",
     "detach_state",
     "final_hidden",
+    "weight_drop",
+    "LockedDropout",
+    "embedding_dropout",
+    "activation_regularization",
 ]
