@@ -6,7 +6,7 @@ from torch import nn
 
 from rnnkit.config import CELLS, ModelConfig
 from rnnkit.errors import ConfigError
-from rnnkit.nn import recurrent
+from rnnkit.nn import recurrent, weight_drop
 
 
 def recurrent_from_config(
@@ -20,6 +20,8 @@ def recurrent_from_config(
 
     A Jordan network feeds back its own output, so it needs ``output_size``: the task's
     target size where the Jordan output *is* the prediction, else ``hidden_size``.
+    ``cfg.weight_drop > 0`` puts DropConnect on the recurrent weights
+    (:func:`~rnnkit.nn.regularize.weight_drop`).
     """
     if cfg.cell not in CELLS:  # a section built by hand: name the field, not the factory's
         raise ConfigError(f"model.cell must be one of {', '.join(CELLS)}, received {cfg.cell!r}")
@@ -36,4 +38,5 @@ def recurrent_from_config(
     if cfg.cell == "jordan":
         kwargs["output_size"] = jordan_output_size or cfg.hidden_size
         kwargs["nonlinearity"] = cfg.nonlinearity
-    return recurrent(cfg.cell, backend=cfg.backend, **kwargs)
+    layer = recurrent(cfg.cell, backend=cfg.backend, **kwargs)
+    return weight_drop(layer, getattr(cfg, "weight_drop", 0.0) or 0.0)
