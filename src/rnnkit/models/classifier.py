@@ -47,6 +47,8 @@ class ClassifyModel(ModelConfig):
     # of a rare word stays mostly random noise that the model memorises (RESULTS.md)
     vectors: str = ""  # GloVe / word2vec / fastText .vec file (plain or .gz) for the embedding
     freeze_vectors: bool = False  # keep the pretrained rows fixed (else fine-tune them)
+    encoder: str = ""  # an lm run folder: start the embedding and recurrent layers from it
+    # (tasks/classify_transfer.py); "" = from scratch
     pooling: str = "max+mean"  # last | mean | max | attention, or several joined by '+';
     # max+mean reads every step, where `last` must carry the evidence to the end
     embedding_dropout: float = 0.2  # dropout on the embedded tokens (tuned IMDB 0.3, names 0.2)
