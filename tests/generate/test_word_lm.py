@@ -157,6 +157,7 @@ def test_ar_tar_are_added_to_the_training_loss_only():
 
 def test_a_word_model_trains_saves_loads_and_writes_words(tsv, tmp_path, lm_config, make):
     raw = word_raw(lm_config, str(tsv), "lines", lower=True)
+    raw["model"]["adaptive_softmax"] = [5, 15]
     raw["data"]["test"] = str(tsv)
     raw["train"]["epochs"] = 3
     config, task = make(raw)
@@ -180,3 +181,38 @@ def test_lines_at_character_level(tsv, lm_config, make):
     task.setup()
     assert task.vocab.itos[:3] == ["<pad>", "<unk>", "<eos>"]
     assert "".join(task._join(task.train_ids[:60].tolist())).count("\n") >= 1
+
+
+def test_adaptive_softmax_scores_like_its_log_probabilities():
+    cfg = LMModel(hidden_size=16, num_layers=1, embedding_dim=4, dropout=0.0)
+    cfg.adaptive_softmax = [3, 6]  # tail projections of 16 / 4 and 16 / 16 features
+    torch.manual_seed(0)
+    model = CharLM(cfg, vocab_size=11, ignore_index=0).eval()
+    x, y = torch.randint(1, 11, (2, 5)), torch.randint(1, 11, (2, 5))
+    y[0, 0] = 0  # ignored
+    logp, _, _ = model(x)  # (N, L, V) log-probabilities
+    torch.testing.assert_close(logp.exp().sum(-1), torch.ones(2, 5))
+    logits, loss, _ = model(x, y)
+    assert logits is None
+    keep = y != 0
+    expected = -logp[keep].gather(1, y[keep][:, None]).mean()
+    torch.testing.assert_close(loss, expected)
+    assert len(model.generate(x[:, :2], 4)[0]) == 4
+
+
+def test_adaptive_softmax_refusals():
+    cfg = LMModel(hidden_size=8, num_layers=1, embedding_dim=4)
+    cfg.adaptive_softmax = [3, 10]
+    with pytest.raises(ConfigError) as err:
+        CharLM(cfg, vocab_size=11)
+    assert str(err.value) == (
+        "model.adaptive_softmax must be increasing cutoffs from 1 to 9 (the vocabulary has 11 "
+        "tokens), received [3, 10]"
+    )
+    cfg.adaptive_softmax, cfg.tie_weights = [3], True
+    with pytest.raises(ConfigError) as err:
+        CharLM(cfg, vocab_size=11)
+    assert str(err.value) == (
+        "model.adaptive_softmax has its own output weights: set model.tie_weights = false, "
+        "received true"
+    )

@@ -12,7 +12,7 @@ the hundreds of epochs for which AWD-LSTM's own PTB strengths (0.5/0.65/0.4/0.1)
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import ClassVar
 
 from rnnkit.config import FRACTION, NON_NEGATIVE, DataConfig, ModelConfig, TrainConfig
@@ -61,6 +61,8 @@ class LMModel(ModelConfig):
     weight_drop: float | None = None  # DropConnect on hidden-to-hidden weights (words: 0.2)
     ar_alpha: float | None = None  # AR: + alpha * mean(dropped output^2) (words: 2.0)
     tar_beta: float | None = None  # TAR: + beta * mean((h_t - h_{t-1})^2) (words: 1.0)
+    adaptive_softmax: list[int] = field(default_factory=list)  # cutoffs of an adaptive
+    # softmax over the vocabulary, e.g. [2000, 10000] ([] = a full softmax; no tie_weights)
 
     ranges: ClassVar[dict] = {
         **dict.fromkeys(
