@@ -145,3 +145,21 @@ def test_refusals(sentiment, sentiment_files, lm_run, tmp_path):
     with pytest.raises(Exception) as err:
         classify(raw)[1].setup()
     assert str(err.value) == f"{tmp_path / 'nothing'} is not a run folder (no config.toml)"
+
+
+def test_weight_drop_reaches_the_classifier_and_not_seed_003(sentiment, sentiment_files):
+    raw = sentiment(*sentiment_files, weight_drop=0.3)
+    _, task = classify(raw)
+    task.setup()
+    model = task.build_model()
+    assert sorted(model.rnn.parametrizations.keys()) == ["weight_hh_l0", "weight_hh_l0_reverse"]
+    raw = sentiment(*sentiment_files, weight_drop=0.3, kind="scratch003")
+    raw["data"]["level"] = "char"
+    _, task = classify(raw)
+    task.setup()
+    with pytest.raises(ConfigError) as err:
+        task.build_model()
+    assert str(err.value) == (
+        "model.weight_drop needs model.kind = 'rnn' (seed 003's model has no hidden-to-hidden "
+        "weight), received 0.3"
+    )

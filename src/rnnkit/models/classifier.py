@@ -229,5 +229,10 @@ def build_classifier(
             cfg, vocab_size, num_classes, ngram_vocab_size=ngram_vocab_size, vectors=vectors
         )
     if cfg.kind == "scratch003":
+        if cfg.weight_drop:
+            raise ConfigError(
+                f"model.weight_drop needs model.kind = 'rnn' (seed 003's model has no "
+                f"hidden-to-hidden weight), received {cfg.weight_drop}"
+            )
         return ScratchCharRNN(vocab_size, cfg.hidden_size, num_classes)
     raise ConfigError(f"model.kind must be one of {', '.join(KINDS)}, received {cfg.kind!r}")
