@@ -104,7 +104,7 @@ def test_a_transferred_classifier_trains_and_reloads_without_the_lm(
     config, task = classify(raw)
     result = fit(task, config, tmp_path / "clf", quiet=True)
     shutil.rmtree(copy)  # the classifier's own checkpoint holds every weight
-    loaded = load_run(tmp_path / "clf")
+    loaded = load_run(tmp_path / "clf", setup=True)  # setup: as for a report
     assert loaded.config.model.encoder == str(copy) and loaded.config.model.hidden_size == 10
     for a, b in zip(result.model.state_dict().values(), loaded.model.state_dict().values()):
         assert torch.equal(a, b)

@@ -154,7 +154,8 @@ class ClassifyTask(ReportMixin, Task):
         d = self.config.data
         parts = self._parts()
         train_tokens = [self._tokenizer()(t) for t in parts["train"].texts]
-        if self.encoder is None:
+        fresh = self.encoder is None  # not a run read back, whose checkpoint has every weight
+        if fresh:
             vocab, ngram_vocab = TextEncoder.build_vocabs(
                 train_tokens,
                 min_freq=d.min_freq,
@@ -173,7 +174,7 @@ class ClassifyTask(ReportMixin, Task):
             if name in parts:
                 self.splits[name] = self._split(parts[name], f"the {name} part")
         self.splits["train"].examples = LabelledTexts()  # texts are no longer needed
-        if self.config.model.encoder:  # ULMFiT: start from a language model's weights
+        if self.config.model.encoder and fresh:  # ULMFiT: start from a language model
             self.vectors, self.encoder_state = encoder_init(self.config, self.encoder.vocab)
         else:
             self._load_vectors()

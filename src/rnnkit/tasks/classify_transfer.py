@@ -11,7 +11,8 @@ The run folder of an ``lm`` run (word or character level, one text, not conditio
 - the embedding, word by word: each word of the classifier's vocabulary (built from its own
   training texts, ``<pad>`` and ``<unk>`` included) that the language model knows keeps the
   language model's vector; the others start from the mean of the language model's vectors
-  (as fastai does). How many were found is said on standard error.
+  (as fastai does). How many were found is said on standard error. ``model.freeze_vectors``
+  keeps these rows fixed, as it keeps pretrained vectors.
 - the recurrent stack: every weight of the language model's recurrent layers (their plain
   values when the language model used weight drop), whatever the classifier's own
   ``weight_drop``, ``backend`` and ``dropout``.
