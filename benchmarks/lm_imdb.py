@@ -62,7 +62,7 @@ def run(overrides: list[str], out: Path) -> dict:
         "train_seconds": seconds,
         "cpu_seconds": cpu,
         "load_average": load,
-        "tokens": tokens,
+        "tokens": int(tokens),
         "tokens_per_s": tokens / seconds,
         "epochs": tokens / task.stream.tokens,
         "curve": [
@@ -82,7 +82,8 @@ def to_markdown(r: dict) -> str:
     lines = [
         "## Word language model on IMDB's training reviews (issue 17)",
         "",
-        f"Command: `flock /work/bench.lock taskset -c 0 env OMP_NUM_THREADS=1 {r['command']}` "
+        f"Command (from `benchmarks/`, with `PYTHONPATH` on the worktree's `src`): `flock "
+        f"/work/bench.lock taskset -c 0 env OMP_NUM_THREADS=1 {r['command']}` "
         f"(config `examples/imdb_lm.toml`). Machine: {m['cpu']}, **1 thread** on core 0 while "
         f"other jobs ran on the other core (load average {r['load_average']:.1f} on the 2 "
         f"cores), torch {m['torch']}, {m['date']} (commit {m['commit']}).",
