@@ -12,8 +12,12 @@ Models:
   Linear; Adam 1e-3, batches of 64 bucketed by length, packed, 5 epochs, whole reviews.
   (spaCy's tokenizer and GloVe are replaced by the word tokenizer and random vectors.)
 - ``bigru``: the tuned model (see RESULTS.md for what was tried and why).
+- ``ulmfit``: issue 17's pipeline through the CLI: ``rnnkit train examples/imdb_lm.toml``
+  then ``examples/imdb_ulmfit.toml`` once per ``--seeds`` (see ``_ulmfit.py``); budgets
+  and other settings with ``--lm-set`` / ``--set`` (``--lm RUN`` reuses a pretrained model).
 
-Run: ``python benchmarks/classify_imdb.py [--write] [--only NAME ...]``.
+Run: ``python benchmarks/classify_imdb.py [--write] [--only NAME ...]``, e.g.
+``python benchmarks/classify_imdb.py --only ulmfit --seeds 0 1 2 --write``.
 """
 
 from __future__ import annotations
@@ -27,6 +31,8 @@ import torch
 sys.path.insert(0, str(Path(__file__).parent))
 from _classify import recurrent_share, train_models  # noqa: E402
 from _common import DATASETS, command_line, emit, machine, write_section  # noqa: E402
+from _ulmfit import markdown as ulmfit_markdown  # noqa: E402
+from _ulmfit import run_ulmfit  # noqa: E402
 
 IMDB = DATASETS / "text" / "imdb"
 DATA = {
@@ -177,10 +183,23 @@ def markdown(results: dict, info: dict) -> str:
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--write", action="store_true", help="update benchmarks/RESULTS.md")
-    parser.add_argument("--only", nargs="*", choices=list(MODELS), help="run only these models")
+    parser.add_argument(
+        "--only", nargs="*", choices=[*MODELS, "ulmfit"], help="run only these models"
+    )
     parser.add_argument("--out", default="runs/bench-imdb", help="run folders go here")
+    ulmfit = parser.add_argument_group("ulmfit (--only ulmfit)")
+    ulmfit.add_argument("--seeds", nargs="+", type=int, default=[0, 1, 2], help="fine-tunings")
+    ulmfit.add_argument("--lm", default="", help="reuse this language-model run folder")
+    ulmfit.add_argument("--lm-set", action="append", default=[], metavar="KEY=VALUE",
+                        help="override of imdb_lm.toml (repeatable)")  # fmt: skip
+    ulmfit.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
+                        help="override of imdb_ulmfit.toml (repeatable)")  # fmt: skip
     args = parser.parse_args()
     torch.set_num_threads(1)
+    if args.only and "ulmfit" in args.only:
+        if len(args.only) > 1:
+            parser.error("--only ulmfit runs alone (its runs go through the CLI)")
+        return ulmfit_main(args)
 
     def share(r):
         r["recurrent"] = recurrent_share(r["_task"], r["_model"])
@@ -191,6 +210,17 @@ def main() -> int:
     emit({"benchmark": "classify_imdb", "machine": info, "results": results})
     if args.write:
         write_section("classify_imdb", markdown(results, info))
+    return 0
+
+
+def ulmfit_main(args) -> int:
+    """``--only ulmfit``: the pretraining and fine-tuning commands; RESULTS.md section
+    ``classify_imdb_ulmfit`` with ``--write``."""
+    result = run_ulmfit(IMDB, Path(args.out), args.seeds, args.lm_set, args.set, args.lm)
+    info = machine()
+    emit({"benchmark": "classify_imdb_ulmfit", "machine": info, "results": result})
+    if args.write:
+        write_section("classify_imdb_ulmfit", ulmfit_markdown(result, info, command_line()))
     return 0
 
 

@@ -124,7 +124,12 @@ class TrainConfig:
     momentum: float = 0.0  # SGD momentum
     weight_decay: float = 0.0  # L2 (sgd, adam) or decoupled (adamw) weight decay
     clip_grad_norm: float = 1.0  # clip the global gradient norm to this (0 = no clipping)
-    schedule: str = "constant"  # constant | cosine | plateau
+    schedule: str = "constant"  # constant | cosine | plateau | slanted (ULMFiT's triangle)
+    slanted_cut_frac: float = 0.1  # slanted: the share of the steps that rise to the peak lr
+    slanted_ratio: float = 32.0  # slanted: it starts and ends at lr / ratio
+    lr_decay_per_group: float = 1.0  # layer group l of G trains at lr / this^(G-l) (1 = off)
+    unfreeze: str = "none"  # none | gradual: the last layer group trains alone, then one more
+    unfreeze_every: int = 0  # gradual: steps between two unfreezings (0 = one epoch)
     warmup_steps: int = 0  # linear warm-up before the cosine schedule
     min_lr: float = 0.0  # floor of the cosine schedule
     plateau_factor: float = 0.5  # reduce-on-plateau multiplies the lr by this...
@@ -143,15 +148,17 @@ class TrainConfig:
     default_epochs: ClassVar[int] = 10  # the budget when neither epochs nor max_steps is set
     choices: ClassVar[dict[str, tuple]] = {
         "optimizer": ("sgd", "adam", "adamw"),
-        "schedule": ("constant", "cosine", "plateau"),
+        "schedule": ("constant", "cosine", "plateau", "slanted"),
         "precision": ("fp32", "bf16", "fp16"),
+        "unfreeze": ("none", "gradual"),
     }
     ranges: ClassVar[dict[str, Range]] = {
         **dict.fromkeys(
             "epochs max_steps time_budget warmup_steps plateau_patience".split(), NON_NEGATIVE
         ),
         **dict.fromkeys("eval_every early_stopping num_threads weight_decay".split(), NON_NEGATIVE),
-        **dict.fromkeys(("clip_grad_norm", "min_lr"), NON_NEGATIVE),
+        **dict(slanted_cut_frac=OPEN_UNIT, slanted_ratio=Range(1), lr_decay_per_group=Range(1)),
+        **dict.fromkeys(("clip_grad_norm", "min_lr", "unfreeze_every"), NON_NEGATIVE),
         **dict.fromkeys(("batch_size", "lr", "log_every"), POSITIVE),
         **{"momentum": FRACTION, "plateau_factor": OPEN_UNIT, "seed": Range(0, 2**63 - 1)},
     }

@@ -87,8 +87,8 @@ def test_pooling_spec_errors():
     with pytest.raises(ConfigError) as err:
         parse_pooling("avg")
     assert str(err.value) == (
-        "model.pooling must be one of last, mean, max, attention or several joined by '+' "
-        "(e.g. 'max+mean'), received 'avg'"
+        "model.pooling must be one of last, mean, max, attention, or concat (= last+max+mean), "
+        "or several joined by '+' (e.g. 'max+mean'), received 'avg'"
     )
     with pytest.raises(ConfigError, match="^model.pooling names a kind twice: 'max\\+max'$"):
         parse_pooling("max+max")

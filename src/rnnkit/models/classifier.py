@@ -24,7 +24,7 @@ from torch import Tensor, nn
 
 from rnnkit.config import ModelConfig
 from rnnkit.errors import ConfigError
-from rnnkit.models.common import recurrent_from_config
+from rnnkit.models.common import recurrent_from_config, recurrent_layer_groups
 from rnnkit.models.pooling import Pooling, parse_pooling
 from rnnkit.nn import pack, unpack
 
@@ -49,8 +49,9 @@ class ClassifyModel(ModelConfig):
     freeze_vectors: bool = False  # keep the pretrained rows fixed (else fine-tune them)
     encoder: str = ""  # an lm run folder: start the embedding and recurrent layers from it
     # (tasks/classify_transfer.py); "" = from scratch
-    pooling: str = "max+mean"  # last | mean | max | attention, or several joined by '+';
-    # max+mean reads every step, where `last` must carry the evidence to the end
+    pooling: str = "max+mean"  # last | mean | max | attention, or several joined by '+'
+    # (concat = ULMFiT's last+max+mean); max+mean reads every step, where `last` must carry the
+    # evidence to the end
     embedding_dropout: float = 0.2  # dropout on the embedded tokens (tuned IMDB 0.3, names 0.2)
     embedding_pooling: str = ""  # also pool the embeddings themselves into the head ("" = no)
 
@@ -166,6 +167,14 @@ class TextClassifier(nn.Module):
         if self.embedding_pool is None:
             return pooled
         return torch.cat([pooled, self.embedding_pool(emb, lengths)], dim=-1)  # (N, P + P_E)
+
+    def layer_groups(self) -> list[list[nn.Parameter]]:
+        """ULMFiT's layer groups, lowest first: the embeddings, each recurrent layer, and the
+        head (with the pooling's own weights); what ``train.lr_decay_per_group`` and
+        ``train.unfreeze`` act on (:mod:`rnnkit.train.finetune`)."""
+        top = [self.pool, self.embedding_pool, self.head]
+        head = [p for module in top if module is not None for p in module.parameters()]
+        return [list(self.embed.parameters()), *recurrent_layer_groups(self.rnn), head]
 
     def forward(self, x: Tensor, lengths: Tensor, targets: Tensor | None = None):
         logits = self.head(self.dropout(self.features(x, lengths)))  # (N, C)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 from torch import nn
 
 from rnnkit.config import CELLS, ModelConfig
@@ -40,3 +42,23 @@ def recurrent_from_config(
         kwargs["nonlinearity"] = cfg.nonlinearity
     layer = recurrent(cfg.cell, backend=cfg.backend, **kwargs)
     return weight_drop(layer, getattr(cfg, "weight_drop", 0.0) or 0.0)
+
+
+def recurrent_layer_groups(rnn: nn.Module) -> list[list[nn.Parameter]]:
+    """The parameters of a stacked recurrent layer, one list per layer, lowest layer first.
+
+    A layer is what torch's names call ``_l<k>`` (both directions of layer k together), inside
+    the submodule that holds it (a list of one-layer modules gives one group per module). A
+    parametrized weight (e.g. weight drop: ``parametrizations.weight_hh_l0.original``) counts
+    under its plain name.
+    """
+    groups: dict[tuple[str, int], list[nn.Parameter]] = {}
+    for name, param in rnn.named_parameters():
+        plain = re.sub(r"parametrizations\.(\w+)\.original\d*$", r"\1", name)
+        path, _, leaf = plain.rpartition(".")
+        layer = re.search(r"_l(\d+)", leaf)
+        if layer is None:
+            raise ValueError(f"recurrent parameter {name!r} names no layer (_l<k>)")
+        groups.setdefault((path, int(layer.group(1))), []).append(param)
+    paths = list(dict.fromkeys(path for path, _ in groups))  # in the order they come
+    return [groups[key] for key in sorted(groups, key=lambda k: (paths.index(k[0]), k[1]))]

@@ -10,7 +10,8 @@ to a batch never changes it:
 - ``max``: the element-wise maximum over the valid steps;
 - ``attention``: ``a = softmax_t(v . tanh(W o_t + b))`` over the valid steps, ``sum_t a_t o_t``.
 
-Kinds combine with ``+``: ``"max+mean"`` concatenates the two.
+Kinds combine with ``+``: ``"max+mean"`` concatenates the two. ``concat`` is ULMFiT's
+concat pooling (Howard & Ruder 2018), ``last+max+mean`` in their order ``[h_T, max, mean]``.
 """
 
 from __future__ import annotations
@@ -21,17 +22,20 @@ from torch import Tensor, nn
 from rnnkit.errors import ConfigError
 
 POOLINGS = ("last", "mean", "max", "attention")
+ALIASES = {"concat": ("last", "max", "mean")}  # a name for a combination
 
 
 def parse_pooling(spec: str) -> tuple[str, ...]:
-    """``"max+mean"`` -> ``("max", "mean")``; an unknown kind is a ConfigError."""
-    kinds = tuple(k.strip() for k in str(spec).split("+"))
-    for kind in kinds:
-        if kind not in POOLINGS:
+    """``"max+mean"`` -> ``("max", "mean")``, ``"concat"`` -> ``("last", "max", "mean")``;
+    an unknown kind is a ConfigError."""
+    kinds: tuple[str, ...] = ()
+    for kind in (k.strip() for k in str(spec).split("+")):
+        if kind not in POOLINGS and kind not in ALIASES:
             raise ConfigError(
-                f"model.pooling must be one of {', '.join(POOLINGS)} or several joined by '+' "
-                f"(e.g. 'max+mean'), received {spec!r}"
+                f"model.pooling must be one of {', '.join(POOLINGS)}, or concat (= last+max+mean), "
+                f"or several joined by '+' (e.g. 'max+mean'), received {spec!r}"
             )
+        kinds += ALIASES.get(kind, (kind,))
     if len(set(kinds)) != len(kinds):
         raise ConfigError(f"model.pooling names a kind twice: {spec!r}")
     return kinds

@@ -85,6 +85,6 @@ class Pace:
             ends = steps_within(cfg.time_budget - elapsed, per, step, total)
             if ends < total:
                 text += f"; train.time_budget = {cfg.time_budget:g} s ends it near step {ends}"
-                if cfg.schedule == "cosine":
-                    text += ", where the cosine schedule now ends"
+                if cfg.schedule in ("cosine", "slanted"):
+                    text += f", where the {cfg.schedule} schedule now ends"
         return text

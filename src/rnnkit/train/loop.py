@@ -40,6 +40,7 @@ from rnnkit.train import checkpoint as ckpt
 from rnnkit.train import distributed as dist_utils
 from rnnkit.train.budget import Pace, plan, steps_within
 from rnnkit.train.device import grad_scaler, resolve_device
+from rnnkit.train.finetune import GradualUnfreezing
 from rnnkit.train.folder import open_run
 from rnnkit.train.optim import Schedule, build_optimizer
 from rnnkit.train.progress import Progress, tensorboard
@@ -92,6 +93,7 @@ class Trainer:
         maximize = task.is_better(self.metric, 1.0, 0.0)  # the metric's direction
         self.schedule = Schedule(self.cfg, self.optimizer, self.total_steps, maximize)
         self.scaler = grad_scaler(self.device, self.cfg.precision)
+        self.unfreezing = GradualUnfreezing(self.cfg, self.model)  # train.unfreeze
         self.state, self.carry, self.stopped_by = LoopState(), None, ""
         self.window: list[tuple[float, float, int]] = []  # (loss, grad_norm, examples)
         self.last_eval_step, self.last_saved_step = -1, None
@@ -117,6 +119,7 @@ class Trainer:
                 self.carry = None  # a new pass over the stream starts from a zero state
             batches = self.task.train_batches(st.epoch, self.world.rank, self.world.size)
             for batch in itertools.islice(batches, st.epoch_step, None):
+                self.unfreezing.update(st.epoch, st.step)
                 loss, grad_norm = self._train_step(batch)
                 st.step, st.epoch_step = st.step + 1, st.epoch_step + 1
                 self.window.append((loss, grad_norm, self.task.batch_examples(batch)))
@@ -154,9 +157,10 @@ class Trainer:
         return self._finish()
 
     def _fit_schedule(self, elapsed: float, seconds_per_step: float) -> None:
-        """A cosine schedule decays to the step where ``train.time_budget`` runs out, when it
-        ends the run before the last step (see :mod:`rnnkit.train.budget`)."""
-        if self.cfg.time_budget and self.cfg.schedule == "cosine" and self.optimizer is not None:
+        """A cosine (or slanted) schedule decays to the step where ``train.time_budget`` runs
+        out, when it ends the run before the last step (see :mod:`rnnkit.train.budget`)."""
+        fitted = self.cfg.schedule in ("cosine", "slanted")
+        if self.cfg.time_budget and fitted and self.optimizer is not None:
             left = self.cfg.time_budget - elapsed
             self.schedule.total = steps_within(
                 left, seconds_per_step, self.state.step, self.total_steps

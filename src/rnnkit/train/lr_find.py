@@ -18,7 +18,9 @@ The suggestion is ``minimum / 10``, with ``steepest`` printed beside it. On the 
 ``tests/train/test_lr_find.py`` (plain SGD, stable below lr = 0.5) they read 0.067-0.082 and
 0.027-0.039 over six seeds. Every step is the loop's own (:mod:`rnnkit.train.step`): the
 task's batches and loss, the configured optimizer, clipping and precision. Nothing is saved
-but the plot (by the caller); the model is thrown away.
+but the plot (by the caller); the model is thrown away. With discriminative rates
+(``train.lr_decay_per_group``) the tested lr is the top group's and the groups below keep
+their ratios to it; gradual unfreezing (``train.unfreeze``) does not apply: every group trains.
 """
 
 from __future__ import annotations
@@ -106,6 +108,7 @@ def range_test(task: TrainableTask, config: Config, test: RangeTest | None = Non
     task.setup()
     model = task.build_model().to(device)
     optimizer = build_optimizer(cfg, model)
+    scales = [g["lr"] / cfg.lr for g in optimizer.param_groups]  # train.lr_decay_per_group
     scaler = grad_scaler(device, cfg.precision)
     result, average, carry = RangeResult(), 0.0, None
     for i, batch in enumerate(_batches(task)):
@@ -115,8 +118,8 @@ def range_test(task: TrainableTask, config: Config, test: RangeTest | None = Non
         if task.stateful and _new_epoch(task, i):
             carry = None
         lr = test.lr(i)
-        for group in optimizer.param_groups:
-            group["lr"] = lr
+        for group, scale in zip(optimizer.param_groups, scales):
+            group["lr"] = lr * scale  # the top group's lr is the one tested
         loss, carry = forward_loss(task, model, optimizer, batch, carry, device, cfg.precision)
         value = float(loss.detach())
         if not math.isfinite(value):

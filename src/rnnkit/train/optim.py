@@ -8,10 +8,14 @@ import torch
 from torch import nn
 
 from rnnkit.config import TrainConfig
+from rnnkit.errors import ConfigError
+from rnnkit.train.finetune import optimizer_groups, slanted_triangular
 
 
 def build_optimizer(cfg: TrainConfig, model: nn.Module) -> torch.optim.Optimizer:
-    params = [p for p in model.parameters() if p.requires_grad]
+    """``train.optimizer`` on the trainable parameters: one group, or one per layer group when
+    ``train.lr_decay_per_group`` or ``train.unfreeze`` asks for them (:mod:`.finetune`)."""
+    params = optimizer_groups(cfg, model)
     if cfg.optimizer == "sgd":
         return torch.optim.SGD(
             params, lr=cfg.lr, momentum=cfg.momentum, weight_decay=cfg.weight_decay
@@ -38,7 +42,7 @@ def warmup(step: int, warmup_steps: int) -> float:
 
 
 class Schedule:
-    """torch's schedulers for the three ``train.schedule`` values: ``step()`` after every
+    """torch's schedulers for the four ``train.schedule`` values: ``step()`` after every
     optimizer step, ``evaluated(value)`` after every evaluation.
 
     - ``constant``: :class:`~torch.optim.lr_scheduler.LambdaLR` with the linear warm-up.
@@ -48,6 +52,12 @@ class Schedule:
       on the validation metric: the lr is multiplied by ``plateau_factor`` after
       ``plateau_patience`` evaluations without improvement (strictly better, in the
       metric's own direction: ``maximize``), counted once the warm-up is over.
+    - ``slanted``: :class:`~torch.optim.lr_scheduler.LambdaLR` of
+      :func:`~rnnkit.train.finetune.slanted_triangular` (ULMFiT's; its rise is its warm-up,
+      so ``warmup_steps`` must be 0; ``min_lr`` is not used: it ends at ``lr / slanted_ratio``).
+
+    Every schedule multiplies each optimizer group's own base lr (``initial_lr``) by the same
+    factor, so discriminative rates (``train.lr_decay_per_group``) keep their ratios.
 
     A model without parameters has no optimizer, and then no scheduler.
     """
@@ -67,6 +77,14 @@ class Schedule:
             floor, w = cfg.min_lr / cfg.lr, cfg.warmup_steps
             # reads self.total at every step: a time budget may move the end (train/budget.py)
             factor = lambda step: cosine_with_warmup(step, w, self.total, floor)  # noqa: E731
+        elif cfg.schedule == "slanted":
+            if cfg.warmup_steps:
+                raise ConfigError(
+                    f"train.warmup_steps must be 0 with train.schedule = 'slanted' (its rise is "
+                    f"the warm-up), received {cfg.warmup_steps}"
+                )
+            cut, ratio = cfg.slanted_cut_frac, cfg.slanted_ratio
+            factor = lambda step: slanted_triangular(step, self.total, cut, ratio)  # noqa: E731
         else:
             factor = lambda step: warmup(step, cfg.warmup_steps)  # noqa: E731
         self.warmup = torch.optim.lr_scheduler.LambdaLR(optimizer, factor)
@@ -96,8 +114,9 @@ class Schedule:
 
     @property
     def lr(self) -> float:
+        """The current lr of the last (top) group: the head's, when the rates are discriminative."""
         groups = self.optimizer.param_groups if self.optimizer is not None else []
-        return groups[0]["lr"] if groups else self.cfg.lr
+        return groups[-1]["lr"] if groups else self.cfg.lr
 
     def state_dict(self) -> dict:
         return {
