@@ -1,6 +1,6 @@
 """Forward and forward+backward time of the recurrent layers: native, scratch, bfloat16.
 
-    python benchmarks/layers.py [--repeats 7] [--threads N] [--write]
+    python benchmarks/layers.py [--repeats 7] [--threads N] [--write] [--min]
 
 Prints JSON: for RNN, GRU and LSTM at (N=64, L=100, H_in=128, H_out=256) and
 (N=32, L=200, H_in=32, H_out=64), the median/min/max milliseconds of each engine:
@@ -10,8 +10,10 @@ Prints JSON: for RNN, GRU and LSTM at (N=64, L=100, H_in=128, H_out=256) and
 - ``native_bf16``, ``scratch_bf16``: the same layers under
   ``torch.autocast("cpu", dtype=torch.bfloat16)`` (float32 master weights);
 
-and the ratios scratch/native and bf16/fp32 of the medians. The engines of one phase are timed
-in turn (a, b, c, a, b, c, ...) inside one run, so a busy neighbour slows them alike.
+and the ratios scratch/native and bf16/fp32 of the medians. ``--min`` times MinGRU and MinLSTM
+against native GRU and LSTM instead (benchmarks/min_layers.py, its own RESULTS.md section).
+The engines of one phase are timed in turn (a, b, c, a, b, c, ...) inside one run, so a busy
+neighbour slows them alike.
 """
 
 from __future__ import annotations
@@ -21,6 +23,7 @@ import argparse
 import torch
 
 from _common import command_line, emit, machine, time_alternating, write_section
+from min_layers import min_markdown, min_rows
 from rnnkit.nn import fast, recurrent
 
 SHAPES = [
@@ -143,9 +146,17 @@ def main() -> None:
     parser.add_argument("--repeats", type=int, default=7)
     parser.add_argument("--threads", type=int, default=None, help="torch.set_num_threads")
     parser.add_argument("--write", action="store_true", help="update benchmarks/RESULTS.md")
+    parser.add_argument("--min", action="store_true", help="MinGRU/MinLSTM vs GRU/LSTM only")
     args = parser.parse_args()
     if args.threads:
         torch.set_num_threads(args.threads)
+    if args.min:
+        result = {"benchmark": "layers_min", "command": command_line(), "repeats": args.repeats,
+                  "machine": machine(), "rows": min_rows(args.repeats)}  # fmt: skip
+        emit(result)
+        if args.write:
+            write_section(f"layers_min_{torch.get_num_threads()}t", min_markdown(result))
+        return
     rows = [bench_one(kind, shape, args.repeats) for shape in SHAPES for kind in KINDS]
     result = {
         "benchmark": "layers",

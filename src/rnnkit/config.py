@@ -76,7 +76,7 @@ class DataConfig:
     ranges: ClassVar[dict[str, Range]] = {"validation_fraction": FRACTION}
 
 
-CELLS = ("rnn", "lstm", "gru", "jordan")  # the recurrent cells every task can use
+CELLS = ("rnn", "lstm", "gru", "jordan", "mingru", "minlstm")  # the cells every task can use
 BACKENDS = ("auto", "native", "scratch")
 
 
@@ -84,7 +84,7 @@ BACKENDS = ("auto", "native", "scratch")
 class ModelConfig:
     """The recurrent network. Tasks add heads, embeddings and the like."""
 
-    cell: str = "lstm"  # rnn | lstm | gru | jordan
+    cell: str = "lstm"  # rnn | lstm | gru | jordan | mingru | minlstm (one engine: any backend)
     backend: str = "auto"  # auto (native, or scratch for jordan) | native | scratch
     hidden_size: int = 64  # H_out of every recurrent layer
     num_layers: int = 1  # stacked layers

@@ -146,3 +146,19 @@ def test_docstring_examples_run():
     torch.manual_seed(0)
     result = doctest.testmod(regularize, extraglobs={"torch": torch})
     assert result.failed == 0 and result.attempted > 0
+
+
+def test_weight_drop_on_a_cell_without_recurrent_weights_is_a_config_error():
+    from rnnkit.config import ModelConfig
+    from rnnkit.errors import ConfigError
+    from rnnkit.models.common import recurrent_from_config
+
+    cfg = ModelConfig(cell="mingru", weight_drop=0.2)
+    with pytest.raises(ConfigError) as err:
+        recurrent_from_config(cfg, 3)
+    assert str(err.value) == (
+        "model.weight_drop needs a cell with hidden-to-hidden weights (rnn, lstm, gru, jordan): "
+        "mingru has none, received 0.2"
+    )
+    layer = recurrent_from_config(ModelConfig(cell="gru", weight_drop=0.2), 3)
+    assert list(layer.parametrizations.keys()) == ["weight_hh_l0"]

@@ -17,6 +17,7 @@ DEMOS: dict[str, tuple[str, str]] = {
     "elman-vs-jordan": ("rnnkit.demos.elman_vs_jordan", "seed 003: Elman vs Jordan networks"),
     "names": ("rnnkit.demos.names", "seed 003: from-scratch char RNN vs LSTM, name -> language"),
     "dates": ("rnnkit.demos.dates", "seq2seq with attention: human dates -> ISO dates"),
+    "parallel-scan": ("rnnkit.demos.parallel_scan", "MinGRU's scan tree vs the chain, timed"),
 }
 
 

@@ -9,6 +9,7 @@ from torch import nn
 from rnnkit.config import CELLS, ModelConfig
 from rnnkit.errors import ConfigError
 from rnnkit.nn import recurrent, weight_drop
+from rnnkit.nn.regularize import RECURRENT_WEIGHTS
 
 
 def recurrent_from_config(
@@ -41,7 +42,13 @@ def recurrent_from_config(
         kwargs["output_size"] = jordan_output_size or cfg.hidden_size
         kwargs["nonlinearity"] = cfg.nonlinearity
     layer = recurrent(cfg.cell, backend=cfg.backend, **kwargs)
-    return weight_drop(layer, getattr(cfg, "weight_drop", 0.0) or 0.0)
+    p = getattr(cfg, "weight_drop", 0.0) or 0.0
+    if p and not any(name.startswith(RECURRENT_WEIGHTS) for name, _ in layer.named_parameters()):
+        raise ConfigError(  # MinGRU/MinLSTM: their gates read x_t only
+            f"model.weight_drop needs a cell with hidden-to-hidden weights (rnn, lstm, gru, "
+            f"jordan): {cfg.cell} has none, received {p}"
+        )
+    return weight_drop(layer, p)
 
 
 def recurrent_layer_groups(rnn: nn.Module) -> list[list[nn.Parameter]]:

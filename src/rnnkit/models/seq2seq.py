@@ -109,7 +109,7 @@ class Seq2Seq(nn.Module):
         dec_cfg = dataclasses.replace(cfg, bidirectional=False)
         self.decoder = recurrent_from_config(dec_cfg, emb + hidden)
         width = self.encoder.out_features  # D*H
-        parts = 1 if cfg.cell in ("rnn", "gru") else 2  # h, or (h, c) / (h, y)
+        parts = 2 if cfg.cell in ("lstm", "jordan") else 1  # (h, c) / (h, y), or h
         self.bridge = nn.ModuleList(nn.Linear(width, hidden) for _ in range(parts))
         self.attention = Attention(cfg.attention, hidden, width)
         self.combine = nn.Linear(hidden + width, hidden)  # W_c

@@ -4,6 +4,8 @@
   :class:`JordanCell`.
 - Layers (whole sequences, stacked, bidirectional, packed): :class:`RNN`, :class:`LSTM`,
   :class:`GRU` (``backend="native"`` or ``"scratch"``) and :class:`Jordan`.
+- Layers that train in parallel over time: :class:`MinGRU`, :class:`MinLSTM` (the scan of
+  :mod:`rnnkit.nn.scan`, and a ``step`` for streaming).
 - AWD-LSTM's regularisers (:mod:`rnnkit.nn.regularize`): :func:`weight_drop`,
   :class:`LockedDropout`, :func:`embedding_dropout`, :func:`activation_regularization`.
 - :func:`recurrent` builds a layer by name; :func:`pack` packs a padded batch with checks.
@@ -13,6 +15,7 @@ from .cells import GRUCell, LSTMCell, RNNCell
 from .factory import KINDS, recurrent
 from .jordan import Jordan, JordanCell
 from .layers import BACKENDS, GRU, LSTM, RNN
+from .mingru import MinGRU, MinLSTM
 from .packing import check_lengths, pack, unpack
 from .regularize import (
     LockedDropout,
@@ -31,6 +34,8 @@ __all__ = [
     "LSTM",
     "GRU",
     "Jordan",
+    "MinGRU",
+    "MinLSTM",
     "BACKENDS",
     "KINDS",
     "recurrent",

@@ -6,16 +6,19 @@ from torch import nn
 
 from .jordan import Jordan
 from .layers import GRU, LSTM, RNN
+from .mingru import MinGRU, MinLSTM
 
 KINDS: dict[str, type[nn.Module]] = {"rnn": RNN, "lstm": LSTM, "gru": GRU, "jordan": Jordan}
+KINDS.update({"mingru": MinGRU, "minlstm": MinLSTM})  # one implementation: any backend
 
 
 def recurrent(kind: str, *, backend: str = "native", **kwargs) -> nn.Module:
-    """Build a recurrent layer: ``kind`` in ``rnn | lstm | gru | jordan``.
+    """Build a recurrent layer: ``kind`` in ``rnn | lstm | gru | jordan | mingru | minlstm``.
 
     ``kwargs`` are the layer's constructor arguments (``input_size``, ``hidden_size``,
     ``num_layers``, ...; Jordan also needs ``output_size``). Jordan has no native kernel, so
-    for it ``backend="native"`` is refused with a message; pass ``backend="scratch"``.
+    for it ``backend="native"`` is refused with a message; pass ``backend="scratch"``. MinGRU
+    and MinLSTM have one implementation, which both backends run.
 
     Example::
 

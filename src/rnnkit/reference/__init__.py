@@ -10,6 +10,8 @@ time step forward and one computes it backward, with the equations written besid
 Equations, parameter names (``weight_ih``, ``weight_hh``, ``bias_ih``, ``bias_hh``), shapes and
 gate orders match layer 0 of ``torch.nn.RNN`` / ``LSTM`` / ``GRU`` exactly, so weights can be
 copied from torch and results compared; the package itself uses NumPy only.
+:mod:`~rnnkit.reference.mingru` does the same for minGRU and minLSTM (``min_forward``,
+``min_backward``), layer 0 of :class:`rnnkit.nn.MinGRU` / :class:`rnnkit.nn.MinLSTM`.
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ from .common import check_input
 from .elman import elman_backward, elman_forward
 from .gru import gru_backward, gru_forward
 from .lstm import lstm_backward, lstm_forward
+from .mingru import min_backward, min_forward, mingru_forward, minlstm_forward
 
 KINDS = ("rnn_tanh", "rnn_relu", "lstm", "gru")
 
@@ -32,6 +35,10 @@ __all__ = [
     "gru_forward",
     "lstm_backward",
     "lstm_forward",
+    "min_backward",
+    "min_forward",
+    "mingru_forward",
+    "minlstm_forward",
 ]
 
 
