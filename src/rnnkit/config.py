@@ -91,13 +91,15 @@ class ModelConfig:
     bidirectional: bool = False  # run a second layer right to left and concatenate
     dropout: float = 0.0  # between stacked layers (and before the head, where a task says)
     nonlinearity: str = "tanh"  # for cell = "rnn": tanh | relu
+    weight_drop: float = 0.0  # DropConnect on hidden-to-hidden weights (AWD-LSTM); 0 = off
 
     choices: ClassVar[dict[str, tuple]] = {
         "cell": CELLS,
         "backend": BACKENDS[1:],
         "nonlinearity": ("tanh", "relu"),
     }
-    ranges: ClassVar[dict] = {"hidden_size": POSITIVE, "num_layers": POSITIVE, "dropout": FRACTION}
+    ranges: ClassVar[dict] = dict(hidden_size=POSITIVE, num_layers=POSITIVE, dropout=FRACTION)
+    ranges["weight_drop"] = FRACTION
 
     def __post_init__(self) -> None:
         if self.backend == "auto":  # torch.nn has no Jordan network: only rnnkit's loop runs it

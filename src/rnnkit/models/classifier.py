@@ -47,6 +47,8 @@ class ClassifyModel(ModelConfig):
     # of a rare word stays mostly random noise that the model memorises (RESULTS.md)
     vectors: str = ""  # GloVe / word2vec / fastText .vec file (plain or .gz) for the embedding
     freeze_vectors: bool = False  # keep the pretrained rows fixed (else fine-tune them)
+    encoder: str = ""  # an lm run folder: start the embedding and recurrent layers from it
+    # (tasks/classify_transfer.py); "" = from scratch
     pooling: str = "max+mean"  # last | mean | max | attention, or several joined by '+'
     # (concat = ULMFiT's last+max+mean); max+mean reads every step, where `last` must carry the
     # evidence to the end
@@ -236,5 +238,10 @@ def build_classifier(
             cfg, vocab_size, num_classes, ngram_vocab_size=ngram_vocab_size, vectors=vectors
         )
     if cfg.kind == "scratch003":
+        if cfg.weight_drop:
+            raise ConfigError(
+                f"model.weight_drop needs model.kind = 'rnn' (seed 003's model has no "
+                f"hidden-to-hidden weight), received {cfg.weight_drop}"
+            )
         return ScratchCharRNN(vocab_size, cfg.hidden_size, num_classes)
     raise ConfigError(f"model.kind must be one of {', '.join(KINDS)}, received {cfg.kind!r}")

@@ -8,7 +8,8 @@ from torch import nn
 
 from rnnkit.config import CELLS, ModelConfig
 from rnnkit.errors import ConfigError
-from rnnkit.nn import recurrent
+from rnnkit.nn import recurrent, weight_drop
+from rnnkit.nn.regularize import RECURRENT_WEIGHTS
 
 
 def recurrent_from_config(
@@ -22,6 +23,8 @@ def recurrent_from_config(
 
     A Jordan network feeds back its own output, so it needs ``output_size``: the task's
     target size where the Jordan output *is* the prediction, else ``hidden_size``.
+    ``cfg.weight_drop > 0`` puts DropConnect on the recurrent weights
+    (:func:`~rnnkit.nn.regularize.weight_drop`).
     """
     if cfg.cell not in CELLS:  # a section built by hand: name the field, not the factory's
         raise ConfigError(f"model.cell must be one of {', '.join(CELLS)}, received {cfg.cell!r}")
@@ -38,7 +41,14 @@ def recurrent_from_config(
     if cfg.cell == "jordan":
         kwargs["output_size"] = jordan_output_size or cfg.hidden_size
         kwargs["nonlinearity"] = cfg.nonlinearity
-    return recurrent(cfg.cell, backend=cfg.backend, **kwargs)
+    layer = recurrent(cfg.cell, backend=cfg.backend, **kwargs)
+    p = getattr(cfg, "weight_drop", 0.0) or 0.0
+    if p and not any(name.startswith(RECURRENT_WEIGHTS) for name, _ in layer.named_parameters()):
+        raise ConfigError(  # MinGRU/MinLSTM: their gates read x_t only
+            f"model.weight_drop needs a cell with hidden-to-hidden weights (rnn, lstm, gru, "
+            f"jordan): {cfg.cell} has none, received {p}"
+        )
+    return weight_drop(layer, p)
 
 
 def recurrent_layer_groups(rnn: nn.Module) -> list[list[nn.Parameter]]:

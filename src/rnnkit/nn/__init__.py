@@ -6,6 +6,8 @@
   :class:`GRU` (``backend="native"`` or ``"scratch"``) and :class:`Jordan`.
 - Layers that train in parallel over time: :class:`MinGRU`, :class:`MinLSTM` (the scan of
   :mod:`rnnkit.nn.scan`, and a ``step`` for streaming).
+- AWD-LSTM's regularisers (:mod:`rnnkit.nn.regularize`): :func:`weight_drop`,
+  :class:`LockedDropout`, :func:`embedding_dropout`, :func:`activation_regularization`.
 - :func:`recurrent` builds a layer by name; :func:`pack` packs a padded batch with checks.
 """
 
@@ -15,6 +17,12 @@ from .jordan import Jordan, JordanCell
 from .layers import BACKENDS, GRU, LSTM, RNN
 from .mingru import MinGRU, MinLSTM
 from .packing import check_lengths, pack, unpack
+from .regularize import (
+    LockedDropout,
+    activation_regularization,
+    embedding_dropout,
+    weight_drop,
+)
 from .state import detach_state, final_hidden
 
 __all__ = [
@@ -36,4 +44,8 @@ __all__ = [
     "check_lengths",
     "detach_state",
     "final_hidden",
+    "weight_drop",
+    "LockedDropout",
+    "embedding_dropout",
+    "activation_regularization",
 ]

@@ -4,6 +4,8 @@ Reads labelled texts (``[data] format``: ``imdb`` folders, ``csv``/``tsv``/``jso
 or a ``folder`` of ``<label>.txt`` files; the default is the names shipped in the package),
 tokenises them by word or character, builds the vocabulary on the training part only, and
 trains any :mod:`rnnkit.models.classifier` model on length-bucketed, packed batches.
+``model.encoder = "RUN_DIR"`` starts the embedding and recurrent layers from a trained
+language model (:mod:`rnnkit.tasks.classify_transfer`).
 
 Splits: ``data.test`` and ``data.validation`` are files in the same format; when empty, a
 seeded stratified share of the training file is held out (``test_fraction``, then
@@ -45,6 +47,7 @@ from rnnkit.errors import CheckpointError, ConfigError, DataError
 from rnnkit.io import read_json
 from rnnkit.metrics.classification import summary
 from rnnkit.models.classifier import ClassifyModel, build_classifier
+from rnnkit.nn.regularize import load_plain_state_dict
 from rnnkit.tasks import memory
 from rnnkit.tasks.base import Task
 from rnnkit.tasks.classify_config import (
@@ -55,6 +58,7 @@ from rnnkit.tasks.classify_config import (
     resolve_level,
 )
 from rnnkit.tasks.classify_report import ReportMixin
+from rnnkit.tasks.classify_transfer import encoder_init
 
 EVAL_TOKENS = 2**16  # tokens per evaluation batch
 
@@ -84,6 +88,7 @@ class ClassifyTask(ReportMixin, Task):
         self.splits: dict[str, Split] = {}
         self.vectors: Tensor | None = None
         self.coverage = None
+        self.encoder_state: dict | None = None  # model.encoder's recurrent weights
         self._cache: dict = {}
 
     # ---- data ---------------------------------------------------------------------------
@@ -149,7 +154,8 @@ class ClassifyTask(ReportMixin, Task):
         d = self.config.data
         parts = self._parts()
         train_tokens = [self._tokenizer()(t) for t in parts["train"].texts]
-        if self.encoder is None:
+        fresh = self.encoder is None  # not a run read back, whose checkpoint has every weight
+        if fresh:
             vocab, ngram_vocab = TextEncoder.build_vocabs(
                 train_tokens,
                 min_freq=d.min_freq,
@@ -168,7 +174,10 @@ class ClassifyTask(ReportMixin, Task):
             if name in parts:
                 self.splits[name] = self._split(parts[name], f"the {name} part")
         self.splits["train"].examples = LabelledTexts()  # texts are no longer needed
-        self._load_vectors()
+        if self.config.model.encoder and fresh:  # ULMFiT: start from a language model
+            self.vectors, self.encoder_state = encoder_init(self.config, self.encoder.vocab)
+        else:
+            self._load_vectors()
         train = self.splits["train"].encoded
         self.batches = IndexBatches(
             len(train),
@@ -250,13 +259,16 @@ class ClassifyTask(ReportMixin, Task):
 
     def build_model(self):
         ngram_vocab = self.encoder.ngram_vocab
-        return build_classifier(
+        model = build_classifier(
             self.config.model,
             len(self.encoder.vocab),
             len(self.labels),
             ngram_vocab_size=len(ngram_vocab) if ngram_vocab is not None else 0,
             vectors=self.vectors,
         )
+        if self.encoder_state is not None:
+            load_plain_state_dict(model.rnn, self.encoder_state)
+        return model
 
     def training_step(self, model, batch, state):
         x, lengths, targets = batch

@@ -1,4 +1,5 @@
-"""Task ``lm``: a character-level language model, on one long text or on categories of lines.
+"""Task ``lm``: a character- or word-level language model (``data.level``), on one long text,
+on a table of texts, or on categories of lines. Sections and defaults: :mod:`.lm_config`.
 
 - ``format = "text"``: ``train`` is a text file read as one stream of characters and trained
   with truncated back-propagation through time over ``train.batch_size`` parallel rows of
@@ -13,87 +14,47 @@
   Lines longer than ``max_length`` characters are cut (with a count on standard error):
   1000 is fifty times the longest shipped name, and keeps a 1 MB line from becoming a
   million-step sequence that pads every batch it falls in.
+- ``format = "lines"``, or ``level = "word"``: a list of texts (the rows of a table's
+  ``text_column``, such as IMDB's ``train.tsv``, or the lines of a file), each followed by
+  ``<eos>``, as one stream trained like ``text`` (:mod:`.lm_word`). Words are task
+  ``classify``'s, in a vocabulary of ``max_vocab`` words seen ``min_freq`` times.
 
-Metrics: ``loss`` (= ``loss_nats``, mean cross-entropy per predicted character, in nats),
-``bpc`` (bits per character, ``loss / ln 2``) and ``perplexity`` (``e^loss``). Sampling:
-:meth:`LanguageModelTask.generate` (``rnnkit generate RUN``).
+Metrics: ``loss`` (= ``loss_nats``, mean cross-entropy per predicted token, in nats),
+``perplexity`` (``e^loss``) and, for characters, ``bpc`` (bits per character, ``loss / ln
+2``). The training loss also holds AR/TAR (``model.ar_alpha``, ``tar_beta``) when they are on.
+Sampling: :meth:`LanguageModelTask.generate` (``rnnkit generate RUN``).
 """
 
 from __future__ import annotations
 
 import json
-import math
-from dataclasses import dataclass
 from pathlib import Path
 
 import pandas as pd
 import torch
 
 from rnnkit import datasets
-from rnnkit.config import DataConfig, ModelConfig, TrainConfig
 from rnnkit.data.batching import IndexBatches, generator
 from rnnkit.data.categories import boundary_batch, read_category_folder
 from rnnkit.data.stream import StreamBatches
-from rnnkit.data.text import PAD, UNK, Vocab, char_tokenize, note, read_text_file
+from rnnkit.data.text import PAD, UNK, Vocab, char_tokenize, note, read_text_file, word_tokenize
 from rnnkit.errors import ConfigError, DataError
 from rnnkit.io import read_json
 from rnnkit.models.charlm import CharLM
-from rnnkit.tasks import memory
+from rnnkit.tasks import lm_word, memory
 from rnnkit.tasks.base import Task
+from rnnkit.tasks.lm_config import (
+    FORMATS,
+    LMData,
+    LMModel,
+    LMTrain,
+    check_config,
+    nats_metrics,
+    resolve_level_defaults,
+)
 from rnnkit.tasks.lm_generation import EOS, GenerationMixin
 
-FORMATS = ("text", "folder")
-
-
-@dataclass
-class LMData(DataConfig):
-    format: str = "text"  # text: one stream, TBPTT | folder: one file per category, one per line
-    validation_fraction: float = 0.0  # 0 = auto: 2% of a text (its tail, which is often
-    # another work that a larger share would hide from training; 2% of Tiny Shakespeare
-    # still scores the loss to about 0.01), 10% of a folder's lines
-    bptt: int = 128  # text: characters per truncated-BPTT window
-    eval_rows: int = 32  # text: parallel rows when scoring a validation text
-    lower: bool = False  # fold case before building the vocabulary
-    max_length: int = 1000  # folder: longer lines are cut to this many characters (0 = keep)
-    reverse: bool = False  # read every text last character first: a backward LM (flair)
-
-
-@dataclass
-class LMModel(ModelConfig):
-    hidden_size: int = 512  # the tuned Tiny Shakespeare model: 2 x 512 reached 1.48 nats/char
-    num_layers: int = 2
-    dropout: float = 0.1  # on the embedding, between the layers and before the output
-    input: str = "embedding"  # embedding | onehot
-    embedding_dim: int = 64  # E, the character embedding (embedding input)
-    tie_weights: bool = False  # share the input embedding with the output layer
-    condition_dim: int = 16  # size of the category embedding (folder format)
-
-
-@dataclass
-class LMTrain(TrainConfig):
-    """Language models' training defaults: those of the tuned Tiny Shakespeare run, with a
-    budget in steps (an epoch of a small text is one or two steps) and in time."""
-
-    batch_size: int = 64  # parallel streams of bptt characters (folder format: lines)
-    lr: float = 3e-3  # Adam, warmed up and decayed by a cosine...
-    schedule: str = "cosine"  # ...that ends at the last step, or where the time budget ends
-    warmup_steps: int = 50  # linear warm-up: the first steps of a 2-layer LSTM are unstable
-    min_lr: float = 1e-4  # the cosine's floor
-    max_steps: int = 1500  # the step budget (epochs unset): 13 passes over Tiny Shakespeare,
-    # where the time budget ends it first on a CPU (near step 1200) and the cosine with it
-    early_stopping: int = 3  # stop after 3 evaluations without a lower validation loss
-    time_budget: float = 1500.0  # 25 minutes at most, evaluations included (0 = no limit)
-
-
-def nats_metrics(total_nats: float, count: int) -> dict:
-    """``loss``/``loss_nats``, ``bpc`` and ``perplexity`` from a summed cross-entropy."""
-    loss = total_nats / max(1, count)
-    return {
-        "loss": loss,
-        "loss_nats": loss,
-        "bpc": loss / math.log(2),
-        "perplexity": math.exp(min(loss, 700.0)),
-    }
+__all__ = ["LanguageModelTask", "LMData", "LMModel", "LMTrain", "FORMATS", "nats_metrics"]
 
 
 class LanguageModelTask(GenerationMixin, Task):
@@ -106,37 +67,40 @@ class LanguageModelTask(GenerationMixin, Task):
 
     def __init__(self, config, memory=None) -> None:
         super().__init__(config, memory)
-        cfg = config.data
-        if cfg.format not in FORMATS:
-            raise ConfigError(
-                f"data.format must be text or folder for task lm, received {cfg.format!r}"
-            )
-        for key in ("bptt", "eval_rows"):
-            if getattr(cfg, key) < 1:
-                raise ConfigError(f"data.{key} must be positive, received {getattr(cfg, key)}")
-        if cfg.max_length < 0:
-            raise ConfigError(
-                f"data.max_length must be >= 0 (0 = no limit), received {cfg.max_length}"
-            )
-        self.stateful = cfg.format == "text"
+        check_config(config)
+        resolve_level_defaults(config)
+        self.stateful = config.data.format != "folder"
+        self.words = config.data.level == "word"
         self.vocab: Vocab | None = None
         self.categories: list[str] = []
 
     # ---- data ---------------------------------------------------------------------------
     def _tokens(self, text: str) -> list[str]:
+        if self.words:
+            tokens = word_tokenize(text, self.config.data.lower)
+            return tokens[::-1] if self.config.data.reverse else tokens
         return char_tokenize(text, self.config.data.lower, self.config.data.reverse)
 
+    def _join(self, ids: list[int]) -> str:
+        tokens = self.vocab.decode(ids)
+        if self.words:
+            return lm_word.detokenize(tokens)
+        return "".join("\n" if t == EOS else t for t in tokens)
+
     def _encode_text(self, text: str) -> torch.Tensor:
+        """Ids of ``text``'s tokens (no ``<eos>``: the characters hold the line breaks)."""
         return torch.tensor(self.vocab.encode(self._tokens(text)), dtype=torch.long)
 
     def setup(self) -> None:
         d = self.config.data
         if d.validation_fraction == 0 and not d.validation:  # auto, written to config.toml
             d.validation_fraction = 0.02 if d.format == "text" else 0.1
-        if d.format == "text":
+        if d.format == "folder":
+            self._setup_folder()
+        elif d.format == "text" and not self.words:
             self._setup_text()
         else:
-            self._setup_folder()
+            self._setup_texts()
 
     def _read_text(self, path: str | Path, what: str) -> str:
         split = what.removeprefix("data.")
@@ -169,6 +133,52 @@ class LanguageModelTask(GenerationMixin, Task):
         if cfg.test:  # scored at the end of training, as a stream like validation
             test = self._read_text(Path(cfg.test).expanduser(), "data.test")
             self.test_ids = self._encode_text(test)
+        self.stream = StreamBatches(self.train_ids, self.config.train.batch_size, cfg.bptt)
+
+    def _texts(self, split: str) -> list[str]:
+        """The texts of ``data.<split>`` (:mod:`~rnnkit.tasks.lm_word`), or of the lines
+        handed over in memory."""
+        d = self.config.data
+        obj = self.from_memory(split) if split in ("train", "validation") else None
+        if obj is not None:
+            texts = lm_word.memory_texts(memory.lines_text(obj, split))
+        else:
+            path = Path(getattr(d, split)).expanduser()
+            texts = lm_word.file_texts(path, d.format, d.text_column)
+        if not texts:
+            raise DataError(f"data.{split} holds no text: a language model needs some")
+        return texts
+
+    def _stream(self, texts: list[str]) -> torch.Tensor:
+        return lm_word.stream_ids(lm_word.tokenize_all(texts, self._tokens), self.vocab)
+
+    def _setup_texts(self) -> None:
+        """Word level, or the ``lines`` format: texts, each followed by ``<eos>``."""
+        cfg = self.config.data
+        if not cfg.train:
+            raise ConfigError(f'data.train must name a file for format "{cfg.format}"')
+        texts = self._texts("train")
+        if cfg.validation:
+            train, val = texts, self._texts("validation")
+        else:
+            if not 0 < cfg.validation_fraction < 1:
+                raise ConfigError(
+                    "data.validation_fraction must be in (0, 1) when data.validation is empty, "
+                    f"received {cfg.validation_fraction}"
+                )
+            seed = self.config.train.seed
+            train, val = lm_word.split_texts(texts, cfg.validation_fraction, cfg.format, seed)
+        tokens = lm_word.tokenize_all(train, self._tokens)
+        if self.vocab is None:
+            if self.words:
+                where = str(cfg.train)
+                self.vocab = lm_word.build_vocab(tokens, cfg.min_freq, cfg.max_vocab, where)
+            else:
+                self.vocab = Vocab.build(tokens, specials=lm_word.SPECIALS)
+        self.train_ids = lm_word.stream_ids(tokens, self.vocab)
+        self.val_ids = self._stream(val)
+        if cfg.test:
+            self.test_ids = self._stream(self._texts("test"))
         self.stream = StreamBatches(self.train_ids, self.config.train.batch_size, cfg.bptt)
 
     def _setup_folder(self) -> None:
@@ -242,7 +252,8 @@ class LanguageModelTask(GenerationMixin, Task):
         from rnnkit.io import atomic_write_text
 
         self.vocab.save(run_dir / "vocab.json")
-        meta = {"format": self.config.data.format, "categories": self.categories}
+        d = self.config.data
+        meta = {"format": d.format, "level": d.level, "categories": self.categories}
         atomic_write_text(run_dir / "lm.json", json.dumps(meta, ensure_ascii=False) + "\n")
 
     def load_artifacts(self, run_dir: Path) -> None:
@@ -327,11 +338,21 @@ class LanguageModelTask(GenerationMixin, Task):
         """Validation (and test) start from a zero state (another text), whatever ``state``."""
         if self.stateful:
             ids = self.val_ids if split == "validation" else self.test_ids
-            return nats_metrics(*self.stream_loss(model, ids))
+            return nats_metrics(*self.stream_loss(model, ids), per_char=not self.words)
         return nats_metrics(*self.pairs_loss(model, self.splits[split]))
 
     def evaluate_path(self, model, path: str) -> dict:
-        """Metrics on a text file (text format) or a category folder (folder format)."""
+        """Metrics on a text file (text format) or a category folder (folder format); words
+        and ``lines``: the file's texts (each followed by ``<eos>``) as one stream."""
+        d = self.config.data
+        if self.words or d.format == "lines":
+            texts = lm_word.file_texts(Path(path), d.format, d.text_column)
+            tokens = lm_word.tokenize_all(texts, self._tokens)
+            ids = lm_word.stream_ids(tokens, self.vocab)
+            metrics = nats_metrics(*self.stream_loss(model, ids), per_char=not self.words)
+            unknown = sum(t not in self.vocab for text in tokens for t in text)
+            metrics["unknown_words" if self.words else "unknown_chars"] = unknown
+            return metrics
         if self.stateful:
             text = self._read_text(Path(path), "--data")
             tokens = self._tokens(text)
@@ -349,8 +370,8 @@ class LanguageModelTask(GenerationMixin, Task):
         """Summed nats and predicted characters of one text read from a zero state: a text
         model predicts every character after the first, a conditional model every character
         and the closing ``<eos>`` of ``<eos> text <eos>`` given ``condition``."""
-        unknown = self.vocab.unknown(self._tokens(text))
-        if unknown:
+        unknown = [] if self.words else self.vocab.unknown(self._tokens(text))
+        if unknown:  # a word outside the vocabulary is <unk>, as in training
             shown = ", ".join(repr(t) for t in unknown)
             raise DataError(f"text {text[:40]!r} has characters outside the vocabulary: {shown}")
         if not self.categories:
@@ -364,27 +385,3 @@ class LanguageModelTask(GenerationMixin, Task):
             )
         self.check_conditions([condition])
         return self.pairs_loss(model, self._encode_pairs([(text, condition)]))
-
-    # ---- report -------------------------------------------------------------------------
-    def plots(self, model, plots_dir: Path, state=None):
-        from rnnkit.report.walltime import plot_val_loss_by_time
-
-        metrics = plots_dir.parent / "metrics.csv"
-        path = plot_val_loss_by_time(
-            metrics, plots_dir / "val_loss_time.png", "validation loss (nats/char)"
-        )
-        return [("Validation loss against training time", path)] if path else []
-
-    def report_sections(self, model) -> list[tuple[str, str]]:
-        import html
-
-        frame = self.samples(model, per_condition=3)
-        if not self.categories:
-            body = f"<pre>{html.escape(frame['sample'][0])}</pre>"
-        else:
-            items = "".join(
-                f"<tr><td>{html.escape(c)}</td><td>{html.escape(', '.join(g['sample']))}</td></tr>"
-                for c, g in frame.groupby("condition", sort=False)
-            )
-            body = f"<table><tr><th>condition</th><th>samples</th></tr>{items}</table>"
-        return [("Samples (temperature 0.8)", body)]

@@ -1,12 +1,15 @@
-"""Sampling from a trained ``lm`` task: priming texts, conditions, samples for the report.
+"""Sampling from a trained ``lm`` task: priming texts, conditions, samples and plots for the
+report.
 
 :class:`GenerationMixin` is mixed into :class:`~rnnkit.tasks.lm.LanguageModelTask`; it needs
-the task's ``vocab``, ``categories``, ``device``, ``config`` and ``_tokens``.
+the task's ``vocab``, ``categories``, ``device``, ``config``, ``words``, ``_tokens`` and
+``_join``.
 """
 
 from __future__ import annotations
 
 import difflib
+from pathlib import Path
 
 import pandas as pd
 import torch
@@ -38,9 +41,10 @@ class GenerationMixin:
         return ids
 
     def encode_prime(self, prime: str) -> list[int]:
-        """Ids of a priming text; characters outside the vocabulary are an error naming them."""
+        """Ids of a priming text; characters outside the vocabulary are an error naming them
+        (words outside it are ``<unk>``, as in training)."""
         tokens = self._tokens(prime)
-        unknown = self.vocab.unknown(tokens)
+        unknown = [] if self.words else self.vocab.unknown(tokens)
         if unknown:
             shown = ", ".join(repr(t) for t in unknown)
             raise DataError(
@@ -64,7 +68,8 @@ class GenerationMixin:
     ) -> list[str]:
         """``n`` samples, each the prime followed by its continuation.
 
-        A text model continues ``prime`` (``"\\n"`` when empty) by ``length`` characters. A
+        A text model continues ``prime`` (``"\\n"``, or ``<eos>`` for words and lines, when
+        empty) by ``length`` characters (words: words, joined by spaces). A
         conditional model needs ``condition`` and writes whole lines (``prime`` is their
         beginning), stopping at ``<eos>`` or after ``length`` characters.
         """
@@ -82,6 +87,8 @@ class GenerationMixin:
             ids, stop = [self.vocab.stoi[EOS]] + ids, self.vocab.stoi[EOS]
         elif condition is not None:
             self.check_conditions([condition])
+        elif not ids and EOS in self.vocab:  # words, lines: start as a new text
+            ids, prime = [self.vocab.stoi[EOS]], ""
         elif not ids:
             ids = self.encode_prime("\n") if "\n" in self.vocab else [len(self.vocab.specials)]
             prime = self.vocab.itos[ids[0]]
@@ -100,7 +107,8 @@ class GenerationMixin:
                 i for i in (self.vocab.pad_index, self.vocab.unk_index) if i is not None
             ),
         )
-        return [prime + "".join(self.vocab.decode(r)) for r in rows]
+        space = " " if self.words and prime else ""
+        return [prime + space + self._join(r) for r in rows]
 
     def samples(self, model, per_condition: int = 5, length: int = 400) -> pd.DataFrame:
         """Samples at temperature 0.8 (seeded by train.seed): a few per category, or one
@@ -116,3 +124,29 @@ class GenerationMixin:
             ):
                 rows.append((c, s))
         return pd.DataFrame(rows, columns=["condition", "sample"])
+
+    # ---- report -------------------------------------------------------------------------
+    def plots(self, model, plots_dir: Path, state=None):
+        from rnnkit.report.walltime import plot_val_loss_by_time
+
+        metrics = plots_dir.parent / "metrics.csv"
+        path = plot_val_loss_by_time(
+            metrics,
+            plots_dir / "val_loss_time.png",
+            f"validation loss (nats/{'word' if self.words else 'char'})",
+        )
+        return [("Validation loss against training time", path)] if path else []
+
+    def report_sections(self, model) -> list[tuple[str, str]]:
+        import html
+
+        frame = self.samples(model, per_condition=3)
+        if not self.categories:
+            body = f"<pre>{html.escape(frame['sample'][0])}</pre>"
+        else:
+            items = "".join(
+                f"<tr><td>{html.escape(c)}</td><td>{html.escape(', '.join(g['sample']))}</td></tr>"
+                for c, g in frame.groupby("condition", sort=False)
+            )
+            body = f"<table><tr><th>condition</th><th>samples</th></tr>{items}</table>"
+        return [("Samples (temperature 0.8)", body)]
