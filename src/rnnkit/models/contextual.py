@@ -80,8 +80,9 @@ def sentence_string(words: list[str], reading: Reading) -> tuple[list[str], list
 def language_model_states(lm: nn.Module, ids: Tensor) -> Tensor:
     """The top recurrent layer's outputs ``(N, T, H)`` of a :class:`~rnnkit.models.charlm.
     CharLM` reading ``ids`` ``(N, T)`` from a zero state: its own embedding, dropout and
-    recurrent stack (:math:`h_t` of its docstring), without the output layer."""
-    hidden, _ = lm.rnn(lm.drop(lm.embed(ids)))
+    recurrent stack (:math:`h_t` of its docstring, :meth:`CharLM.encode`), without the output
+    layer."""
+    hidden, _ = lm.encode(ids)
     return hidden
 
 
