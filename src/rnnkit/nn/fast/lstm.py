@@ -43,13 +43,15 @@ from torch import Tensor
 from torch.autograd.function import once_differentiable
 
 from .jit import Loop, per_step, rows
+from .linear import step_on_dnn
 from .precision import cast, compute_dtype, no_autocast
 from .schedule import Schedule, new_buffer, outputs, put_first, take_last
 
 
 def _forward_loop(
     gi: list[Tensor],
-    w_t: Tensor,
+    w: Tensor,
+    dnn: bool,
     hs: list[Tensor],
     cs: list[Tensor],
     acts: list[Tensor],
@@ -60,13 +62,20 @@ def _forward_loop(
     reverse: bool,
 ) -> None:
     i, f, g, o = gates  # per-step views of acts: (N, H) each
-    minus_one = torch.full((1,), -1.0, dtype=w_t.dtype, device=w_t.device)
+    minus_one = torch.full((1,), -1.0, dtype=w.dtype, device=w.device)
+    w_t = w.t()
     for t in steps:
         b = sizes[t]
         p, q = (t + 1, t) if reverse else (t, t + 1)  # slots before / after step t
         a, c, tc, g_t = rows(acts[t], b), rows(cs[q], b), rows(tcs[t], b), rows(g[t], b)
-        torch.addmm(rows(gi[t], b), rows(hs[p], b), w_t, out=a)  # a'_t (B_t, 4H)
-        a.sigmoid_()  # i, f, σ(2 a_g), o
+        if dnn:  # a'_t = gi_t + h_{t-1} W'^T on oneDNN, then i, f, σ(2 a_g), o
+            gemm = torch.ops.mkldnn._linear_pointwise(
+                rows(hs[p], b), rows(gi[t], b), w, None, "add"
+            )
+            torch.sigmoid(gemm, out=a)
+        else:
+            torch.addmm(rows(gi[t], b), rows(hs[p], b), w_t, out=a)  # a'_t (B_t, 4H)
+            a.sigmoid_()  # i, f, σ(2 a_g), o
         torch.add(minus_one, g_t, alpha=2, out=g_t)  # g = 2σ(2 a_g) - 1 = tanh(a_g)
         torch.mul(rows(f[t], b), rows(cs[p], b), out=c)  # f ⊙ c_{t-1}
         c.addcmul_(rows(i[t], b), g_t)  # c_t = f ⊙ c_{t-1} + i ⊙ g
@@ -79,6 +88,7 @@ def _forward_loop(
 def _backward_loop(
     dout: list[Tensor],
     w: Tensor,
+    dnn: bool,
     f: list[Tensor],
     da: list[Tensor],
     da_ifg: list[Tensor],
@@ -89,6 +99,7 @@ def _backward_loop(
     steps: list[int],
     sizes: list[int],
 ) -> None:
+    w_t = w.t().contiguous()  # (H, 4H), oneDNN's weight layout for da_t W
     for t in steps:
         b = sizes[t]
         d = rows(dh, b) + rows(dout[t], b)  # dh_t
@@ -96,7 +107,12 @@ def _backward_loop(
         rows(da_ifg[t], b).mul_(dct.unsqueeze(1))  # da_i, da_f, da_g: (B_t, 3, H)
         rows(da_o[t], b).mul_(d)  # da_o
         torch.mul(dct, rows(f[t], b), out=rows(dc, b))  # to c_{t-1}: dc_t ⊙ f_t
-        torch.mm(rows(da[t], b), w, out=rows(dh, b))  # to h_{t-1}: da_t W_hh
+        if dnn:  # to h_{t-1}: da_t W'_hh
+            rows(dh, b).copy_(
+                torch.ops.mkldnn._linear_pointwise(rows(da[t], b), w_t, None, "none", [], "")
+            )
+        else:
+            torch.mm(rows(da[t], b), w, out=rows(dh, b))
 
 
 FORWARD_LOOP = Loop(_forward_loop)
@@ -124,7 +140,8 @@ class LSTMFunction(torch.autograd.Function):
         dtype = compute_dtype(gi)
         ctx.dtypes = gi.dtype, h0.dtype, w_hh.dtype  # the dtypes of the returned gradients
         with no_autocast(gi):
-            gi, w_t = gi.to(dtype), doubled(w_hh.to(dtype)).t()
+            gi, w = gi.to(dtype), doubled(w_hh.to(dtype))
+            dnn = step_on_dnn(schedule.batch, w)
             length, n, hid = schedule.length, schedule.batch, w_hh.size(1)
             hs, cs = (new_buffer(schedule, length + 1, n, hid, like=gi) for _ in range(2))
             acts = new_buffer(schedule, length, n, 4 * hid, like=gi)
@@ -135,7 +152,8 @@ class LSTMFunction(torch.autograd.Function):
             gates = per_step(*acts.chunk(4, dim=2))
             FORWARD_LOOP(
                 gi.unbind(0),
-                w_t,
+                w,
+                dnn,
                 hs.unbind(0),
                 cs.unbind(0),
                 acts.unbind(0),
@@ -148,7 +166,7 @@ class LSTMFunction(torch.autograd.Function):
             last = schedule.last_slot(reverse, gi.device)
             out = outputs(hs, schedule, reverse)
             h_n, c_n = take_last(hs, last), take_last(cs, last)
-        ctx.schedule, ctx.reverse = schedule, reverse
+        ctx.schedule, ctx.reverse, ctx.dnn = schedule, reverse, dnn
         ctx.buffers = hs, cs, acts, tcs
         ctx.save_for_backward(w_hh, out)
         return out, h_n, c_n
@@ -172,6 +190,7 @@ class LSTMFunction(torch.autograd.Function):
             BACKWARD_LOOP(
                 dout.unbind(0),
                 doubled(cast(w_hh, dtype)),
+                ctx.dnn,
                 acts[..., hid : 2 * hid].unbind(0),
                 da.unbind(0),
                 da_ifg.unbind(0),
