@@ -117,7 +117,7 @@ class Threads:
             self._decide(torch.get_num_threads(), why)
             return
         cores = max(1, usable_cores() // max(1, processes))
-        free = free_cores(cores)
+        free = free_cores(cores) if cores > 1 else 1  # one core: nothing to sample
         busy = _busy_reason(cores, free)
         torch.set_num_threads(1)
         if busy:
@@ -167,7 +167,7 @@ def inference_threads(setting: int | str, model: nn.Module) -> int:
             torch.set_num_threads(int(setting))
         return torch.get_num_threads()
     cores = usable_cores()
-    free = free_cores(cores)
+    free = free_cores(cores) if cores > 1 else 1
     small = sum(p.numel() for p in model.parameters()) < LARGE_MODEL_PARAMETERS
     threads = 1 if _busy_reason(cores, free) or small else free
     torch.set_num_threads(threads)
