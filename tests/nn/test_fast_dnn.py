@@ -38,9 +38,9 @@ def test_doubled_scales_the_cell_gate_rows_only():
 def test_dnn_linear_equals_f_linear_with_its_gradients(bias):
     torch.manual_seed(0)
     x = torch.randn(7, 2, 5, requires_grad=True)
-    w = torch.randn(6, 5, requires_grad=True)
-    b = torch.randn(6, requires_grad=True) if bias else None
-    weights = torch.randn(7, 2, 6)
+    w = torch.randn(256, 5, requires_grad=True)
+    b = torch.randn(256, requires_grad=True) if bias else None
+    weights = torch.randn(7, 2, 256)
     results = []
     for fn in (F.linear, fast_linear.linear):
         out = fn(x, w, b)
@@ -56,11 +56,12 @@ def test_dnn_linear_equals_f_linear_with_its_gradients(bias):
         torch.testing.assert_close(got, expected, atol=1e-5, rtol=0)
 
 
-def test_dnn_linear_is_not_used_outside_float32_without_autocast():
-    x, w = torch.randn(3, 2, dtype=torch.float64), torch.randn(4, 2, dtype=torch.float64)
+def test_dnn_linear_is_not_used_outside_float32_without_autocast_or_when_narrow():
+    x, w = torch.randn(3, 2, dtype=torch.float64), torch.randn(256, 2, dtype=torch.float64)
     assert not fast_linear.uses_dnn(x, w)
     with torch.autocast("cpu", dtype=torch.bfloat16):
         assert not fast_linear.uses_dnn(x.float(), w.float())
+    assert not fast_linear.uses_dnn(x.float(), torch.randn(255, 2))
 
 
 @needs_dnn
@@ -87,7 +88,7 @@ def _run(layer, x, h0, packed):
 GRID = list(itertools.product(["script", "eager"], [False, True], [False, True], [1, 2]))
 
 
-@pytest.mark.parametrize("dnn_step", [False, True], ids=["mkl-step", "dnn-step"])
+@pytest.mark.parametrize("dnn_step", [False, True], ids=["mkl", "dnn"])
 @pytest.mark.parametrize("loop,packed,bidirectional,layers", GRID)
 def test_lstm_steps_equal_native_and_readable(
     monkeypatch, dnn_step, loop, packed, bidirectional, layers
@@ -95,6 +96,7 @@ def test_lstm_steps_equal_native_and_readable(
     if dnn_step and fast_linear._DNN is None:
         pytest.skip("torch built without oneDNN")
     monkeypatch.setattr(fast_linear, "STEP_DNN_MACS", 0 if dnn_step else 2**62)
+    monkeypatch.setattr(fast_linear, "DNN_MIN_OUT", 0 if dnn_step else 2**62)  # projection too
     torch.manual_seed(0)
     kwargs = dict(input_size=H_IN, hidden_size=H, num_layers=layers, bidirectional=bidirectional)
     native = recurrent("lstm", backend="native", **kwargs)

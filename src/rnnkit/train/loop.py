@@ -19,7 +19,8 @@ checkpoint records how many metrics rows are on disk: ``resume`` keeps exactly t
 The budget (``epochs``, ``max_steps``, ``time_budget``, ``early_stopping``: see
 :class:`~rnnkit.config.TrainConfig`) is said at the start, and so is the thread count once
 chosen (``train.num_threads = "auto"`` times the first steps: :mod:`rnnkit.train.threads`); the
-final model is the best evaluation's. A model with no trainable parameters takes no step and is only evaluated.
+final model is the best evaluation's. A model with no trainable parameters takes no step and
+is only evaluated.
 """
 
 from __future__ import annotations
