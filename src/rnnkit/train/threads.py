@@ -1,7 +1,8 @@
 """How many threads torch uses: ``train.num_threads``, and what ``"auto"`` (the default) picks.
 
 An integer is passed to :func:`torch.set_num_threads` (``0`` leaves the count as it is: torch's
-default, one thread per core, unless the process changed it). ``"auto"`` picks one thread when extra threads cannot help, and otherwise the
+default, one thread per core, unless the process changed it). ``"auto"`` picks one thread when
+extra threads cannot help, and otherwise the
 faster of one thread and the free physical cores, timed on the run's first steps:
 
 1. one usable core (``os.sched_getaffinity``, physical cores only) -> 1 thread;
