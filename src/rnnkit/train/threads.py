@@ -2,8 +2,8 @@
 
 An integer is passed to :func:`torch.set_num_threads` (``0`` leaves the count as it is: torch's
 default, one thread per core, unless the process changed it). ``"auto"`` picks one thread when
-extra threads cannot help, and otherwise the
-faster of one thread and the free physical cores, timed on the run's first steps:
+extra threads cannot help, and otherwise the faster of one thread and the free physical cores,
+timed on the run's first steps:
 
 1. one usable core (``os.sched_getaffinity``, physical cores only) -> 1 thread;
 2. a busy machine -> 1 thread: fewer than 2 cores are free of other processes' runnable
