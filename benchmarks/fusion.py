@@ -81,8 +81,9 @@ def _compiled_loop(shape: dict, repeats: int) -> dict:
     length, n, hid = gi.size(0), gi.size(1), h0.size(1)
     bufs = [torch.zeros(length + 1, n, hid) for _ in range(2)]
     acts, tcs = torch.empty(length, n, 4 * hid), torch.empty(length, n, hid)
-    gates = [a.unbind(0) for a in (*acts.chunk(4, dim=2), acts[..., : 2 * hid])]
-    args = (gi.unbind(0), w_hh.t(), bufs[0].unbind(0), bufs[1].unbind(0), acts.unbind(0),
+    gates = [a.unbind(0) for a in acts.chunk(4, dim=2)]
+    w = lstm.doubled(w_hh)  # the loop takes the cell gate's rows doubled (see nn/fast/lstm.py)
+    args = (gi.unbind(0), w, False, bufs[0].unbind(0), bufs[1].unbind(0), acts.unbind(0),
             gates, tcs.unbind(0), list(range(length)), [n] * length, False)  # fmt: skip
     compiled = torch.compile(lstm._forward_loop)
     start = time.perf_counter()

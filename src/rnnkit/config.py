@@ -39,19 +39,23 @@ class Range:
     high: int | None = None
     open_low: bool = False
     open_high: bool = False
+    auto: bool = False  # the string "auto" is allowed too (e.g. train.num_threads)
 
     def __contains__(self, value) -> bool:
+        if isinstance(value, str):
+            return self.auto and value == "auto"
         above = value > self.low if self.open_low else value >= self.low
         below = self.high is None or (value < self.high if self.open_high else value <= self.high)
         return above and below
 
     def __str__(self) -> str:
+        auto = '"auto" or an integer ' if self.auto else ""
         if self.high is None:
             if self.open_low:
-                return "positive" if self.low == 0 else f"> {self.low}"
-            return f">= {self.low}"
+                return auto + ("positive" if self.low == 0 else f"> {self.low}")
+            return f"{auto}>= {self.low}"
         left, right = "(" if self.open_low else "[", ")" if self.open_high else "]"
-        return f"in {left}{self.low}, {self.high}{right}"
+        return f"{auto}in {left}{self.low}, {self.high}{right}"
 
 
 POSITIVE = Range(0, open_low=True)
@@ -138,7 +142,7 @@ class TrainConfig:
     deterministic: bool = False  # torch.use_deterministic_algorithms
     device: str = "auto"  # auto (cuda, then mps, then cpu) | cpu | cuda | cuda:1 | mps
     precision: str = "fp32"  # fp32 | bf16 (autocast) | fp16 (autocast + scaler, GPU)
-    num_threads: int = 0  # torch.set_num_threads (0 = torch's default)
+    num_threads: int | str = "auto"  # "auto" (rnnkit.train.threads) | N | 0 (torch's default)
 
     default_epochs: ClassVar[int] = 10  # the budget when neither epochs nor max_steps is set
     choices: ClassVar[dict[str, tuple]] = {
@@ -151,9 +155,10 @@ class TrainConfig:
         **dict.fromkeys(
             "epochs max_steps time_budget warmup_steps plateau_patience".split(), NON_NEGATIVE
         ),
-        **dict.fromkeys("eval_every early_stopping num_threads weight_decay".split(), NON_NEGATIVE),
+        **dict.fromkeys("eval_every early_stopping weight_decay".split(), NON_NEGATIVE),
         **dict(slanted_cut_frac=OPEN_UNIT, slanted_ratio=Range(1), lr_decay_per_group=Range(1)),
         **dict.fromkeys(("clip_grad_norm", "min_lr", "unfreeze_every"), NON_NEGATIVE),
+        "num_threads": Range(0, auto=True),
         **dict.fromkeys(("batch_size", "lr", "log_every"), POSITIVE),
         **{"momentum": FRACTION, "plateau_factor": OPEN_UNIT, "seed": Range(0, 2**63 - 1)},
     }
@@ -374,7 +379,7 @@ def _check_section(section: str, values) -> None:
         value = getattr(values, key)
         for item in value if isinstance(value, list) else [value]:
             if item is not None and item not in allowed:
-                raise ConfigError(f"{section}.{key} must be {allowed}, received {item}")
+                raise ConfigError(f"{section}.{key} must be {allowed}, received {item!r}")
 
 
 def validate(config: Config) -> None:

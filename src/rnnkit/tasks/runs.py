@@ -6,7 +6,8 @@ lets the task read its artifacts (vocabularies, scalers), builds the model and l
 weights of a checkpoint. Loading never unpickles, and everything it reads is checked: a
 missing, empty, truncated, corrupt or forged checkpoint or artifact, a checkpoint that does not
 fit the config's model or holds non-finite weights, is a :class:`CheckpointError` naming the
-file and what is wrong with it.
+file and what is wrong with it. It also sets torch's thread count for serving the model from
+``train.num_threads`` (:func:`rnnkit.train.threads.inference_threads`).
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from rnnkit.errors import CheckpointError, RunError
 from rnnkit.tasks import get_task_class
 from rnnkit.train.checkpoint import carried_state, load_checkpoint, load_model_state
 from rnnkit.train.run import RunDir
+from rnnkit.train.threads import inference_threads
 
 
 @dataclass
@@ -62,6 +64,7 @@ def load_run(run_dir: str | Path, checkpoint: str = "best", setup: bool = False)
     model = task.build_model().to(task.device)
     load_model_state(model, tensors, path)
     model.eval()
+    inference_threads(config.train.num_threads, model)  # "auto": see rnnkit.train.threads
     task.on_load(meta)
     return LoadedRun(run.path, config, task, model, meta, carried_state(tensors, meta, task.device))
 

@@ -17,8 +17,10 @@ run with :class:`~rnnkit.errors.NonFiniteLossError` before anything is saved), a
 checkpoint records how many metrics rows are on disk: ``resume`` keeps exactly those rows.
 
 The budget (``epochs``, ``max_steps``, ``time_budget``, ``early_stopping``: see
-:class:`~rnnkit.config.TrainConfig`) is said at the start; the final model is the best
-evaluation's. A model with no trainable parameters takes no step and is only evaluated.
+:class:`~rnnkit.config.TrainConfig`) is said at the start, and so is the thread count once
+chosen (``train.num_threads = "auto"`` times the first steps: :mod:`rnnkit.train.threads`); the
+final model is the best evaluation's. A model with no trainable parameters takes no step and
+is only evaluated.
 """
 
 from __future__ import annotations
@@ -49,6 +51,7 @@ from rnnkit.train.run import MetricsLog, RunDir
 from rnnkit.train.seeding import rng_state, seed_everything, set_rng_state
 from rnnkit.train.state import FitResult, LoopState, OnEvaluate, nonfinite_message
 from rnnkit.train.step import backward_step, forward_loss
+from rnnkit.train.threads import Threads
 from rnnkit.version import __version__
 
 
@@ -67,8 +70,7 @@ class Trainer:
     ) -> None:
         self.task, self.config, self.cfg, self.on_evaluate = task, config, config.train, on_evaluate
         self.world = dist_utils.detect_world()
-        if self.cfg.num_threads:
-            torch.set_num_threads(self.cfg.num_threads)
+        self.threads = Threads(self.cfg.num_threads, self.world.size)  # "auto" decides later
         seed_everything(self.cfg.seed, self.cfg.deterministic)
         self.device = dist_utils.init(self.world, resolve_device(self.cfg.device))
         self.run = run_dir if isinstance(run_dir, RunDir) else RunDir(run_dir)
@@ -113,6 +115,8 @@ class Trainer:
             self.stopped_by = "no_parameters" if self.optimizer is None else "max_steps"
         if not self.quiet:
             print(self.plan, flush=True)
+            if self.threads.decided:
+                print(self.threads.sentence, flush=True)
         progress = Progress(self.total_steps, st.step, enabled=not self.quiet)
         tick, pace = time.perf_counter(), Pace(st.step)
         while not stop:
@@ -121,7 +125,10 @@ class Trainer:
             batches = self.task.train_batches(st.epoch, self.world.rank, self.world.size)
             for batch in itertools.islice(batches, st.epoch_step, None):
                 self.unfreezing.update(st.epoch, st.step)
+                began = time.perf_counter()
                 loss, grad_norm = self._train_step(batch)
+                if self.threads.update(time.perf_counter() - began) and not self.quiet:
+                    print(self.threads.sentence, flush=True)
                 st.step, st.epoch_step = st.step + 1, st.epoch_step + 1
                 self.window.append((loss, grad_norm, self.task.batch_examples(batch)))
                 progress.update(st.step, loss)

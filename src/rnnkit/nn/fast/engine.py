@@ -14,7 +14,8 @@ import torch.nn.functional as F
 from torch import Tensor
 
 from .gru import GRUFunction
-from .lstm import LSTMFunction
+from .linear import linear
+from .lstm import LSTMFunction, doubled
 from .rnn import RNNFunction
 from .schedule import Schedule
 
@@ -26,13 +27,14 @@ def _direction(module, layer: int, direction: int, x: Tensor, state: State, sche
     w_ih, w_hh, b_ih, b_hh = module._weights(layer, direction)
     reverse = direction == 1
     if module.mode == "GRU":
-        out, h_n = GRUFunction.apply(F.linear(x, w_ih, b_ih), state[0], w_hh, b_hh, sched, reverse)
+        out, h_n = GRUFunction.apply(linear(x, w_ih, b_ih), state[0], w_hh, b_hh, sched, reverse)
         return out, (h_n,)
     bias = None if b_ih is None else b_ih + b_hh
-    gi = F.linear(x, w_ih, bias)  # (L, N, G*H), one product for every step
-    if module.mode == "LSTM":
+    if module.mode == "LSTM":  # its kernel takes the cell gate's pre-activation doubled
+        gi = linear(x, doubled(w_ih), None if bias is None else doubled(bias))  # (L, N, 4H)
         out, h_n, c_n = LSTMFunction.apply(gi, state[0], state[1], w_hh, sched, reverse)
         return out, (h_n, c_n)
+    gi = linear(x, w_ih, bias)  # (L, N, G*H), one product for every step (oneDNN on a CPU)
     relu = module.mode == "RNN_RELU"
     out, h_n = RNNFunction.apply(gi, state[0], w_hh, sched, reverse, relu)
     return out, (h_n,)

@@ -10,22 +10,30 @@ steps in one product by the caller, ``h, c``: (B_t, H)):
     c_t = f \odot c_{t-1} + i \odot g, \quad h_t = o \odot \tanh(c_t)
     \end{array}
 
+computed with sigmoids only: :math:`\tanh x = 2\sigma(2x) - 1`. The caller doubles the
+cell-gate rows of ``W_ih`` and the bias (:func:`doubled`), the kernel those of ``W_hh``, so
+one ``sigmoid`` over the whole ``(B_t, 4H)`` pre-activation gives ``i, f, o`` and
+:math:`\sigma(2a_g)`, and ``tanh(c_t)`` is a product, a sigmoid and an affine map. In this
+torch build ``tanh`` costs about five times a ``sigmoid`` on a step's 2048 floats (5.4 against
+1.1 us), so the step runs 9 cheap operations instead of 8 with two ``tanh``.
+
 Saved: the activations ``(i, f, g, o)`` (L, N, 4H), ``c`` and ``h`` in slot buffers
 (L+1, N, H) and ``tanh(c_t)`` (L, N, H). Backward, with ``dh_t`` = output gradient + recurrent
-gradient and ``dc`` carried from the step after:
+gradient and ``dc`` carried from the step after (``a'``: the pre-activation with the doubled
+cell-gate block, whose gradient is returned for ``gi``):
 
 .. math::
     \begin{array}{ll}
     dc_t = dc_{t+1} \odot f_{t+1} + dh_t \odot o \odot (1 - \tanh^2 c_t) \\
     da_i = dc_t \odot g \odot i(1-i), \quad da_f = dc_t \odot c_{t-1} \odot f(1-f) \\
-    da_g = dc_t \odot i \odot (1-g^2), \quad da_o = dh_t \odot \tanh c_t \odot o(1-o) \\
-    dh_{t-1} \mathrel{+}= da_t W_{hh}
+    da'_g = dc_t \odot i \odot (1-g^2) / 2, \quad da_o = dh_t \odot \tanh c_t \odot o(1-o) \\
+    dh_{t-1} \mathrel{+}= da'_t W'_{hh}
     \end{array}
 
 The factors that do not depend on the gradient are computed for all steps at once before the
-loop, so the loop does six small operations per step. Then ``dW_hh = dA^T H_prev`` is one
-``(4H, L*N) @ (L*N, H)`` product, and ``da`` is the gradient of ``gi`` (whose backward gives
-``dW_ih``, ``dx`` and both biases as one product or sum each).
+loop, so the loop does six small operations per step. Then ``dW'_hh = dA'^T H_prev`` is one
+``(4H, L*N) @ (L*N, H)`` product (``dW_hh`` doubles its cell-gate rows again), and ``da'`` is
+the gradient of ``gi`` (whose backward gives ``dW_ih``, ``dx`` and both biases).
 """
 
 from __future__ import annotations
@@ -35,13 +43,15 @@ from torch import Tensor
 from torch.autograd.function import once_differentiable
 
 from .jit import Loop, per_step, rows
+from .linear import step_on_dnn
 from .precision import cast, compute_dtype, no_autocast
 from .schedule import Schedule, new_buffer, outputs, put_first, take_last
 
 
 def _forward_loop(
     gi: list[Tensor],
-    w_t: Tensor,
+    w: Tensor,
+    dnn: bool,
     hs: list[Tensor],
     cs: list[Tensor],
     acts: list[Tensor],
@@ -51,24 +61,34 @@ def _forward_loop(
     sizes: list[int],
     reverse: bool,
 ) -> None:
-    i, f, g, o, i_f = gates  # per-step views of acts: (N, H) each, i_f (N, 2H)
+    i, f, g, o = gates  # per-step views of acts: (N, H) each
+    minus_one = torch.full((1,), -1.0, dtype=w.dtype, device=w.device)
+    w_t = w.t()
     for t in steps:
         b = sizes[t]
         p, q = (t + 1, t) if reverse else (t, t + 1)  # slots before / after step t
-        c, tc = rows(cs[q], b), rows(tcs[t], b)
-        torch.addmm(rows(gi[t], b), rows(hs[p], b), w_t, out=rows(acts[t], b))  # a_t (B_t, 4H)
-        rows(i_f[t], b).sigmoid_()  # i, f
-        rows(g[t], b).tanh_()  # g
-        rows(o[t], b).sigmoid_()  # o
+        a, c, tc, g_t = rows(acts[t], b), rows(cs[q], b), rows(tcs[t], b), rows(g[t], b)
+        if dnn:  # a'_t = gi_t + h_{t-1} W'^T on oneDNN, then i, f, σ(2 a_g), o
+            gemm = torch.ops.mkldnn._linear_pointwise(
+                rows(hs[p], b), rows(gi[t], b), w, None, "add"
+            )
+            torch.sigmoid(gemm, out=a)
+        else:
+            torch.addmm(rows(gi[t], b), rows(hs[p], b), w_t, out=a)  # a'_t (B_t, 4H)
+            a.sigmoid_()  # i, f, σ(2 a_g), o
+        torch.add(minus_one, g_t, alpha=2, out=g_t)  # g = 2σ(2 a_g) - 1 = tanh(a_g)
         torch.mul(rows(f[t], b), rows(cs[p], b), out=c)  # f ⊙ c_{t-1}
-        c.addcmul_(rows(i[t], b), rows(g[t], b))  # c_t = f ⊙ c_{t-1} + i ⊙ g
-        torch.tanh(c, out=tc)
+        c.addcmul_(rows(i[t], b), g_t)  # c_t = f ⊙ c_{t-1} + i ⊙ g
+        torch.mul(c, 2.0, out=tc)
+        tc.sigmoid_()
+        torch.add(minus_one, tc, alpha=2, out=tc)  # tanh(c_t) = 2σ(2 c_t) - 1
         torch.mul(rows(o[t], b), tc, out=rows(hs[q], b))  # h_t = o ⊙ tanh(c_t)
 
 
 def _backward_loop(
     dout: list[Tensor],
     w: Tensor,
+    dnn: bool,
     f: list[Tensor],
     da: list[Tensor],
     da_ifg: list[Tensor],
@@ -79,6 +99,7 @@ def _backward_loop(
     steps: list[int],
     sizes: list[int],
 ) -> None:
+    w_t = w.t().contiguous()  # (H, 4H), oneDNN's weight layout for da_t W
     for t in steps:
         b = sizes[t]
         d = rows(dh, b) + rows(dout[t], b)  # dh_t
@@ -86,7 +107,12 @@ def _backward_loop(
         rows(da_ifg[t], b).mul_(dct.unsqueeze(1))  # da_i, da_f, da_g: (B_t, 3, H)
         rows(da_o[t], b).mul_(d)  # da_o
         torch.mul(dct, rows(f[t], b), out=rows(dc, b))  # to c_{t-1}: dc_t ⊙ f_t
-        torch.mm(rows(da[t], b), w, out=rows(dh, b))  # to h_{t-1}: da_t W_hh
+        if dnn:  # to h_{t-1}: da_t W'_hh
+            rows(dh, b).copy_(
+                torch.ops.mkldnn._linear_pointwise(rows(da[t], b), w_t, None, "none", [], "")
+            )
+        else:
+            torch.mm(rows(da[t], b), w, out=rows(dh, b))
 
 
 FORWARD_LOOP = Loop(_forward_loop)
@@ -94,11 +120,12 @@ BACKWARD_LOOP = Loop(_backward_loop)
 
 
 def _gate_factors(acts: Tensor, tcs: Tensor, c_prev: Tensor, valid: Tensor | None) -> Tensor:
-    """``[g i(1-i), c_{t-1} f(1-f), i(1-g^2), tanh(c_t) o(1-o)]`` for all steps, (L, N, 4H)."""
+    """``[g i(1-i), c_{t-1} f(1-f), i(1-g^2)/2, tanh(c_t) o(1-o)]`` for all steps, (L, N, 4H)
+    (the cell gate's is halved: its pre-activation was doubled)."""
     i, f, g, o = acts.chunk(4, dim=2)
     factors = torch.addcmul(acts, acts, acts, value=-1)  # s(1-s) for every gate
     fi, ff, fg, fo = factors.chunk(4, dim=2)
-    torch.addcmul(acts.new_ones(()), g, g, value=-1, out=fg)  # 1 - g^2
+    torch.addcmul(acts.new_full((), 0.5), g, g, value=-0.5, out=fg)  # (1 - g^2) / 2
     fi.mul_(g), ff.mul_(c_prev), fg.mul_(i), fo.mul_(tcs)
     if valid is not None:
         factors.mul_(valid)  # padding rows get no gradient
@@ -113,7 +140,8 @@ class LSTMFunction(torch.autograd.Function):
         dtype = compute_dtype(gi)
         ctx.dtypes = gi.dtype, h0.dtype, w_hh.dtype  # the dtypes of the returned gradients
         with no_autocast(gi):
-            gi, w_t = gi.to(dtype), w_hh.to(dtype).t()
+            gi, w = gi.to(dtype), doubled(w_hh.to(dtype))
+            dnn = step_on_dnn(schedule.batch, w)
             length, n, hid = schedule.length, schedule.batch, w_hh.size(1)
             hs, cs = (new_buffer(schedule, length + 1, n, hid, like=gi) for _ in range(2))
             acts = new_buffer(schedule, length, n, 4 * hid, like=gi)
@@ -121,10 +149,11 @@ class LSTMFunction(torch.autograd.Function):
             first = schedule.first_slot(reverse, gi.device)
             put_first(hs, h0.to(dtype), first)
             put_first(cs, c0.to(dtype), first)
-            gates = per_step(*acts.chunk(4, dim=2), acts[..., : 2 * hid])
+            gates = per_step(*acts.chunk(4, dim=2))
             FORWARD_LOOP(
                 gi.unbind(0),
-                w_t,
+                w,
+                dnn,
                 hs.unbind(0),
                 cs.unbind(0),
                 acts.unbind(0),
@@ -137,7 +166,7 @@ class LSTMFunction(torch.autograd.Function):
             last = schedule.last_slot(reverse, gi.device)
             out = outputs(hs, schedule, reverse)
             h_n, c_n = take_last(hs, last), take_last(cs, last)
-        ctx.schedule, ctx.reverse = schedule, reverse
+        ctx.schedule, ctx.reverse, ctx.dnn = schedule, reverse, dnn
         ctx.buffers = hs, cs, acts, tcs
         ctx.save_for_backward(w_hh, out)
         return out, h_n, c_n
@@ -160,7 +189,8 @@ class LSTMFunction(torch.autograd.Function):
             da_ifg = da[..., : 3 * hid].unflatten(2, (3, hid))  # (L, N, 3, H)
             BACKWARD_LOOP(
                 dout.unbind(0),
-                cast(w_hh, dtype),
+                doubled(cast(w_hh, dtype)),
+                ctx.dnn,
                 acts[..., hid : 2 * hid].unbind(0),
                 da.unbind(0),
                 da_ifg.unbind(0),
@@ -172,7 +202,7 @@ class LSTMFunction(torch.autograd.Function):
                 schedule.sizes,
             )
             flat = da.view(-1, da.size(2))
-            dw_hh = flat.t().mm(h_prev.reshape(-1, h_prev.size(2)))  # (4H, L*N) @ (L*N, H)
+            dw_hh = doubled(flat.t().mm(h_prev.reshape(-1, h_prev.size(2))))  # (4H, H)
         return (
             da.to(gi_dtype),
             dh.to(state_dtype),
@@ -181,6 +211,14 @@ class LSTMFunction(torch.autograd.Function):
             None,
             None,
         )
+
+
+def doubled(w: Tensor) -> Tensor:
+    """``w`` (4H, ...) or (4H,) with its cell-gate rows ``2H:3H`` times 2 (a new tensor)."""
+    hid = w.size(0) // 4
+    scale = w.new_ones((4 * hid,) + (1,) * (w.dim() - 1))
+    scale[2 * hid : 3 * hid] = 2.0
+    return w * scale
 
 
 def _carry(grad: Tensor | None, like: Tensor, dtype: torch.dtype) -> Tensor:
