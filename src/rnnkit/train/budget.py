@@ -16,8 +16,21 @@ from __future__ import annotations
 import time
 
 from rnnkit.config import TrainConfig
+from rnnkit.errors import DataError
 
 MEASURED_STEPS = 5  # steps timed for the estimate, after a first (warm-up) step
+
+
+def steps_per_epoch(task, world_size: int, trainable: bool) -> int:
+    """The task's training steps per epoch (1 for a model with nothing to train); a run that
+    would train zero steps is a :class:`~rnnkit.errors.DataError`."""
+    steps = task.steps_per_epoch(world_size) if trainable else 1
+    if steps < 1:
+        raise DataError(
+            f"task {task.name!r} has {steps} training steps per epoch: the "
+            f"training data gives no batch, so nothing would train"
+        )
+    return steps
 
 
 def plan(cfg: TrainConfig, per_epoch: int, metric: str, trainable: bool) -> tuple[int, str]:

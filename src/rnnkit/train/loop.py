@@ -35,12 +35,12 @@ from typing import Any
 import torch
 
 from rnnkit.config import Config
-from rnnkit.errors import ConfigError, DataError, NonFiniteLossError
+from rnnkit.errors import ConfigError, NonFiniteLossError
 from rnnkit.io import atomic_write_text, malformed
 from rnnkit.nn.state import detach_state
 from rnnkit.train import checkpoint as ckpt
 from rnnkit.train import distributed as dist_utils
-from rnnkit.train.budget import Pace, plan, steps_within
+from rnnkit.train.budget import Pace, plan, steps_per_epoch, steps_within
 from rnnkit.train.device import grad_scaler, resolve_device
 from rnnkit.train.finetune import GradualUnfreezing
 from rnnkit.train.folder import open_run
@@ -84,12 +84,7 @@ class Trainer:
         self.metric = self.cfg.metric or task.metric
         trainable = any(p.requires_grad for p in self.model.parameters())
         self.optimizer = build_optimizer(self.cfg, self.model) if trainable else None
-        self.steps_per_epoch = task.steps_per_epoch(self.world.size) if trainable else 1
-        if self.steps_per_epoch < 1:  # a run that would train zero steps is an error
-            raise DataError(
-                f"task {task.name!r} has {self.steps_per_epoch} training steps per epoch: the "
-                f"training data gives no batch, so nothing would train"
-            )
+        self.steps_per_epoch = steps_per_epoch(task, self.world.size, trainable)
         self.total_steps, self.plan = plan(
             self.cfg, self.steps_per_epoch, self.metric, self.optimizer is not None
         )
@@ -359,14 +354,9 @@ class Trainer:
         final = {f"val_{k}": v for k, v in self._evaluate("validation").items()}
         if self.task.has_split("test"):
             final.update({f"test_{k}": v for k, v in self._evaluate("test").items()})
-        final.update(
-            {
-                "step": st.step,
-                "best_step": st.best_step,
-                "train_seconds": round(st.train_seconds, 3),
-                "stopped_by": self.stopped_by,
-            }
-        )
+        seconds = round(st.train_seconds, 3)
+        final.update(step=st.step, best_step=st.best_step, train_seconds=seconds)
+        final["stopped_by"] = self.stopped_by
         if self.world.is_main:
             self.run.write_final_metrics(final)
             preds = self.task.predictions(self.model, state=self.carry)
