@@ -12,6 +12,7 @@ from .factory import KINDS, recurrent
 from .jordan import Jordan, JordanCell
 from .layers import BACKENDS, GRU, LSTM, RNN
 from .packing import check_lengths, pack, unpack
+from .slstm import SLSTM
 from .state import detach_state, final_hidden
 
 __all__ = [
@@ -23,6 +24,7 @@ __all__ = [
     "LSTM",
     "GRU",
     "Jordan",
+    "SLSTM",
     "BACKENDS",
     "KINDS",
     "recurrent",

@@ -6,8 +6,11 @@ from torch import nn
 
 from .jordan import Jordan
 from .layers import GRU, LSTM, RNN
+from .slstm import SLSTM
 
 KINDS: dict[str, type[nn.Module]] = {"rnn": RNN, "lstm": LSTM, "gru": GRU, "jordan": Jordan}
+
+KINDS["slstm"] = SLSTM  # xLSTM's sLSTM: scratch only, like Jordan
 
 
 def recurrent(kind: str, *, backend: str = "native", **kwargs) -> nn.Module:

@@ -20,6 +20,7 @@ from .common import check_input
 from .elman import elman_backward, elman_forward
 from .gru import gru_backward, gru_forward
 from .lstm import lstm_backward, lstm_forward
+from .slstm import slstm_backward, slstm_forward
 
 KINDS = ("rnn_tanh", "rnn_relu", "lstm", "gru")
 
@@ -32,6 +33,8 @@ __all__ = [
     "gru_forward",
     "lstm_backward",
     "lstm_forward",
+    "slstm_backward",
+    "slstm_forward",
 ]
 
 
