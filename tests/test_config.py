@@ -48,7 +48,8 @@ def test_wrong_type_names_key_type_and_value():
 
 def test_choices_and_ranges():
     with raises(
-        "model.cell must be one of rnn, lstm, gru, jordan, received 'lstn' (did you mean 'lstm'?)"
+        "model.cell must be one of rnn, lstm, gru, jordan, slstm, received 'lstn' "
+        "(did you mean 'lstm'?)"
     ):
         config_from_dict({"task": "recall", "model": {"cell": "lstn"}})
     with raises("train.batch_size must be positive, received 0"):

@@ -153,7 +153,9 @@ def test_proj_size_errors():
 
 
 def test_unknown_kind_lists_the_known_ones():
-    with raises(ValueError, "kind must be one of rnn, lstm, gru, jordan, received 'transformer'"):
+    with raises(
+        ValueError, "kind must be one of rnn, lstm, gru, jordan, slstm, received 'transformer'"
+    ):
         recurrent("transformer", input_size=1, hidden_size=1)
 
 
