@@ -53,6 +53,19 @@ def slstm_step(
     return h_new, c_new, n_new, m_new
 
 
+def normalized_state(state) -> tuple[Tensor, Tensor]:
+    """``(h, c, n, m)`` -> ``(h, c / n)``: the hidden state and the memory as a weighted mean
+    of the ``z`` read so far, free of the stabiliser's scale (what a bridge may transform)."""
+    h, c, n, _ = state
+    return h, c / n
+
+
+def state_from_normalized(h: Tensor, memory: Tensor) -> tuple[Tensor, Tensor, Tensor, Tensor]:
+    """``(h, c/n)`` -> a full state ``(h, c/n, 1, 0)``: the memory counts as one input read
+    with weight 1 (``n = 1``, ``m = 0``), so the next step weighs it against the new ``z``."""
+    return h, memory, torch.ones_like(memory), torch.zeros_like(memory)
+
+
 class SLSTM(_RecurrentLayer, nn.Module):
     r"""sLSTM layer (xLSTM, Beck et al. 2024), stacked and bidirectional like ``torch.nn.LSTM``.
 
@@ -236,4 +249,4 @@ class SLSTM(_RecurrentLayer, nn.Module):
         return fast.packed_from_padded(out, schedule), finals
 
 
-__all__ = ["SLSTM", "slstm_step", "FORGET_GATES"]
+__all__ = ["SLSTM", "slstm_step", "FORGET_GATES", "normalized_state", "state_from_normalized"]
