@@ -21,7 +21,7 @@ from step t+1:
     dz~ = dc_t * i' * (1 - z^2)            di' = dc_t * z + dn_t
     df' = dc_t * c_{t-1} + dn_t * n_{t-1}  dc_{t-1} = dc_t * f'     dn_{t-1} = dn_t * f'
     gi = di' * i'    gf = df' * f'         (the gradients of the exponents i~ - m_t, a - m_t)
-    dm_t = dm - gi - gf                    (zero up to rounding: h does not depend on m)
+    dm_t = dm - gi - gf                    (the total derivative w.r.t. m_t)
     w  = 1 where a > i~, 1/2 where a = i~, else 0     (how torch.maximum splits a tie)
     da = gf + dm_t * w      di~ = gi + dm_t * (1 - w)      da = 0 where n_{t-1} = 0
     dm_{t-1} = da     df~ = da (exp) or da * (1 - sigmoid(f~))     do~ = do * o(1 - o)
