@@ -42,7 +42,7 @@ def applies(module, data: Tensor) -> bool:
 
 
 def _loop(
-    gx: Tensor,
+    gx: list[Tensor],
     r_t: Tensor,
     h: Tensor,
     c: Tensor,
@@ -52,9 +52,10 @@ def _loop(
     reverse: bool,
     exp_forget: bool,
 ):
-    """gx (L, K, N, 4d), r_t (K, d, 4d), states (K, N, d), valid (L, 1, N, 1) bool or None
-    -> (h_t for every step (L, K, N, d), h_n, c_n, n_n, m_n)."""
-    length = gx.size(0)
+    """gx: L steps (K, N, 4d) (a list: indexing one tensor per step would cost a full-size
+    gradient per step in backward), r_t (K, d, 4d), states (K, N, d), valid (L, 1, N, 1)
+    bool or None -> (h_t for every step (L, K, N, d), h_n, c_n, n_n, m_n)."""
+    length = len(gx)
     outs: list[Tensor] = []
     for s in range(length):
         t = length - 1 - s if reverse else s
@@ -92,7 +93,7 @@ def _direction(module, layer: int, direction: int, x: Tensor, state: State, vali
     gx = gx.view(length, n, 4, heads, d).permute(0, 3, 1, 2, 4).reshape(length, heads, n, 4 * d)
     heads_first = [s.view(n, heads, d).transpose(0, 1) for s in state]  # (K, N, d) each
     out, *final = LOOP(
-        gx, w_hh.transpose(1, 2), *heads_first, valid, direction == 1, module.forget_gate == "exp"
+        gx.unbind(0), w_hh.transpose(1, 2), *heads_first, valid, direction == 1, module.forget_gate == "exp"
     )
     out = out.permute(0, 2, 1, 3).reshape(length, n, heads * d)  # (L, N, H)
     return out, tuple(s.transpose(0, 1).reshape(n, heads * d) for s in final)
