@@ -1,6 +1,7 @@
 """Forward and forward+backward time of the recurrent layers: native, scratch, bfloat16.
 
     python benchmarks/layers.py [--repeats 7] [--threads N] [--write]
+    python benchmarks/layers.py --slstm ...   (sLSTM against native LSTM: layers_slstm.py)
 
 Prints JSON: for RNN, GRU and LSTM at (N=64, L=100, H_in=128, H_out=256) and
 (N=32, L=200, H_in=32, H_out=64), the median/min/max milliseconds of each engine:
@@ -20,6 +21,7 @@ import argparse
 
 import torch
 
+import layers_slstm
 from _common import command_line, emit, machine, time_alternating, write_section
 from rnnkit.nn import fast, recurrent
 
@@ -143,9 +145,13 @@ def main() -> None:
     parser.add_argument("--repeats", type=int, default=7)
     parser.add_argument("--threads", type=int, default=None, help="torch.set_num_threads")
     parser.add_argument("--write", action="store_true", help="update benchmarks/RESULTS.md")
+    parser.add_argument("--slstm", action="store_true", help="sLSTM rows (layers_slstm.py)")
     args = parser.parse_args()
     if args.threads:
         torch.set_num_threads(args.threads)
+    if args.slstm:
+        layers_slstm.run(args.repeats, args.write)
+        return
     rows = [bench_one(kind, shape, args.repeats) for shape in SHAPES for kind in KINDS]
     result = {
         "benchmark": "layers",
