@@ -9,8 +9,10 @@ Here, per layer and direction:
 - the state lives as ``(K, N, d)``, so each step's pre-activation is one batched product
   ``a_t = gx_t + h_{t-1} R^T`` (``torch.baddbmm`` over the K heads, ``R^T`` ``(K, d, 4d)``)
   and the gates are views of it;
-- the step loop runs as TorchScript (:mod:`.jit`, eager if scripting fails); autograd
-  differentiates it (no hand-written backward: the gradients are autograd's, exactly).
+- :class:`~.slstm_bptt.SLSTMFunction` runs the steps (TorchScript loops, :mod:`.jit`, eager
+  if scripting fails) and back-propagates through time by hand: the factors that do not
+  depend on the gradient are made for all steps at once, and ``dR`` is one batched product
+  over all steps. The tests hold it to the readable loop's autograd gradients (1e-10, float64).
 
 A packed batch runs padded and sorted by length (:mod:`.schedule`): a row past its length
 keeps its state (``torch.where`` on a mask), so the reverse direction starts each sequence

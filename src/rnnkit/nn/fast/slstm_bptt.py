@@ -57,7 +57,6 @@ def _forward_loop(
     ns: list[Tensor],
     ms: list[Tensor],
     acts: list[list[Tensor]],
-    wts: list[Tensor],
     sfs: list[Tensor],
     valid: Optional[Tensor],  # noqa: UP045 - TorchScript reads Optional, not "X | None"
     reverse: bool,
@@ -75,10 +74,10 @@ def _forward_loop(
         else:
             log_f = F.logsigmoid(f_pre)
             torch.sigmoid(-f_pre, out=sfs[t])  # 1 - sigma(f~), for the backward
-        carried = (log_f + ms[p]).masked_fill_(ns[p] == 0, -math.inf)  # l = log f + m_{t-1}
+        carried = log_f + ms[p]  # l = log f + m_{t-1}
+        if s == 0 or valid is not None:  # an empty state (n = 0) carries nothing; after a
+            carried.masked_fill_(ns[p] == 0, -math.inf)  # step n >= min(1, n_0) > 0
         torch.maximum(carried, i_pre, out=ms[q])  # m_t = max(l, i~)
-        torch.sub(carried, i_pre, out=wts[t]).sign_().add_(1).mul_(0.5)  # share of m_t from l
-
         torch.exp(i_pre - ms[q], out=i[t])  # i' = exp(i~ - m_t)
         torch.exp(carried - ms[q], out=f[t])  # f' = exp(l - m_t)
         torch.tanh(z_pre, out=z[t])
@@ -95,42 +94,36 @@ def _forward_loop(
 def _backward_loop(
     dout: list[Tensor],
     w: Tensor,
-    hs: list[Tensor],
-    cs: list[Tensor],
-    ns: list[Tensor],
-    acts: list[list[Tensor]],
-    wts: list[Tensor],
-    sfs: list[Tensor],
+    f: list[Tensor],
+    i: list[Tensor],
+    factors: list[list[Tensor]],
     das: list[list[Tensor]],
     da: list[Tensor],
     carry: list[Tensor],
     valid: Optional[Tensor],  # noqa: UP045
     reverse: bool,
-    exp_forget: bool,
 ) -> list[Tensor]:
-    z, i, f, o = acts
+    p_o, b_c, b_n, d_z, zi, e_c, e_n, share, rest, sf = factors  # see _factors, per step
     dz, di, df, do = das  # per-step views of the gradient of gx: (K, N, d) each
     dh, dc, dn, dm = carry
     length = len(dout)
+    exp_forget = len(sf) == 0
     for s in range(length):
         t = s if reverse else length - 1 - s  # the forward order, backwards
-        p, q = (t + 1, t) if reverse else (t, t + 1)
         dh_t = dh + dout[t]
-        ratio = cs[q] / ns[q]  # c_t / n_t
-        torch.mul(dh_t * ratio, o[t] * (1 - o[t]), out=do[t])  # do~ = dh (c/n) o(1-o)
-        dh_n = dh_t / ns[q]
-        dc_t = torch.addcmul(dc, dh_n, o[t])  # dc + dh o / n
-        dn_t = dn - dh_n * hs[q]  # dn - dh h / n
-        torch.mul(dc_t * i[t], 1 - z[t] * z[t], out=dz[t])  # dz~ = dc_t i' (1 - z^2)
-        g_i = torch.addcmul(dn_t, dc_t, z[t]).mul_(i[t])  # (dc_t z + dn_t) i'
-        g_f = (dc_t * cs[p]).addcmul_(dn_t, ns[p]).mul_(f[t])  # (dc_t c + dn_t n) f'
+        torch.mul(dh_t, p_o[t], out=do[t])  # do~ = dh (c/n) o(1-o)
+        dc_t = torch.addcmul(dc, dh_t, b_c[t])  # dc + dh o / n
+        dn_t = torch.addcmul(dn, dh_t, b_n[t], value=-1.0)  # dn - dh h / n
+        torch.mul(dc_t, d_z[t], out=dz[t])  # dz~ = dc_t i' (1 - z^2)
+        g_i = torch.addcmul(dn_t * i[t], dc_t, zi[t])  # (dc_t z + dn_t) i'
+        g_f = torch.addcmul(dn_t * e_n[t], dc_t, e_c[t])  # (dc_t c_{t-1} + dn_t n_{t-1}) f'
         dm_t = dm - g_i - g_f
-        dl = torch.addcmul(g_f, dm_t, wts[t])  # dl = g_f + dm_t w
-        torch.add(g_i, dm_t - dm_t * wts[t], out=di[t])  # di~ = g_i + dm_t (1 - w)
+        dl = torch.addcmul(g_f, dm_t, share[t])  # dl = g_f + dm_t w
+        torch.addcmul(g_i, dm_t, rest[t], out=di[t])  # di~ = g_i + dm_t (1 - w)
         if exp_forget:
             df[t].copy_(dl)
         else:
-            torch.mul(dl, sfs[t], out=df[t])  # df~ = dl (1 - sigma(f~))
+            torch.mul(dl, sf[t], out=df[t])  # df~ = dl (1 - sigma(f~))
         dh_prev = torch.bmm(da[t], w)  # da_t R, per head  (K, N, d)
         dc_prev, dn_prev = dc_t * f[t], dn_t * f[t]
         if valid is not None:  # past a row's length: nothing computed, the gradient passes
@@ -146,6 +139,33 @@ FORWARD_LOOP = Loop(_forward_loop)
 BACKWARD_LOOP = Loop(_backward_loop)
 
 
+def _factors(slots: list[Tensor], acts: Tensor, sfs: Tensor, reverse: bool) -> list[Tensor]:
+    r"""What the backward multiplies by, for all steps at once (L, K, N, d) each:
+    ``(c/n) o(1-o), o/n, h/n, i'(1-z^2), z i', c_{t-1} f', n_{t-1} f', w, 1-w, 1-sigma(f~)``.
+
+    ``w`` is the share of :math:`m_t`'s gradient that goes to :math:`\ell` (1 where
+    ``f' = 1 > i'``, 1/2 at a tie, as ``torch.maximum`` splits it). It barely matters: ``h``
+    does not depend on the stabiliser, so the total ``dm_t`` is zero up to rounding unless the
+    loss reads ``m_n`` itself."""
+    hs, cs, ns = slots
+    after, before = (slice(0, -1), slice(1, None)) if reverse else (slice(1, None), slice(0, -1))
+    z, i, f, o = acts.chunk(4, dim=3)
+    inv_n = ns[after].reciprocal()
+    share = torch.gt(f, i).to(f.dtype).add_(torch.eq(f, i).to(f.dtype), alpha=0.5)
+    return [
+        cs[after] * inv_n * o * (1 - o),
+        o * inv_n,
+        hs[after] * inv_n,
+        i * (1 - z * z),
+        z * i,
+        cs[before] * f,
+        ns[before] * f,
+        share,
+        1 - share,
+        sfs,
+    ]
+
+
 class SLSTMFunction(torch.autograd.Function):
     """``(gx (L, K, N, 4d), R (K, 4d, d), h0, c0, n0, m0 (K, N, d), valid, reverse,
     exp_forget)`` -> ``(out (L, K, N, d), h_n, c_n, n_n, m_n)``."""
@@ -159,17 +179,16 @@ class SLSTMFunction(torch.autograd.Function):
         for buf, s0 in zip(slots, (h0, c0, n0, m0)):
             buf[first] = s0
         acts = gx.new_zeros(length, heads, n, four_d)  # z, i', f', o
-        wts = gx.new_empty(length, heads, n, d)
         sfs = gx.new_empty(length if not exp_forget else 0, heads, n, d)
         lists = [b.unbind(0) for b in slots]
         FORWARD_LOOP(
             gx.unbind(0), w_hh.transpose(1, 2), *lists, per_step(*acts.chunk(4, dim=3)),
-            wts.unbind(0), sfs.unbind(0), valid, reverse, exp_forget,
+            sfs.unbind(0), valid, reverse, exp_forget,
         )  # fmt: skip
         hs = slots[0]
         out = (hs[:-1] if reverse else hs[1:]).clone()  # h_t of every step
-        ctx.buffers = slots[:3], acts, wts, sfs
-        ctx.settings = valid, reverse, exp_forget
+        ctx.buffers = slots[:3], acts, sfs
+        ctx.settings = valid, reverse
         ctx.save_for_backward(w_hh)
         return (out, *(buf[last].clone() for buf in slots))
 
@@ -177,18 +196,19 @@ class SLSTMFunction(torch.autograd.Function):
     @once_differentiable
     def backward(ctx, dout, dh_n, dc_n, dn_n, dm_n):
         (w_hh,) = ctx.saved_tensors
-        (hs, cs, ns), acts, wts, sfs = ctx.buffers
-        valid, reverse, exp_forget = ctx.settings
+        slots, acts, sfs = ctx.buffers
+        valid, reverse = ctx.settings
+        hs = slots[0]
         carry = [
             hs.new_zeros(hs.shape[1:]) if g is None else g.clone() for g in (dh_n, dc_n, dn_n, dm_n)
         ]
         dout = torch.zeros_like(hs[1:]) if dout is None else dout
         da = torch.empty_like(acts)  # the gradient of gx: (L, K, N, 4d)
-        lists = [b.unbind(0) for b in (hs, cs, ns)]
+        _, i, f, _ = acts.chunk(4, dim=3)
         d_state = BACKWARD_LOOP(
-            dout.unbind(0), w_hh, *lists, per_step(*acts.chunk(4, dim=3)), wts.unbind(0),
-            sfs.unbind(0), per_step(*da.chunk(4, dim=3)), da.unbind(0), carry, valid, reverse,
-            exp_forget,
+            dout.unbind(0), w_hh, f.unbind(0), i.unbind(0),
+            per_step(*_factors(slots, acts, sfs, reverse)), per_step(*da.chunk(4, dim=3)),
+            da.unbind(0), carry, valid, reverse,
         )  # fmt: skip
         h_prev = hs[1:] if reverse else hs[:-1]  # (L, K, N, d)
         heads, d = h_prev.size(1), h_prev.size(3)
