@@ -15,8 +15,9 @@ states ``h, c, n, m`` (K, N, d). Forward, per step (see :class:`rnnkit.nn.SLSTM`
 
 Saved: ``h, c, n, m`` in slot buffers (L+1, K, N, d) (slot ``t`` before step ``t`` in the
 forward direction, slot ``t+1`` in the reverse one), the activations ``(z, i', f', o)``
-(L, K, N, 4d), the share ``w`` of :math:`m_t` that came from :math:`\ell` (1, or 1/2 at a tie
-as ``torch.maximum`` splits it) and :math:`1 - \sigma(\tilde f)` for the sigmoid forget gate.
+(4, L, K, N, d), one contiguous block per gate, and :math:`1 - \sigma(\tilde f)` for the
+sigmoid forget gate; the share ``w`` of :math:`m_t` that came from :math:`\ell` is read back
+from them in backward (see :func:`_factors`).
 Backward, with ``dh`` = output gradient + recurrent gradient and ``dc, dn, dm`` carried:
 
 .. math::
@@ -149,7 +150,7 @@ def _factors(slots: list[Tensor], acts: Tensor, sfs: Tensor, reverse: bool) -> l
     loss reads ``m_n`` itself."""
     hs, cs, ns = slots
     after, before = (slice(0, -1), slice(1, None)) if reverse else (slice(1, None), slice(0, -1))
-    z, i, f, o = acts.chunk(4, dim=3)
+    z, i, f, o = acts
     inv_n = ns[after].reciprocal()
     share = torch.gt(f, i).to(f.dtype).add_(torch.eq(f, i).to(f.dtype), alpha=0.5)
     return [
@@ -174,15 +175,15 @@ class SLSTMFunction(torch.autograd.Function):
     def forward(ctx, gx, w_hh, h0, c0, n0, m0, valid, reverse: bool, exp_forget: bool):
         length, heads, n, four_d = gx.shape
         d = four_d // 4
-        slots = [gx.new_zeros(length + 1, heads, n, d) for _ in range(4)]  # h, c, n, m
+        slots = [gx.new_empty(length + 1, heads, n, d) for _ in range(4)]  # h, c, n, m
         first, last = (length, 0) if reverse else (0, length)
         for buf, s0 in zip(slots, (h0, c0, n0, m0)):
             buf[first] = s0
-        acts = gx.new_zeros(length, heads, n, four_d)  # z, i', f', o
+        acts = gx.new_empty(4, length, heads, n, d)  # z, i', f', o; every slot is written
         sfs = gx.new_empty(length if not exp_forget else 0, heads, n, d)
         lists = [b.unbind(0) for b in slots]
         FORWARD_LOOP(
-            gx.unbind(0), w_hh.transpose(1, 2), *lists, per_step(*acts.chunk(4, dim=3)),
+            gx.unbind(0), w_hh.transpose(1, 2).contiguous(), *lists, per_step(*acts),
             sfs.unbind(0), valid, reverse, exp_forget,
         )  # fmt: skip
         hs = slots[0]
@@ -203,8 +204,9 @@ class SLSTMFunction(torch.autograd.Function):
             hs.new_zeros(hs.shape[1:]) if g is None else g.clone() for g in (dh_n, dc_n, dn_n, dm_n)
         ]
         dout = torch.zeros_like(hs[1:]) if dout is None else dout
-        da = torch.empty_like(acts)  # the gradient of gx: (L, K, N, 4d)
-        _, i, f, _ = acts.chunk(4, dim=3)
+        length, heads, n, d = acts.shape[1:]
+        da = acts.new_empty(length, heads, n, 4 * d)  # the gradient of gx
+        _, i, f, _ = acts
         d_state = BACKWARD_LOOP(
             dout.unbind(0), w_hh, f.unbind(0), i.unbind(0),
             per_step(*_factors(slots, acts, sfs, reverse)), per_step(*da.chunk(4, dim=3)),
