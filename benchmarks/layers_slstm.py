@@ -58,8 +58,8 @@ def _engines(length: int) -> dict:
 def bench_length(length: int, repeats: int) -> dict:
     fns = _engines(length)
     row: dict = {"L": length, **SHAPE}
-    forward = time_alternating({k: f for k, (f, _) in fns.items()}, repeats, warmup=1)
-    training = time_alternating({k: fb for k, (_, fb) in fns.items()}, repeats, warmup=1)
+    forward = time_alternating({k: f for k, (f, _) in fns.items()}, repeats, warmup=2)
+    training = time_alternating({k: fb for k, (_, fb) in fns.items()}, repeats, warmup=2)
     row.update({f"{k}_forward": t for k, t in forward.items()})
     row.update({f"{k}_forward_backward": t for k, t in training.items()})
     for phase in ("forward", "forward_backward"):
