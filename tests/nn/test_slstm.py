@@ -301,3 +301,21 @@ def test_docstring_example_runs():
     torch.manual_seed(0)
     result = doctest.testmod(slstm, extraglobs={"torch": torch, "SLSTM": SLSTM})
     assert result.failed == 0 and result.attempted > 0
+
+
+@pytest.mark.parametrize("mode", ["padded", "packed"])
+def test_inference_without_saved_buffers_equals_training_mode(mode):
+    """Under no_grad the fast path keeps only h of every step; the numbers do not change."""
+    layer = make(num_layers=2, bidirectional=True, forget_gate="sigmoid")
+    x = torch.randn(max(LENGTHS), len(LENGTHS), H_IN, dtype=torch.float64)
+    inp = pack(x, LENGTHS) if mode == "packed" else x
+    out, state = layer(inp)
+    with torch.no_grad():
+        out_ng, state_ng = layer(inp)
+    with torch.no_grad(), fast.enabled(False):
+        out_slow, _ = layer(inp)
+    data = (lambda o: o.data) if mode == "packed" else (lambda o: o)
+    torch.testing.assert_close(data(out_ng), data(out).detach(), rtol=0, atol=0)
+    torch.testing.assert_close(data(out_ng), data(out_slow), rtol=0, atol=1e-12)
+    for a, b in zip(state_ng, state):
+        torch.testing.assert_close(a, b.detach(), rtol=0, atol=0)

@@ -29,7 +29,7 @@ from torch import Tensor
 from . import is_enabled
 from .precision import DTYPES
 from .schedule import Schedule
-from .slstm_bptt import SLSTMFunction
+from .slstm_bptt import SLSTMFunction, run_steps
 
 State = tuple[Tensor, ...]
 
@@ -49,9 +49,12 @@ def _direction(module, layer: int, direction: int, x: Tensor, state: State, vali
     gx = F.linear(x, w_ih, getattr(module, "bias" + sfx))  # (L, N, 4H), one product
     gx = gx.view(length, n, 4, heads, d).permute(0, 3, 1, 2, 4).reshape(length, heads, n, 4 * d)
     heads_first = [s.view(n, heads, d).transpose(0, 1) for s in state]  # (K, N, d) each
-    out, *final = SLSTMFunction.apply(
-        gx, w_hh, *heads_first, valid, direction == 1, module.forget_gate == "exp"
-    )
+    args = (valid, direction == 1, module.forget_gate == "exp")
+    tensors = (gx, w_hh, *heads_first)
+    if torch.is_grad_enabled() and any(t.requires_grad for t in tensors):
+        out, *final = SLSTMFunction.apply(*tensors, *args)
+    else:  # inference: nothing saved for a backward
+        out, final, _ = run_steps(gx, w_hh, heads_first, *args, keep=False)
     out = out.permute(0, 2, 1, 3).reshape(length, n, heads * d)  # (L, N, H)
     return out, tuple(s.transpose(0, 1).reshape(n, heads * d) for s in final)
 

@@ -167,31 +167,42 @@ def _factors(slots: list[Tensor], acts: Tensor, sfs: Tensor, reverse: bool) -> l
     ]
 
 
+def run_steps(gx, w_hh, states, valid, reverse: bool, exp_forget: bool, keep: bool):
+    """The forward loop: ``(out (L, K, N, d), final states, saved buffers)``. With ``keep`` every
+    step's state and activations stay in buffers for the backward; without (inference) only
+    ``h`` of every step does, the other states alternate between two slots and one set of
+    activations is reused, so memory does not grow with L beyond the output."""
+    length, heads, n, four_d = gx.shape
+    d, alive = four_d // 4, length + 1 if keep else 2
+    bufs = [gx.new_empty(length + 1, heads, n, d)]  # h of every slot
+    bufs += [gx.new_empty(alive, heads, n, d) for _ in range(3)]  # c, n, m
+    acts = gx.new_empty(4, length if keep else 1, heads, n, d)  # z, i', f', o
+    sfs = gx.new_empty(0 if exp_forget else acts.size(1), heads, n, d)
+    lists = [b.unbind(0) if b.size(0) == length + 1 else [b[k % 2] for k in range(length + 1)]
+             for b in bufs]  # fmt: skip
+    first, last = (length, 0) if reverse else (0, length)
+    for slots, s0 in zip(lists, states):
+        slots[first].copy_(s0)
+    steps = per_step(*acts) if keep else [[a[0]] * length for a in acts]
+    FORWARD_LOOP(
+        gx.unbind(0), w_hh.transpose(1, 2).contiguous(), *lists, steps,
+        sfs.unbind(0) if keep or exp_forget else [sfs[0]] * length, valid, reverse, exp_forget,
+    )  # fmt: skip
+    out = (bufs[0][:-1] if reverse else bufs[0][1:]).clone()  # h_t of every step
+    return out, [slots[last].clone() for slots in lists], (bufs[:3], acts, sfs)
+
+
 class SLSTMFunction(torch.autograd.Function):
     """``(gx (L, K, N, 4d), R (K, 4d, d), h0, c0, n0, m0 (K, N, d), valid, reverse,
     exp_forget)`` -> ``(out (L, K, N, d), h_n, c_n, n_n, m_n)``."""
 
     @staticmethod
     def forward(ctx, gx, w_hh, h0, c0, n0, m0, valid, reverse: bool, exp_forget: bool):
-        length, heads, n, four_d = gx.shape
-        d = four_d // 4
-        slots = [gx.new_empty(length + 1, heads, n, d) for _ in range(4)]  # h, c, n, m
-        first, last = (length, 0) if reverse else (0, length)
-        for buf, s0 in zip(slots, (h0, c0, n0, m0)):
-            buf[first] = s0
-        acts = gx.new_empty(4, length, heads, n, d)  # z, i', f', o; every slot is written
-        sfs = gx.new_empty(length if not exp_forget else 0, heads, n, d)
-        lists = [b.unbind(0) for b in slots]
-        FORWARD_LOOP(
-            gx.unbind(0), w_hh.transpose(1, 2).contiguous(), *lists, per_step(*acts),
-            sfs.unbind(0), valid, reverse, exp_forget,
-        )  # fmt: skip
-        hs = slots[0]
-        out = (hs[:-1] if reverse else hs[1:]).clone()  # h_t of every step
-        ctx.buffers = slots[:3], acts, sfs
+        states = (h0, c0, n0, m0)
+        out, finals, ctx.buffers = run_steps(gx, w_hh, states, valid, reverse, exp_forget, True)
         ctx.settings = valid, reverse
         ctx.save_for_backward(w_hh)
-        return (out, *(buf[last].clone() for buf in slots))
+        return (out, *finals)
 
     @staticmethod
     @once_differentiable
