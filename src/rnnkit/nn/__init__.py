@@ -4,6 +4,7 @@
   :class:`JordanCell`.
 - Layers (whole sequences, stacked, bidirectional, packed): :class:`RNN`, :class:`LSTM`,
   :class:`GRU` (``backend="native"`` or ``"scratch"``) and :class:`Jordan`.
+- :class:`SLSTM`: xLSTM's sLSTM (exponential gating, state ``(h, c, n, m)``), scratch only.
 - :func:`recurrent` builds a layer by name; :func:`pack` packs a padded batch with checks.
 """
 
