@@ -1,6 +1,7 @@
 """Forward and forward+backward time of the recurrent layers: native, scratch, bfloat16.
 
     python benchmarks/layers.py [--repeats 7] [--threads N] [--write] [--min]
+    python benchmarks/layers.py --slstm ...   (sLSTM against native LSTM: layers_slstm.py)
 
 Prints JSON: for RNN, GRU and LSTM at (N=64, L=100, H_in=128, H_out=256) and
 (N=32, L=200, H_in=32, H_out=64), the median/min/max milliseconds of each engine:
@@ -22,6 +23,7 @@ import argparse
 
 import torch
 
+import layers_slstm
 from _common import command_line, emit, machine, time_alternating, write_section
 from min_layers import min_markdown, min_rows
 from rnnkit.nn import fast, recurrent
@@ -147,10 +149,13 @@ def main() -> None:
     parser.add_argument("--threads", type=int, default=None, help="torch.set_num_threads")
     parser.add_argument("--write", action="store_true", help="update benchmarks/RESULTS.md")
     parser.add_argument("--min", action="store_true", help="MinGRU/MinLSTM vs GRU/LSTM only")
+    parser.add_argument("--slstm", action="store_true", help="sLSTM rows (layers_slstm.py)")
     args = parser.parse_args()
     if args.threads:
         torch.set_num_threads(args.threads)
-    if args.min:
+    if args.slstm:
+        layers_slstm.run(args.repeats, args.write)
+    elif args.min:
         result = {"benchmark": "layers_min", "command": command_line(), "repeats": args.repeats,
                   "machine": machine(), "rows": min_rows(args.repeats)}  # fmt: skip
         emit(result)

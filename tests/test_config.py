@@ -48,7 +48,7 @@ def test_wrong_type_names_key_type_and_value():
 
 def test_choices_and_ranges():
     with raises(
-        "model.cell must be one of rnn, lstm, gru, jordan, mingru, minlstm, "
+        "model.cell must be one of rnn, lstm, gru, jordan, mingru, minlstm, slstm, "
         "received 'lstn' (did you mean 'lstm'?)"
     ):
         config_from_dict({"task": "recall", "model": {"cell": "lstn"}})

@@ -80,16 +80,17 @@ class DataConfig:
     ranges: ClassVar[dict[str, Range]] = {"validation_fraction": FRACTION}
 
 
-CELLS = ("rnn", "lstm", "gru", "jordan", "mingru", "minlstm")  # the cells every task can use
+CELLS = ("rnn", "lstm", "gru", "jordan", "mingru", "minlstm", "slstm")  # every task can use them
 BACKENDS = ("auto", "native", "scratch")
+SCRATCH_ONLY = {"jordan": "Jordan network", "slstm": "sLSTM"}  # cells torch.nn has no kernel for
 
 
 @dataclass
 class ModelConfig:
     """The recurrent network. Tasks add heads, embeddings and the like."""
 
-    cell: str = "lstm"  # rnn | lstm | gru | jordan | mingru | minlstm (one engine: any backend)
-    backend: str = "auto"  # auto (native, or scratch for jordan) | native | scratch
+    cell: str = "lstm"  # rnn | lstm | gru | jordan | mingru | minlstm | slstm (xLSTM)
+    backend: str = "auto"  # auto (native, or scratch for jordan, slstm) | native | scratch
     hidden_size: int = 64  # H_out of every recurrent layer
     num_layers: int = 1  # stacked layers
     bidirectional: bool = False  # run a second layer right to left and concatenate
@@ -107,7 +108,7 @@ class ModelConfig:
 
     def __post_init__(self) -> None:
         if self.backend == "auto":  # torch.nn has no Jordan network: only rnnkit's loop runs it
-            self.backend = "scratch" if self.cell == "jordan" else "native"
+            self.backend = "scratch" if self.cell in SCRATCH_ONLY else "native"
 
 
 @dataclass
@@ -348,10 +349,11 @@ def validate(config: Config) -> None:
         _check_section(section, getattr(config, section))
     if config.train.epochs == 0 and config.train.max_steps == 0:
         raise ConfigError("set train.epochs or train.max_steps: both are 0, so nothing would train")
-    if config.model.cell == "jordan" and config.model.backend == "native":
+    cell = config.model.cell
+    if cell in SCRATCH_ONLY and config.model.backend == "native":
         raise ConfigError(
-            "model.backend must be 'scratch' for cell 'jordan' (torch.nn has no Jordan network), "
-            "received 'native'"
+            f"model.backend must be 'scratch' for cell {cell!r} (torch.nn has no "
+            f"{SCRATCH_ONLY[cell]}), received 'native'"
         )
 
 

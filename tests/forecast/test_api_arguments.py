@@ -53,14 +53,14 @@ def test_constructor_arguments(naive):
         Forecaster("naive", horizon="3")
     with raises(
         ConfigError,
-        "model.cell must be one of rnn, lstm, gru, jordan, mingru, minlstm, received 'tcn'",
+        "model.cell must be one of rnn, lstm, gru, jordan, mingru, minlstm, slstm, received 'tcn'",
     ):
         Forecaster("segrnn", horizon=6, cell="tcn")
     with raises(
         ConfigError,
         "model must be one of auto, direct, autoregressive, segrnn, stateful, mlp, linear, "
         "naive, seasonal_naive, drift, mean, naive2, ensemble (or a cell: rnn, lstm, gru, "
-        "jordan, mingru, minlstm), received "
+        "jordan, mingru, minlstm, slstm), received "
         "'lstn' (did you mean 'lstm'?)",
     ):
         Forecaster("lstn", horizon=6)
@@ -139,12 +139,13 @@ def test_an_unknown_cell_is_a_bad_cell_not_a_bad_kind():
     for kind in ("segrnn", "direct", "stateful", "autoregressive"):
         with raises(
             ConfigError,
-            "model.cell must be one of rnn, lstm, gru, jordan, mingru, minlstm, received 'tcn'",
+            "model.cell must be one of rnn, lstm, gru, jordan, mingru, minlstm, slstm, "
+            "received 'tcn'",
         ):
             build_forecaster(ForecastModel(kind=kind, cell="tcn"), 24, 12)
     with raises(
         ConfigError,
-        "model.cell must be one of rnn, lstm, gru, jordan, mingru, minlstm, received 'tcn'",
+        "model.cell must be one of rnn, lstm, gru, jordan, mingru, minlstm, slstm, received 'tcn'",
     ):
         Forecaster("direct", horizon=6, net=ForecastModel(cell="tcn"))
 

@@ -155,7 +155,8 @@ def test_proj_size_errors():
 def test_unknown_kind_lists_the_known_ones():
     with raises(
         ValueError,
-        "kind must be one of rnn, lstm, gru, jordan, mingru, minlstm, received 'transformer'",
+        "kind must be one of rnn, lstm, gru, jordan, mingru, minlstm, slstm, "
+        "received 'transformer'",
     ):
         recurrent("transformer", input_size=1, hidden_size=1)
 

@@ -4,7 +4,8 @@ Encoder (any cell, optionally bidirectional), over the source ids :math:`x_1..x_
 
 .. math::  k_1..k_S,\; h^{enc} = \mathrm{RNN}_{enc}(E_{src}[x_1..x_S])
 
-Bridge, per layer and per state tensor (``h``; ``c`` of an LSTM):
+Bridge, per layer and per state tensor (``h``; ``c`` of an LSTM; ``c/n`` of an sLSTM, whose
+decoder then starts from ``(h, c/n, n = 1, m = 0)``):
 :math:`s_0 = \tanh(W_b [h^{enc}_{\rightarrow}; h^{enc}_{\leftarrow}] + b_b)`.
 
 Decoder step :math:`t` (Luong et al. 2015 with input feeding; the score of the attention is
@@ -42,6 +43,7 @@ from rnnkit.models.attention import Attention
 from rnnkit.models.charlm import cast_state
 from rnnkit.models.common import recurrent_from_config
 from rnnkit.nn import pack, unpack
+from rnnkit.nn.slstm import normalized_state, state_from_normalized
 
 
 def _parts(state) -> tuple[Tensor, ...]:
@@ -109,7 +111,8 @@ class Seq2Seq(nn.Module):
         dec_cfg = dataclasses.replace(cfg, bidirectional=False)
         self.decoder = recurrent_from_config(dec_cfg, emb + hidden)
         width = self.encoder.out_features  # D*H
-        parts = 2 if cfg.cell in ("lstm", "jordan") else 1  # (h, c) / (h, y), or h
+        parts = 2 if cfg.cell in ("lstm", "jordan", "slstm") else 1  # (h, c) / (h, y), or h
+        self.slstm = cfg.cell == "slstm"  # bridges (h, c/n), see normalized_state
         self.bridge = nn.ModuleList(nn.Linear(width, hidden) for _ in range(parts))
         self.attention = Attention(cfg.attention, hidden, width)
         self.combine = nn.Linear(hidden + width, hidden)  # W_c
@@ -129,10 +132,12 @@ class Seq2Seq(nn.Module):
         )
         n = src.size(0)
         state = []
+        final = normalized_state(final) if self.slstm else final  # sLSTM: bridge h and c/n
         for part, bridge in zip(_parts(final), self.bridge):
             both = part.view(self.layers, self.directions, n, -1).permute(0, 2, 1, 3)
             state.append(torch.tanh(bridge(both.reshape(self.layers, n, -1))))  # (layers, N, H)
         state = state[0] if len(state) == 1 else tuple(state)
+        state = state_from_normalized(*state) if self.slstm else state
         return Memory(keys, self.attention.prepare(keys), mask, state)
 
     def step(self, prev: Tensor, state, feed: Tensor, memory: Memory):

@@ -8,6 +8,7 @@
   :mod:`rnnkit.nn.scan`, and a ``step`` for streaming).
 - AWD-LSTM's regularisers (:mod:`rnnkit.nn.regularize`): :func:`weight_drop`,
   :class:`LockedDropout`, :func:`embedding_dropout`, :func:`activation_regularization`.
+- :class:`SLSTM`: xLSTM's sLSTM (exponential gating, state ``(h, c, n, m)``), scratch only.
 - :func:`recurrent` builds a layer by name; :func:`pack` packs a padded batch with checks.
 """
 
@@ -23,6 +24,7 @@ from .regularize import (
     embedding_dropout,
     weight_drop,
 )
+from .slstm import SLSTM
 from .state import detach_state, final_hidden
 
 __all__ = [
@@ -36,6 +38,7 @@ __all__ = [
     "Jordan",
     "MinGRU",
     "MinLSTM",
+    "SLSTM",
     "BACKENDS",
     "KINDS",
     "recurrent",

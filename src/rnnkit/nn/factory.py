@@ -7,13 +7,16 @@ from torch import nn
 from .jordan import Jordan
 from .layers import GRU, LSTM, RNN
 from .mingru import MinGRU, MinLSTM
+from .slstm import SLSTM
 
 KINDS: dict[str, type[nn.Module]] = {"rnn": RNN, "lstm": LSTM, "gru": GRU, "jordan": Jordan}
 KINDS.update({"mingru": MinGRU, "minlstm": MinLSTM})  # one implementation: any backend
+KINDS["slstm"] = SLSTM  # xLSTM's sLSTM: scratch only, like Jordan
 
 
 def recurrent(kind: str, *, backend: str = "native", **kwargs) -> nn.Module:
-    """Build a recurrent layer: ``kind`` in ``rnn | lstm | gru | jordan | mingru | minlstm``.
+    """Build a recurrent layer by ``kind``: one of :data:`KINDS` (``rnn``, ``lstm``, ``gru``,
+    ``jordan``, ``mingru``, ``minlstm``, ``slstm``).
 
     ``kwargs`` are the layer's constructor arguments (``input_size``, ``hidden_size``,
     ``num_layers``, ...; Jordan also needs ``output_size``). Jordan has no native kernel, so

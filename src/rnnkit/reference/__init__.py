@@ -23,6 +23,7 @@ from .elman import elman_backward, elman_forward
 from .gru import gru_backward, gru_forward
 from .lstm import lstm_backward, lstm_forward
 from .mingru import min_backward, min_forward, mingru_forward, minlstm_forward
+from .slstm import slstm_backward, slstm_forward
 
 KINDS = ("rnn_tanh", "rnn_relu", "lstm", "gru")
 
@@ -39,6 +40,8 @@ __all__ = [
     "min_forward",
     "mingru_forward",
     "minlstm_forward",
+    "slstm_backward",
+    "slstm_forward",
 ]
 
 
