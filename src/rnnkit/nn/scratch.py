@@ -28,6 +28,7 @@ from torch import Tensor
 from torch.nn.utils.rnn import PackedSequence
 
 from . import fast
+from .fast import engine as fast_engine
 
 State = tuple[Tensor, ...]
 StepFn = Callable[[Tensor, State], State]
@@ -105,16 +106,7 @@ class ScratchLayerMixin:
         """Packed rows ``(sum B_t, H_in)`` -> ``(sum B_t, D*H_out)`` and the final states."""
         if not fast.applies(self, data.dtype):
             return self._run_layers(data, steps, states)
-        if batch_sizes is None:
-            schedule = fast.Schedule.padded(len(steps), steps[0])
-            x = data.view(len(steps), steps[0], data.size(1))  # (L, N, H_in)
-        else:
-            schedule = fast.Schedule.from_batch_sizes(batch_sizes)
-            x = fast.padded_from_packed(data, schedule)
-        out, finals = fast.run_layers(self, x, schedule, states)  # (L, N, D*H_out)
-        if batch_sizes is None:
-            return out.reshape(-1, out.size(2)), finals
-        return fast.packed_from_padded(out, schedule), finals
+        return fast_engine.run_rows(self, data, steps, states, batch_sizes, fast.run_layers)
 
     def _zero_states(self, n: int, like: Tensor) -> State:
         rows = self.num_layers * (2 if self.bidirectional else 1)

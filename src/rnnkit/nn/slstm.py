@@ -19,8 +19,8 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
-from . import fast
 from ._checks import check_choice, check_positive_int, check_same_dtype_device, check_state_shape
+from .fast import engine as fast_engine
 from .fast import slstm as fast_slstm
 from .layers import _RecurrentLayer
 
@@ -237,16 +237,7 @@ class SLSTM(_RecurrentLayer, nn.Module):
         """Packed rows ``(sum B_t, H_in)`` -> ``(sum B_t, D*H)`` and the final states."""
         if not fast_slstm.applies(self, data):
             return self._run_layers(data, steps, states)
-        if batch_sizes is None:
-            schedule = fast.Schedule.padded(len(steps), steps[0])
-            x = data.view(len(steps), steps[0], data.size(1))  # (L, N, H_in)
-        else:
-            schedule = fast.Schedule.from_batch_sizes(batch_sizes)
-            x = fast.padded_from_packed(data, schedule)
-        out, finals = fast_slstm.run_layers(self, x, schedule, states)  # (L, N, D*H)
-        if batch_sizes is None:
-            return out.reshape(-1, out.size(2)), finals
-        return fast.packed_from_padded(out, schedule), finals
+        return fast_engine.run_rows(self, data, steps, states, batch_sizes, fast_slstm.run_layers)
 
 
 __all__ = ["SLSTM", "slstm_step", "FORGET_GATES", "normalized_state", "state_from_normalized"]

@@ -17,7 +17,7 @@ from .gru import GRUFunction
 from .linear import linear
 from .lstm import LSTMFunction, doubled
 from .rnn import RNNFunction
-from .schedule import Schedule
+from .schedule import Schedule, packed_from_padded, padded_from_packed
 
 State = tuple[Tensor, ...]
 
@@ -40,16 +40,18 @@ def _direction(module, layer: int, direction: int, x: Tensor, state: State, sche
     return out, (h_n,)
 
 
-def run_layers(module, x: Tensor, sched: Schedule, states: State):
+def run_layers(module, x: Tensor, sched, states: State, direction=_direction):
     """``x (L, N, H_in)`` padded and length-sorted, states ``(D*num_layers, N, .)`` ->
-    ``(output (L, N, D*H), final states (D*num_layers, N, .))``."""
+    ``(output (L, N, D*H), final states (D*num_layers, N, .))``: each layer and direction
+    by ``direction(module, layer, d, x, state, sched)`` (``sched``: the :class:`Schedule`, or
+    whatever that function needs of it), dropout between the layers."""
     directions = 2 if module.bidirectional else 1
     finals: list[list[Tensor]] = [[] for _ in states]
     for layer in range(module.num_layers):
         outs = []
-        for direction in range(directions):
-            k = layer * directions + direction
-            out, final = _direction(module, layer, direction, x, tuple(s[k] for s in states), sched)
+        for d in range(directions):
+            k = layer * directions + d
+            out, final = direction(module, layer, d, x, tuple(s[k] for s in states), sched)
             outs.append(out)
             for j, f in enumerate(final):
                 finals[j].append(f)
@@ -57,3 +59,19 @@ def run_layers(module, x: Tensor, sched: Schedule, states: State):
         if module.dropout and module.training and layer < module.num_layers - 1:
             x = F.dropout(x, module.dropout, training=True)
     return x, tuple(torch.stack(f) for f in finals)
+
+
+def run_rows(module, data: Tensor, steps: list[int], states: State, batch_sizes, layers=run_layers):
+    """Packed rows ``(sum B_t, H_in)`` (or a padded ``(L*N, H_in)`` when ``batch_sizes`` is
+    None) -> ``(rows (sum B_t, D*H), final states)`` through ``layers(module, x, schedule,
+    states)`` on the padded ``x (L, N, H_in)``."""
+    if batch_sizes is None:
+        schedule = Schedule.padded(len(steps), steps[0])
+        x = data.view(len(steps), steps[0], data.size(1))  # (L, N, H_in)
+    else:
+        schedule = Schedule.from_batch_sizes(batch_sizes)
+        x = padded_from_packed(data, schedule)
+    out, finals = layers(module, x, schedule, states)  # (L, N, D*H)
+    if batch_sizes is None:
+        return out.reshape(-1, out.size(2)), finals
+    return packed_from_padded(out, schedule), finals

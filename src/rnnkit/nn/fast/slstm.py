@@ -26,7 +26,7 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor
 
-from . import is_enabled
+from . import engine, is_enabled
 from .precision import DTYPES
 from .schedule import Schedule
 from .slstm_bptt import SLSTMFunction, run_steps
@@ -66,17 +66,4 @@ def run_layers(module, x: Tensor, sched: Schedule, states: State):
     if not sched.is_padded:
         steps = torch.arange(sched.length, device=x.device).unsqueeze(1)
         valid = (steps < sched.lengths.to(x.device))[:, None, :, None]  # (L, 1, N, 1)
-    directions = 2 if module.bidirectional else 1
-    finals: list[list[Tensor]] = [[] for _ in states]
-    for layer in range(module.num_layers):
-        outs = []
-        for direction in range(directions):
-            k = layer * directions + direction
-            out, final = _direction(module, layer, direction, x, tuple(s[k] for s in states), valid)
-            outs.append(out)
-            for j, f in enumerate(final):
-                finals[j].append(f)
-        x = outs[0] if directions == 1 else torch.cat(outs, dim=2)
-        if module.dropout and module.training and layer < module.num_layers - 1:
-            x = F.dropout(x, module.dropout, training=True)
-    return x, tuple(torch.stack(f) for f in finals)
+    return engine.run_layers(module, x, valid, states, direction=_direction)
