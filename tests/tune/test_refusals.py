@@ -39,8 +39,8 @@ SPACE = [
     ),
     (
         'model.cell={choice = ["gru", "lstmm"]}',
-        "tune space model.cell: model.cell must be one of rnn, lstm, gru, jordan, received "
-        "'lstmm' (did you mean 'lstm'?)",
+        "tune space model.cell: model.cell must be one of rnn, lstm, gru, jordan, mingru, "
+        "minlstm, slstm, received 'lstmm' (did you mean 'lstm'?)",
     ),
     (
         "hidden_size=3",

@@ -33,7 +33,7 @@ def test_finds_the_known_best_lr_range_of_the_toy(toy, tmp_path, report_ok):
     assert float(best["value"]) < 0.33  # below every lr outside that range
     config = load_config(study_dir / "best.toml")  # ready for rnnkit train
     assert config.train.lr == float(best["train.lr"])
-    assert config.train.num_threads == 0 and config.task == "sincos"
+    assert config.train.num_threads == "auto" and config.task == "sincos"  # the config's own
     trial = load_config(study_dir / best["run"] / "config.toml")  # an ordinary run folder
     assert trial.train.lr == config.train.lr
     report = (study_dir / "report.html").read_text()

@@ -84,7 +84,8 @@ def test_a_killed_study_resumes_keeping_its_finished_trials(toy, tmp_path):
 
 @pytest.mark.parametrize(
     ("workers", "configured", "cores", "expected"),
-    [(1, 0, 2, 0), (2, 0, 2, 1), (3, 0, 2, 1), (2, 4, 8, 4), (2, 8, 8, 4), (1, 3, 2, 2)],
+    [(1, 0, 2, 0), (2, 0, 2, 1), (3, 0, 2, 1), (2, 4, 8, 4), (2, 8, 8, 4), (1, 3, 2, 2)]
+    + [(1, "auto", 2, 0), (2, "auto", 2, 1)],  # "auto" is no fixed count
 )
 def test_workers_times_threads_fit_the_cores(monkeypatch, workers, configured, cores, expected):
     monkeypatch.setattr(os, "sched_getaffinity", lambda pid: set(range(cores)), raising=False)

@@ -128,11 +128,13 @@ def show(target: str, study_name: str = "") -> str:
     return leaderboard(study)
 
 
-def threads_per_worker(workers: int, configured: int) -> int:
+def threads_per_worker(workers: int, configured: int | str) -> int:
     """Torch threads of each trial so that workers x threads <= the cores this process may
-    use (the config's own count when it already fits; 0 = leave torch's default)."""
+    use (the config's own count when it already fits; 0 = leave the config's ``num_threads``,
+    e.g. ``"auto"``, to the trial: one worker only)."""
     cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
     share = max(1, (cores or 1) // workers)
+    configured = configured if isinstance(configured, int) else 0  # "auto": not a fixed count
     if workers == 1 and not configured:
         return 0
     return min(configured, share) if configured else share
