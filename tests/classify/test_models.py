@@ -38,6 +38,8 @@ CASES = [
     dict(cell="gru", pooling="attention", backend="scratch"),
     dict(cell="lstm", pooling="mean+max+last+attention", bidirectional=True, backend="scratch"),
     dict(cell="jordan", pooling="last", bidirectional=True, backend="scratch"),
+    dict(cell="lstm", pooling="mean+max+last", num_layers=2, backend="native"),  # padded run
+    dict(cell="gru", pooling="last", backend="native"),
 ]
 
 
@@ -133,3 +135,24 @@ def test_scratch003_is_the_seed_recurrence_and_masks_padding():
 
 def test_docstring_example_runs():
     assert doctest.testmod(classifier_module).failed == 0
+
+
+@pytest.mark.parametrize("cell", ["lstm", "gru", "rnn"])
+def test_one_direction_on_torchs_kernel_runs_padded_with_the_packed_outputs_and_gradients(cell):
+    """run_over_lengths skips packing for a one-directional native layer (torch back-propagates
+    packed batches in quadratic time): same outputs, zero padding, same gradients."""
+    from rnnkit.models.common import run_over_lengths
+    from rnnkit.nn import pack, recurrent, unpack
+
+    torch.manual_seed(0)
+    rnn = recurrent(cell, backend="native", input_size=3, hidden_size=4, num_layers=2,
+                    batch_first=True).double()  # fmt: skip
+    x = torch.randn(4, 7, 3, dtype=torch.float64, requires_grad=True)
+    out = run_over_lengths(rnn, x, LENGTHS)
+    ref, _ = unpack(rnn(pack(x, LENGTHS, batch_first=True))[0], batch_first=True, total_length=7)
+    torch.testing.assert_close(out, ref, rtol=0, atol=1e-12)
+    weights = torch.randn_like(out)
+    grads = torch.autograd.grad((out * weights).sum(), [x, *rnn.parameters()])
+    ref_grads = torch.autograd.grad((ref * weights).sum(), [x, *rnn.parameters()])
+    for g, r in zip(grads, ref_grads):
+        torch.testing.assert_close(g, r, rtol=1e-10, atol=1e-12)

@@ -9,8 +9,9 @@ E embedding size, D directions, H hidden size, C classes.
   (None without targets).
 
 :class:`TextClassifier` is the general model: embedding (optionally from pretrained vectors,
-frozen or fine-tuned, plus n-gram embeddings) -> any rnnkit recurrent layer over a *packed*
-batch -> pooling over the valid steps only -> dropout -> Linear. :class:`ScratchCharRNN` is
+frozen or fine-tuned, plus n-gram embeddings) -> any rnnkit recurrent layer over the valid
+steps (a packed batch; a padded one for one direction on torch's kernel) -> pooling over the
+valid steps only -> dropout -> Linear. :class:`ScratchCharRNN` is
 seed 003's from-scratch classifier.
 """
 
@@ -24,9 +25,8 @@ from torch import Tensor, nn
 
 from rnnkit.config import ModelConfig
 from rnnkit.errors import ConfigError
-from rnnkit.models.common import recurrent_from_config, recurrent_layer_groups
+from rnnkit.models.common import recurrent_from_config, recurrent_layer_groups, run_over_lengths
 from rnnkit.models.pooling import Pooling, parse_pooling
-from rnnkit.nn import pack, unpack
 
 KINDS = ("rnn", "scratch003")
 
@@ -104,7 +104,7 @@ class TokenEmbedding(nn.Module):
 
 
 class TextClassifier(nn.Module):
-    """Embedding -> recurrent layer (packed) -> masked pooling -> dropout -> Linear.
+    """Embedding -> recurrent layer (valid steps) -> masked pooling -> dropout -> Linear.
 
     ``cfg.dropout`` acts between stacked recurrent layers and before the Linear head, as in
     seed 004 (2-layer RNN, dropout 0.5, ``pooling = "last"``).
@@ -161,8 +161,7 @@ class TextClassifier(nn.Module):
     def features(self, x: Tensor, lengths: Tensor) -> Tensor:
         """The pooled representation ``(N, P)`` before dropout and the head."""
         emb = self.embedding_dropout(self.embed(x))  # (N, L, E)
-        out, _ = self.rnn(pack(emb, lengths, batch_first=True))
-        out, _ = unpack(out, batch_first=True, total_length=emb.size(1))  # (N, L, D*H)
+        out = run_over_lengths(self.rnn, emb, lengths)  # (N, L, D*H), zero past the lengths
         pooled = self.pool(out, lengths)  # (N, P)
         if self.embedding_pool is None:
             return pooled
