@@ -1,6 +1,6 @@
 """Forward and forward+backward time of the recurrent layers: native, scratch, bfloat16.
 
-    python benchmarks/layers.py [--repeats 7] [--threads N] [--write] [--min]
+    python benchmarks/layers.py [--repeats 7] [--threads N] [--write] [--min] [--system-malloc]
     python benchmarks/layers.py --slstm ...   (sLSTM against native LSTM: layers_slstm.py)
 
 Prints JSON: for RNN, GRU and LSTM at (N=64, L=100, H_in=128, H_out=256) and
@@ -150,14 +150,20 @@ def main() -> None:
     parser.add_argument("--write", action="store_true", help="update benchmarks/RESULTS.md")
     parser.add_argument("--min", action="store_true", help="MinGRU/MinLSTM vs GRU/LSTM only")
     parser.add_argument("--slstm", action="store_true", help="sLSTM rows (layers_slstm.py)")
+    parser.add_argument("--system-malloc", action="store_true",
+                        help="leave glibc's malloc as it is (rnnkit's engine, and by default this "
+                        "benchmark, call rnnkit.nn.fast.keep_freed_memory())")  # fmt: skip
     args = parser.parse_args()
+    if not args.system_malloc:
+        fast.keep_freed_memory()  # what every rnnkit training and inference does
     if args.threads:
         torch.set_num_threads(args.threads)
     if args.slstm:
         layers_slstm.run(args.repeats, args.write)
     elif args.min:
         result = {"benchmark": "layers_min", "command": command_line(), "repeats": args.repeats,
-                  "machine": machine(), "rows": min_rows(args.repeats)}  # fmt: skip
+                  "machine": machine(), "keep_freed_memory": not args.system_malloc,
+                  "rows": min_rows(args.repeats)}  # fmt: skip
         emit(result)
         if args.write:
             write_section(f"layers_min_{torch.get_num_threads()}t", min_markdown(result))

@@ -67,7 +67,12 @@ def min_markdown(result: dict) -> str:
         f"torch {m['torch']}, {m['date']} (commit {m['commit']}). Median of "
         f"{result['repeats']} runs, ms (min-max), the four layers timed in turn; other jobs "
         "ran on the other core meanwhile. N=32, H_in=64, H_out=256, fp32; the input needs no "
-        "gradient. Ratio = native / min: how many times faster the min cell is.",
+        "gradient. Ratio = native / min: how many times faster the min cell is. Freed memory "
+        + (
+            "kept in the process (`rnnkit.nn.fast.keep_freed_memory()`, as rnnkit's training does)."
+            if result.get("keep_freed_memory")
+            else "returned to the kernel (glibc's default, `--system-malloc`)."
+        ),
         "",
         "| L | phase | GRU | MinGRU | GRU/MinGRU | LSTM | MinLSTM | LSTM/MinLSTM |",
         "|---|---|---|---|---|---|---|---|",

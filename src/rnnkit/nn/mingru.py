@@ -33,6 +33,7 @@ from torch import Tensor, nn
 from torch.nn.utils.rnn import PackedSequence
 
 from . import fast
+from .fast.linear import linear
 from .fast.schedule import Schedule, packed_from_padded, padded_from_packed
 from .layers import _SHAPES_DOC, _RecurrentLayer
 from .minscan import min_scan
@@ -147,7 +148,8 @@ class _MinLayer(_RecurrentLayer, nn.Module):
             for direction in range(directions):
                 h0_k = h0[layer * directions + direction]  # (N, H_out)
                 weight, bias = self._weights(layer, direction)[::2]
-                xw = F.linear(x, weight).to(h0.dtype)  # (N, L, G*H); the bias comes later
+                # (N, L, G*H), the bias comes later; oneDNN's product on a CPU (2x MKL's here)
+                xw = (linear(x, weight, None) if parallel else F.linear(x, weight)).to(h0.dtype)
                 run = self._scan if parallel else self._loop
                 h = run(xw, bias, h0_k, valid, bool(direction))  # (N, L, H_out)
                 finals.append(h[:, 0] if direction else h[:, -1])  # padding carried the state

@@ -17,6 +17,7 @@ from pathlib import Path
 
 from rnnkit.config import Config, load_config
 from rnnkit.errors import CheckpointError, RunError
+from rnnkit.nn.fast.memory import keep_freed_memory
 from rnnkit.tasks import get_task_class
 from rnnkit.train.checkpoint import carried_state, load_checkpoint, load_model_state
 from rnnkit.train.run import RunDir
@@ -64,6 +65,7 @@ def load_run(run_dir: str | Path, checkpoint: str = "best", setup: bool = False)
     model = task.build_model().to(task.device)
     load_model_state(model, tensors, path)
     model.eval()
+    keep_freed_memory()  # no page faults for each batch's large tensors (glibc)
     inference_threads(config.train.num_threads, model)  # "auto": see rnnkit.train.threads
     task.on_load(meta)
     return LoadedRun(run.path, config, task, model, meta, carried_state(tensors, meta, task.device))

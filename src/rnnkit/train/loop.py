@@ -37,6 +37,7 @@ import torch
 from rnnkit.config import Config
 from rnnkit.errors import ConfigError, NonFiniteLossError
 from rnnkit.io import atomic_write_text, malformed
+from rnnkit.nn.fast.memory import keep_freed_memory
 from rnnkit.nn.state import detach_state
 from rnnkit.train import checkpoint as ckpt
 from rnnkit.train import distributed as dist_utils
@@ -70,6 +71,7 @@ class Trainer:
     ) -> None:
         self.task, self.config, self.cfg, self.on_evaluate = task, config, config.train, on_evaluate
         self.world = dist_utils.detect_world()
+        keep_freed_memory()  # no page faults for each step's large tensors (glibc)
         self.threads = Threads(self.cfg.num_threads, self.world.size)  # "auto" decides later
         seed_everything(self.cfg.seed, self.cfg.deterministic)
         self.device = dist_utils.init(self.world, resolve_device(self.cfg.device))

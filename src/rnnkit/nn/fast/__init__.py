@@ -40,6 +40,7 @@ from contextlib import contextmanager
 from .engine import run_layers
 from .gru import GRUFunction
 from .lstm import LSTMFunction
+from .memory import keep_freed_memory
 from .precision import DTYPES
 from .rnn import RNNFunction
 from .schedule import Schedule, packed_from_padded, padded_from_packed
@@ -76,6 +77,7 @@ def applies(module, dtype) -> bool:
 
 
 __all__ = [
+    "keep_freed_memory",
     "RNNFunction",
     "LSTMFunction",
     "GRUFunction",

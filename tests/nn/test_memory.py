@@ -1,0 +1,49 @@
+"""keep_freed_memory: a large tensor made again and again (as each training step does) is not
+page-faulted in again once the heap has settled (glibc),
+and RNNKIT_KEEP_MEMORY=0 leaves malloc as it was. Each case runs in a fresh interpreter,
+since the setting is per process."""
+
+from __future__ import annotations
+
+import os
+import platform
+import subprocess
+import sys
+
+import pytest
+
+pytestmark = pytest.mark.skipif(
+    platform.system() != "Linux" or platform.libc_ver()[0] != "glibc", reason="glibc only"
+)
+
+SCRIPT = """
+import resource, torch
+from rnnkit.nn.fast import keep_freed_memory
+applied = keep_freed_memory()
+def faults_of_a_fresh_64_mb_tensor():
+    before = resource.getrusage(resource.RUSAGE_SELF).ru_minflt
+    x = torch.ones(16 * 1024 * 1024)  # 64 MB, every page written
+    del x
+    return resource.getrusage(resource.RUSAGE_SELF).ru_minflt - before
+warm = [faults_of_a_fresh_64_mb_tensor() for _ in range(4)]  # the heap grows (at most twice)
+print(applied, sum(faults_of_a_fresh_64_mb_tensor() for _ in range(4)))
+"""
+
+
+def run(keep: str) -> tuple[str, int]:
+    env = {**os.environ, "RNNKIT_KEEP_MEMORY": keep, "OMP_NUM_THREADS": "1"}
+    out = subprocess.run([sys.executable, "-c", SCRIPT], env=env, capture_output=True, text=True)
+    applied, faults = out.stdout.split()
+    return applied, int(faults)
+
+
+def test_a_64_mb_tensor_made_again_reuses_the_pages_of_the_last():
+    applied, faults = run("1")
+    assert applied == "True"
+    assert faults < 1000  # 4 x 16,384 pages of 4 KB would each fault once without it
+
+
+def test_switched_off_every_page_faults_again():
+    applied, faults = run("0")
+    assert applied == "False"
+    assert faults > 4 * 16_000
