@@ -117,7 +117,12 @@ def main() -> None:
     parser.add_argument("--repeats", type=int, default=15)
     parser.add_argument("--kinds", nargs="+", default=["lstm", "gru", "rnn"])
     parser.add_argument("--write", action="store_true", help="update benchmarks/RESULTS.md")
+    parser.add_argument(
+        "--system-malloc", action="store_true", help="glibc's malloc as is (training keeps memory)"
+    )
     args = parser.parse_args()
+    if not args.system_malloc:
+        fast.keep_freed_memory()  # what every rnnkit training and inference does
     with tempfile.TemporaryDirectory() as tmp:
         before = load_before(args.before, Path(tmp))
         rows = [bench(k, s, before, args.repeats) for s in reversed(SHAPES) for k in args.kinds]

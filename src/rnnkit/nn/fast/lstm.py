@@ -42,6 +42,7 @@ import torch
 from torch import Tensor
 from torch.autograd.function import once_differentiable
 
+from .compiled import lstm_loops
 from .jit import Loop, per_step, rows
 from .linear import step_on_dnn
 from .precision import cast, compute_dtype, no_autocast
@@ -149,24 +150,16 @@ class LSTMFunction(torch.autograd.Function):
             first = schedule.first_slot(reverse, gi.device)
             put_first(hs, h0.to(dtype), first)
             put_first(cs, c0.to(dtype), first)
-            gates = per_step(*acts.chunk(4, dim=2))
-            FORWARD_LOOP(
-                gi.unbind(0),
-                w,
-                dnn,
-                hs.unbind(0),
-                cs.unbind(0),
-                acts.unbind(0),
-                gates,
-                tcs.unbind(0),
-                schedule.steps(reverse),
-                schedule.sizes,
-                reverse,
-            )
+            compiled = _compiled(dnn, gi)
+            if compiled is not None:  # the same loop in C++ (.compiled)
+                compiled.forward_loop(gi, w, hs, cs, acts, tcs, schedule.sizes, reverse)
+            else:
+                _script_forward(gi, w, dnn, hs, cs, acts, tcs, schedule, reverse)
             last = schedule.last_slot(reverse, gi.device)
             out = outputs(hs, schedule, reverse)
             h_n, c_n = take_last(hs, last), take_last(cs, last)
         ctx.schedule, ctx.reverse, ctx.dnn = schedule, reverse, dnn
+        ctx.compiled = compiled is not None
         ctx.buffers = hs, cs, acts, tcs
         ctx.save_for_backward(w_hh, out)
         return out, h_n, c_n
@@ -185,22 +178,12 @@ class LSTMFunction(torch.autograd.Function):
             oc = torch.addcmul(acts[..., 3 * w_hh.size(1) :], out, tcs, value=-1)  # o(1-tanh²c)
             dh, dc = (_carry(g, out[0], dtype) for g in (dh_n, dc_n))
             dout = torch.zeros_like(out) if dout is None else dout.to(dtype)
-            hid = dh.size(1)
-            da_ifg = da[..., : 3 * hid].unflatten(2, (3, hid))  # (L, N, 3, H)
-            BACKWARD_LOOP(
-                dout.unbind(0),
-                doubled(cast(w_hh, dtype)),
-                ctx.dnn,
-                acts[..., hid : 2 * hid].unbind(0),
-                da.unbind(0),
-                da_ifg.unbind(0),
-                da[..., 3 * hid :].unbind(0),
-                oc.unbind(0),
-                dh,
-                dc,
-                schedule.steps(not reverse),
-                schedule.sizes,
-            )
+            w = doubled(cast(w_hh, dtype))
+            if ctx.compiled:
+                args = dout.contiguous(), w, acts, da, oc.contiguous(), dh, dc
+                lstm_loops().backward_loop(*args, schedule.sizes, reverse)
+            else:
+                _script_backward(dout, w, ctx.dnn, acts, da, oc, dh, dc, schedule, reverse)
             flat = da.view(-1, da.size(2))
             dw_hh = doubled(flat.t().mm(h_prev.reshape(-1, h_prev.size(2))))  # (4H, H)
         return (
@@ -211,6 +194,49 @@ class LSTMFunction(torch.autograd.Function):
             None,
             None,
         )
+
+
+def _compiled(dnn: bool, gi: Tensor):
+    """The C++ loops (:mod:`.compiled`) for a float32 CPU step on ATen's product, else None."""
+    if dnn or gi.dtype != torch.float32 or gi.device.type != "cpu":
+        return None
+    return lstm_loops()
+
+
+def _script_forward(gi, w, dnn, hs, cs, acts, tcs, schedule: Schedule, reverse: bool) -> None:
+    """The forward step loop in TorchScript (:data:`FORWARD_LOOP`) on per-step views."""
+    FORWARD_LOOP(
+        gi.unbind(0),
+        w,
+        dnn,
+        hs.unbind(0),
+        cs.unbind(0),
+        acts.unbind(0),
+        per_step(*acts.chunk(4, dim=2)),
+        tcs.unbind(0),
+        schedule.steps(reverse),
+        schedule.sizes,
+        reverse,
+    )
+
+
+def _script_backward(dout, w, dnn, acts, da, oc, dh, dc, schedule: Schedule, reverse: bool):
+    """The backward step loop in TorchScript (:data:`BACKWARD_LOOP`) on per-step views."""
+    hid = dh.size(1)
+    BACKWARD_LOOP(
+        dout.unbind(0),
+        w,
+        dnn,
+        acts[..., hid : 2 * hid].unbind(0),
+        da.unbind(0),
+        da[..., : 3 * hid].unflatten(2, (3, hid)).unbind(0),  # (L, N, 3, H): da_i, da_f, da_g
+        da[..., 3 * hid :].unbind(0),
+        oc.unbind(0),
+        dh,
+        dc,
+        schedule.steps(not reverse),
+        schedule.sizes,
+    )
 
 
 def doubled(w: Tensor) -> Tensor:
