@@ -11,7 +11,7 @@ import rnnkit.nn.fast.lstm as fast_lstm
 from rnnkit.nn import LSTM, pack, unpack
 from rnnkit.nn.fast.compiled import lstm_loops
 
-pytestmark = pytest.mark.skipif(lstm_loops() is None, reason="no C++ compiler or build failed")
+needs_build = pytest.mark.skipif(lstm_loops() is None, reason="no C++ compiler or build failed")
 
 
 def run(layer, x, lengths, packed: bool):
@@ -26,6 +26,7 @@ def run(layer, x, lengths, packed: bool):
     return [out, h, c, *grads]
 
 
+@needs_build
 @pytest.mark.parametrize("packed", [False, True])
 @pytest.mark.parametrize("bidirectional", [False, True])
 def test_compiled_loops_equal_the_torchscript_loops(monkeypatch, packed, bidirectional):
@@ -41,6 +42,7 @@ def test_compiled_loops_equal_the_torchscript_loops(monkeypatch, packed, bidirec
         torch.testing.assert_close(a, b, rtol=1e-5, atol=1e-6)
 
 
+@needs_build
 def test_the_compiled_path_is_the_one_taken_for_a_small_float32_lstm(monkeypatch):
     calls = []
     real = fast_lstm._compiled
@@ -49,3 +51,15 @@ def test_the_compiled_path_is_the_one_taken_for_a_small_float32_lstm(monkeypatch
     )
     LSTM(3, 8, backend="scratch")(torch.randn(5, 2, 3))
     assert calls and calls[0] is lstm_loops()
+
+
+def test_switched_off_by_the_environment_the_torchscript_loop_runs(monkeypatch):
+    import rnnkit.nn.fast.compiled as compiled
+
+    monkeypatch.setenv("RNNKIT_COMPILED_LOOPS", "0")
+    monkeypatch.setattr(compiled, "_tried", False)
+    monkeypatch.setattr(compiled, "_module", None)
+    assert compiled.available() is False
+    assert compiled.lstm_loops() is None
+    out, _ = LSTM(3, 8, backend="scratch")(torch.randn(5, 2, 3))  # runs on TorchScript
+    assert out.shape == (5, 2, 8)

@@ -68,6 +68,16 @@ def _cpu_tag() -> str:
     return hashlib.sha1(flags.encode()).hexdigest()[:8]
 
 
+def _cached(name: str) -> bool:
+    """Whether torch's extension cache already holds a build named ``name``."""
+    try:
+        from torch.utils.cpp_extension import _get_build_directory
+
+        return (Path(_get_build_directory(name, False)) / f"{name}.so").is_file()
+    except Exception:  # noqa: BLE001 - a private helper of torch: unknown means "say it"
+        return False
+
+
 def _build():
     try:
         from torch.utils.cpp_extension import load
@@ -75,6 +85,13 @@ def _build():
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
             name = f"rnnkit_lstm_loop_{_cpu_tag()}"
+            if not _cached(name):
+                print(
+                    "rnnkit: building the C++ LSTM step loop for this CPU (once, about 40 s; "
+                    "RNNKIT_COMPILED_LOOPS=0 skips it)",
+                    file=sys.stderr,
+                    flush=True,
+                )
             return load(name, [str(SOURCE)], extra_cflags=FLAGS, verbose=False)
     except Exception:  # noqa: BLE001 - any build failure: the TorchScript loop runs instead
         return None
