@@ -29,6 +29,9 @@ class Task:
     model_config: ClassVar[type] = ModelConfig
     train_config: ClassVar[type] = TrainConfig  # a task may subclass it to change defaults
     stateful: ClassVar[bool] = False  # carry the detached hidden state from batch to batch
+    # every batch has the same shapes, so freed memory is kept for the next step (glibc; see
+    # rnnkit.nn.fast.memory): not for batches of varying length, where it fragments the heap
+    fixed_shapes: ClassVar[bool] = False
     metric: ClassVar[str] = "val_loss"  # default validation metric to select checkpoints
     memory_splits: ClassVar[tuple[str, ...]] = ()  # splits it takes as Python objects
     higher_is_better: ClassVar[frozenset[str]] = frozenset(

@@ -53,6 +53,7 @@ from rnnkit.tasks.forecast_predict import ForecastPredictor, series_frame
 
 class ForecastTask(Task):
     name = "forecast"
+    fixed_shapes = True  # windows of one length: freed memory is kept (nn.fast.memory)
     data_config = ForecastData
     model_config = ForecastModel
     train_config = ForecastTrain

@@ -63,6 +63,7 @@ class LanguageModelTask(GenerationMixin, Task):
     model_config = LMModel
     train_config = LMTrain
     stateful = True  # text format; a folder model sets it False per instance
+    fixed_shapes = True  # (batch, bptt) windows; names of varying length: False per instance
     memory_splits = ("train", "validation")
 
     def __init__(self, config, memory=None) -> None:
@@ -70,6 +71,7 @@ class LanguageModelTask(GenerationMixin, Task):
         check_config(config)
         resolve_level_defaults(config)
         self.stateful = config.data.format != "folder"
+        self.fixed_shapes = self.stateful
         self.words = config.data.level == "word"
         self.vocab: Vocab | None = None
         self.categories: list[str] = []

@@ -66,6 +66,7 @@ def windows(values: np.ndarray, window: int) -> tuple[torch.Tensor, torch.Tensor
 
 class WindowRegressionTask(Task):
     name = "regress"
+    fixed_shapes = True  # windows of one length: freed memory is kept (nn.fast.memory)
     data_config = RegressData
     model_config = RegressModel
     memory_splits = ("train",)

@@ -65,7 +65,8 @@ def load_run(run_dir: str | Path, checkpoint: str = "best", setup: bool = False)
     model = task.build_model().to(task.device)
     load_model_state(model, tensors, path)
     model.eval()
-    keep_freed_memory()  # no page faults for each batch's large tensors (glibc)
+    if task.fixed_shapes:
+        keep_freed_memory()  # no page faults for each batch's large tensors (glibc)
     inference_threads(config.train.num_threads, model)  # "auto": see rnnkit.train.threads
     task.on_load(meta)
     return LoadedRun(run.path, config, task, model, meta, carried_state(tensors, meta, task.device))

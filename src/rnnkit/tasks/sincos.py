@@ -61,6 +61,7 @@ def segment(k: int, points: int) -> tuple[torch.Tensor, torch.Tensor, np.ndarray
 
 class SinCosTask(Task):
     name = "sincos"
+    fixed_shapes = True  # windows of one length: freed memory is kept (nn.fast.memory)
     data_config = SinCosData
     model_config = SinCosModel
     train_config = SinCosTrain

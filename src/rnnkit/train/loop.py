@@ -71,7 +71,8 @@ class Trainer:
     ) -> None:
         self.task, self.config, self.cfg, self.on_evaluate = task, config, config.train, on_evaluate
         self.world = dist_utils.detect_world()
-        keep_freed_memory()  # no page faults for each step's large tensors (glibc)
+        if getattr(task, "fixed_shapes", False):
+            keep_freed_memory()  # no page faults for the same large tensors at each step
         self.threads = Threads(self.cfg.num_threads, self.world.size)  # "auto" decides later
         seed_everything(self.cfg.seed, self.cfg.deterministic)
         self.device = dist_utils.init(self.world, resolve_device(self.cfg.device))
