@@ -7,7 +7,7 @@ does each step's elementwise work in one pass (vectorised ``exp`` from glibc's l
 only the step's matrix product as an ATen call.
 
 It is built the first time a small LSTM step runs, with ``torch.utils.cpp_extension.load``
-(about a minute, once: the result is cached under ``~/.cache/torch_extensions``), for this
+(about 40 s here, once: the result is cached under ``~/.cache/torch_extensions``), for this
 machine's CPU (``-march=native``). Without a C++ compiler or ninja, if the build fails, or with
 ``RNNKIT_COMPILED_LOOPS=0`` in the environment, :func:`lstm_loops` returns None and the
 TorchScript loop runs: the same results within float32 rounding (the tests compare both).

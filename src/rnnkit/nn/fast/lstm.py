@@ -159,7 +159,7 @@ class LSTMFunction(torch.autograd.Function):
             out = outputs(hs, schedule, reverse)
             h_n, c_n = take_last(hs, last), take_last(cs, last)
         ctx.schedule, ctx.reverse, ctx.dnn = schedule, reverse, dnn
-        ctx.compiled = compiled is not None
+        ctx.compiled = compiled
         ctx.buffers = hs, cs, acts, tcs
         ctx.save_for_backward(w_hh, out)
         return out, h_n, c_n
@@ -179,9 +179,9 @@ class LSTMFunction(torch.autograd.Function):
             dh, dc = (_carry(g, out[0], dtype) for g in (dh_n, dc_n))
             dout = torch.zeros_like(out) if dout is None else dout.to(dtype)
             w = doubled(cast(w_hh, dtype))
-            if ctx.compiled:
+            if ctx.compiled is not None:  # the module the forward ran
                 args = dout.contiguous(), w, acts, da, oc.contiguous(), dh, dc
-                lstm_loops().backward_loop(*args, schedule.sizes, reverse)
+                ctx.compiled.backward_loop(*args, schedule.sizes, reverse)
             else:
                 _script_backward(dout, w, ctx.dnn, acts, da, oc, dh, dc, schedule, reverse)
             flat = da.view(-1, da.size(2))

@@ -48,11 +48,11 @@ def keep_freed_memory() -> bool:
 def _mallopt() -> bool:
     try:
         libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6")
-        mallopt = libc.mallopt
-        gnu = libc.gnu_get_libc_version  # glibc only: musl has mallopt as a no-op stub
-    except (OSError, AttributeError):
+    except OSError:
         return False
-    del gnu
+    if not hasattr(libc, "gnu_get_libc_version"):  # glibc only: musl's mallopt is a no-op stub
+        return False
+    mallopt = libc.mallopt
     mallopt.argtypes, mallopt.restype = [ctypes.c_int, ctypes.c_int], ctypes.c_int
     mmap = mallopt(M_MMAP_THRESHOLD, MMAP_THRESHOLD)
     return bool(mmap and mallopt(M_TRIM_THRESHOLD, TRIM_THRESHOLD))
