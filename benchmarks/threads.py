@@ -149,8 +149,9 @@ def to_markdown(result: dict) -> str:
         '## Threads: `train.num_threads = "auto"` (issue 18)',
         "",
         f"Command: `flock /work/bench.lock taskset -c 0,1 {result['command']}`. Machine: "
-        f"{m['cpu']}, 2 cores, torch {m['torch']}, {m['date']} (commit {m['commit']}). Other "
-        "helpers' jobs ran on core 1 meanwhile. A step: LSTM(16, H) + Linear(H, 1), MSE, Adam, "
+        f"{m['cpu']}, 2 cores, torch {m['torch']}, {m['date']} (commit {m['commit']}). "
+        f"Runnable threads of other processes at the start: {result.get('others_at_start', '?')}"
+        " (0: an idle machine). A step: LSTM(16, H) + Linear(H, 1), MSE, Adam, "
         f"N = {N}, L = {L}; median of {REPEATS} steps, ms.",
         "",
         "| H | train, 1 thread | 2 threads | 2/1 | forward, 1 thread | 2 threads | 2/1 |",
@@ -202,6 +203,7 @@ def main() -> None:
         return
     default = torch.get_num_threads()
     result = {"benchmark": "threads", "command": command_line(), "machine": machine()}
+    result["others_at_start"] = round(others_load(), 1)
     result["sweep"] = sweep()
     result["cases"] = cases()
     torch.set_num_threads(default)

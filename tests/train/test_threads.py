@@ -54,7 +54,7 @@ def test_a_small_step_stays_on_one_thread_without_trying_two(monkeypatch):
     assert not threads.decided and torch.get_num_threads() == 1
     # step 1 is the warm-up (its 5 s is not counted); steps 2-4 take 2, 3, 4 ms
     assert feed(threads, [5.0, 0.002, 0.004, 0.003]) == [False, False, False, True]
-    assert threads.sentence == "threads: 1 (auto: small step, 3 ms at 1 thread < 15 ms)"
+    assert threads.sentence == "threads: 1 (auto: small step, 3 ms at 1 thread < 6 ms)"
     assert torch.get_num_threads() == 1
 
 

@@ -17,24 +17,23 @@ timed on the run's first steps:
    and keeps whichever of the two medians is lower.
 
 Why these numbers (``benchmarks/threads.py`` and ``benchmarks/RESULTS.md``, AMD EPYC, 2 cores,
-torch 2.13 CPU). A second thread gained nothing on a training step of about 10 ms
-(``torch.nn.LSTM`` N = 32, L = 200, H = 64: 9.8 ms at 2 threads in the layers table of a quiet
-window, 9.2 ms at 1 thread in this session) and up to 1.5x on a step of 100-200 ms (the scratch
-LSTM of the same table at N = 64, L = 100, H = 256: 118 ms at 2 threads, 180 ms at 1). So
-:data:`SMALL_STEP_MS` is set where two threads are known not to help, and above it the timing
-decides; a wrong guess costs at most the four steps timed on the slower setting. When the other
-core is busy, two threads lose at every size: with seven other jobs on the machine a step of
-an LSTM + linear head (N = 32, L = 50) took 1.2 ms at 1 thread and 1300 ms at 2 (H = 32), 51
-against 2196 ms (H = 384), and "auto" picked 1 thread in each case. The threshold also keeps
-small steps (demos, tests) from ever being timed on two threads, so their choice is the same on
-every run. Torch's results can differ in the last bits between thread counts: set an integer
-for bit-identical reruns.
+torch 2.13 CPU). On an idle machine, four runs of a training step of an LSTM + linear head
+(N = 32, L = 50) gave these medians of the 2-thread/1-thread time: 1.15 at H = 32 (1.3-2.4 ms
+at one thread), 1.18 at H = 64 (2.5-3.5 ms), 0.85 at H = 128 (6.3-9.5 ms) and 0.66 from
+H = 192 on (12 ms and more); single runs swing by 0.3 either way. So :data:`SMALL_STEP_MS`
+sits between 3.5 and 6.3 ms, and above it the timing decides; a wrong guess costs at most the
+four steps timed on the slower setting. When the other core is busy, two threads lose
+at every size: with seven other jobs on the machine a step took 1.2 ms at 1 thread and 1300 ms
+at 2 (H = 32), 51 against 2196 ms (H = 384), and "auto" picked 1 thread in each case. The
+threshold also keeps small steps (demos, tests) from ever being timed on two threads, so their
+choice is the same on every run. Torch's results can differ in the last bits between thread
+counts: set an integer for bit-identical reruns.
 
 Inference (:func:`inference_threads`: ``rnnkit predict``, ``evaluate``, ``generate``, the
 Python API) has no steps to time, so ``"auto"`` applies rules 1 and 2 and then uses the free
 cores only for a model of at least :data:`LARGE_MODEL_PARAMETERS` parameters: a forward of an
-LSTM of hidden 256 on a batch of 32 x 50 takes 5.3 ms at one thread, under the small-step
-threshold, and serving batches are usually smaller.
+LSTM of hidden 256 on a batch of 32 x 50 took 5-6.5 ms at one thread and 2.8-3.9 at two on
+the idle machine, but 0.3-0.4 ms at both at hidden 32, and serving batches are usually smaller.
 """
 
 from __future__ import annotations
@@ -47,7 +46,7 @@ from pathlib import Path
 import torch
 from torch import nn
 
-SMALL_STEP_MS = 15.0  # a step under this at one thread stays there (2 threads: no gain at 10 ms)
+SMALL_STEP_MS = 6.0  # a step under this at one thread stays there (idle crossover: 3.5-9.5 ms)
 LARGE_MODEL_PARAMETERS = 400_000  # inference: below this, one thread (an LSTM of hidden ~300)
 PROBE_STEPS = 3  # steps timed at each thread count
 WARM_UP = 1  # steps not timed after each change of thread count
