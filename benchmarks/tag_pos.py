@@ -3,12 +3,18 @@ epoch / test, gold tokens, accuracy over syntactic words) and the POS column of 
 (eng.train / eng.testa / eng.testb). No pretrained vectors.
 
     python benchmarks/tag_pos.py [--variants ewt conll] [--seeds 0] [--reuse] [--write]
+    python benchmarks/tag_pos.py --variants ewt --contextual RUN_FWD RUN_BWD [--write]
+
+``--contextual`` (issue 17) adds contextual string embeddings from two character LM runs
+(``model.contextual``, e.g. the CoNLL-2003 LMs of tag_conll.py's flair variant) and writes
+its own section of RESULTS.md.
 """
 
 from __future__ import annotations
 
 import argparse
 import copy
+import json
 from pathlib import Path
 
 from _common import DATASETS, command_line, emit, machine, write_section
@@ -80,8 +86,12 @@ def config(variant: str, seed: int, epochs: int | None, overrides: list[str] = (
 
 def to_markdown(result: dict) -> str:
     m = result["machine"]
+    lms = result.get("contextual")
+    title = "## Sequence labelling: part-of-speech tagging (issue 6)"
+    if lms:
+        title = "## Part-of-speech tagging with contextual string embeddings (issue 17)"
     lines = [
-        "## Sequence labelling: part-of-speech tagging (issue 6)",
+        title,
         "",
         f"Command: `{result['command']}`. Machine: {m['cpu']}, 1 torch thread, torch "
         f"{m['torch']}, {m['date']} (commit {m['commit']}). Token accuracy in percent on the "
@@ -102,6 +112,8 @@ def to_markdown(result: dict) -> str:
             f"{fmt(s['cpu_per_epoch'])} | {fmt(s['wall_minutes'])} |"
         )
     raw = result["config"]
+    if lms:
+        lines += ["", f"Contextual string embeddings from the LM runs {lms} (frozen)."]
     lines += ["", "Config (the data paths aside, the same for both data sets):", "", "```"]
     lines += [f"data: {DATA}", f"model: {raw['model']}", f"train: {raw['train']}", "```", ""]
     lines += [
@@ -122,8 +134,13 @@ def main() -> None:
     parser.add_argument("--write", action="store_true", help="update benchmarks/RESULTS.md")
     parser.add_argument("--set", dest="overrides", action="append", default=[],
                         help="config override, e.g. model.hidden_size=200")  # fmt: skip
+    parser.add_argument("--contextual", nargs=2, metavar=("RUN_FWD", "RUN_BWD"),
+                        help="char LM runs for model.contextual (own RESULTS section)")  # fmt: skip
     args = parser.parse_args()
+    if args.contextual:
+        args.overrides.append("model.contextual=" + json.dumps(args.contextual))
     result = {"benchmark": "tag_pos", "command": command_line(), "machine": machine()}
+    result["contextual"] = args.contextual
     result["variants"] = {}
     for variant in args.variants:
         runs = []
@@ -140,7 +157,7 @@ def main() -> None:
         }
     emit(result)
     if args.write:
-        write_section("tag_pos", to_markdown(result))
+        write_section("tag_pos_flair" if args.contextual else "tag_pos", to_markdown(result))
 
 
 if __name__ == "__main__":

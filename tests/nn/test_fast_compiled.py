@@ -9,7 +9,7 @@ import torch
 
 import rnnkit.nn.fast.lstm as fast_lstm
 from rnnkit.nn import LSTM, pack, unpack
-from rnnkit.nn.fast.compiled import lstm_loops
+from rnnkit.nn.fast.compiled import loops as lstm_loops
 
 needs_build = pytest.mark.skipif(lstm_loops() is None, reason="no C++ compiler or build failed")
 

@@ -33,7 +33,7 @@ from torch import Tensor, nn
 from torch.nn.utils.rnn import PackedSequence
 
 from . import fast
-from .fast.linear import linear
+from .fast.linear import linear, uses_dnn
 from .fast.schedule import Schedule, packed_from_padded, padded_from_packed
 from .layers import _SHAPES_DOC, _RecurrentLayer
 from .minscan import min_scan
@@ -150,8 +150,11 @@ class _MinLayer(_RecurrentLayer, nn.Module):
                 weight, bias = self._weights(layer, direction)[::2]
                 # (N, L, G*H), the bias comes later; oneDNN's product on a CPU (2x MKL's here)
                 xw = (linear(x, weight, None) if parallel else F.linear(x, weight)).to(h0.dtype)
-                run = self._scan if parallel else self._loop
-                h = run(xw, bias, h0_k, valid, bool(direction))  # (N, L, H_out)
+                if parallel:  # dL/dxw column-major if that lets oneDNN compute dW
+                    col_grad = not x.requires_grad and uses_dnn(x, weight)
+                    h = self._scan(xw, bias, h0_k, valid, bool(direction), col_grad)
+                else:
+                    h = self._loop(xw, bias, h0_k, valid, bool(direction))  # (N, L, H_out)
                 finals.append(h[:, 0] if direction else h[:, -1])  # padding carried the state
                 outs.append(h)
             x = torch.cat(outs, 2) if directions == 2 else outs[0]
@@ -159,13 +162,14 @@ class _MinLayer(_RecurrentLayer, nn.Module):
                 x = F.dropout(x, self.dropout, training=True)
         return x, torch.stack(finals)
 
-    def _scan(self, xw: Tensor, bias, h0: Tensor, valid: Tensor | None, reverse: bool):
+    def _scan(self, xw, bias, h0, valid: Tensor | None, reverse: bool, col_grad: bool = False):
         if valid is not None:  # z = 0 (k = -inf, or a_i = -inf): a padded step keeps the state
             hidden, column = self.hidden_size, torch.arange(xw.size(-1), device=xw.device)
             lo = hidden * (self.gates - 2)  # the block of k (MinGRU) or of a_i (MinLSTM)
             xw = xw.masked_fill(~valid & (column >= lo) & (column < lo + hidden), -math.inf)
         bias = None if bias is None else bias.to(h0.dtype)
-        return min_scan(xw, h0, reverse, lstm=self.gates == 3, bias=bias, batch_first=True)
+        lstm = self.gates == 3
+        return min_scan(xw, h0, reverse, lstm, bias, batch_first=True, transposed_grad=col_grad)
 
     def _loop(self, xw: Tensor, bias, h0: Tensor, valid: Tensor | None, reverse: bool):
         """The readable path: :meth:`_cell` one step at a time over ``xw + bias (N, L, G*H)``."""

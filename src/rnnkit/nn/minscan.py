@@ -38,6 +38,7 @@ import torch.nn.functional as F
 from torch import Tensor
 from torch.autograd.function import once_differentiable
 
+from .fast.compiled import loops
 from .scan import linear_scan_
 
 BLOCK = 1 << 17  # values of one batch block (L * rows * H), ~512 KB in float32
@@ -54,15 +55,26 @@ class MinScan(torch.autograd.Function):
     by block (in cache) rather than broadcast over all of ``xw`` first."""
 
     @staticmethod
-    def forward(ctx, xw: Tensor, bias, h0: Tensor, reverse: bool, lstm: bool) -> Tensor:
+    def forward(
+        ctx, xw: Tensor, bias, h0: Tensor, reverse: bool, lstm: bool, transposed: bool = False
+    ) -> Tensor:
+        ctx.reverse, ctx.lstm, ctx.transposed = reverse, lstm, transposed
+        ctx.compiled = _compiled(xw, bias, h0)
+        if ctx.compiled is not None:  # one C++ pass; the backward recomputes z and g from xw
+            xw, h0 = xw.contiguous(), h0.contiguous()
+            out = xw.new_empty(xw.size(0), xw.size(1), h0.size(-1))
+            ctx.compiled.min_forward(xw, _or_empty(bias, xw), h0, out, reverse, lstm)
+            ctx.save_for_backward(xw, out, h0, bias)
+            return out
         out, z_all, cand_all = scan_blocks(xw, bias, h0, reverse, lstm, keep=True)
         ctx.save_for_backward(z_all, cand_all, out, h0, xw if lstm else None, bias)
-        ctx.reverse, ctx.lstm = reverse, lstm
         return out
 
     @staticmethod
     @once_differentiable
     def backward(ctx, grad_h: Tensor):
+        if ctx.compiled is not None:
+            return _compiled_backward(ctx, grad_h)
         z_all, cand_all, out, h0, xw, bias = ctx.saved_tensors
         batch, length, hidden = out.shape
         grad_xw = grad_h.new_empty(batch, length, (3 if ctx.lstm else 2) * hidden)
@@ -85,7 +97,40 @@ class MinScan(torch.autograd.Function):
                 )
             if grad_bias is not None:
                 grad_bias += grad.sum((0, 1))
-        return grad_xw, grad_bias, grad_h0, None, None
+        return grad_xw, grad_bias, grad_h0, None, None, None
+
+
+def _compiled(xw: Tensor, bias, h0: Tensor):
+    """The C++ pass (:mod:`rnnkit.nn.fast.compiled`) for float32 tensors on a CPU, else None."""
+    tensors = [t for t in (xw, bias, h0) if t is not None]
+    if any(t.dtype != torch.float32 or t.device.type != "cpu" for t in tensors):
+        return None
+    return loops()
+
+
+def _or_empty(bias, like: Tensor) -> Tensor:
+    return like.new_empty(0) if bias is None else bias.contiguous()
+
+
+def _compiled_backward(ctx, grad_h: Tensor):
+    """dL/dxw from the C++ pass; with ``ctx.transposed`` laid out column-major (the same
+    values, as a transposed view of a ``(G*H, N*L)`` tensor): the layout in which oneDNN
+    computes the projection's ``dW`` (see :class:`rnnkit.nn.fast.linear.DnnLinear`)."""
+    xw, out, h0, bias = ctx.saved_tensors
+    batch, length, width = xw.shape
+    if ctx.transposed:
+        grad_xw = xw.new_empty(width, batch * length)
+    else:
+        grad_xw = torch.empty_like(xw)
+    grad_h0 = torch.empty_like(h0)
+    rows = xw.new_empty(0 if bias is None else batch, width)  # per-row dL/dbias
+    ctx.compiled.min_backward(
+        xw, _or_empty(bias, xw), h0, out, grad_h.contiguous(), grad_xw, grad_h0, rows,
+        ctx.reverse, ctx.lstm, ctx.transposed,
+    )  # fmt: skip
+    if ctx.transposed:
+        grad_xw = grad_xw.t().view(batch, length, width)
+    return grad_xw, None if bias is None else rows.sum(0), grad_h0, None, None, None
 
 
 def scan_blocks(xw: Tensor, bias, h0: Tensor, reverse: bool, lstm: bool, keep: bool):
@@ -165,6 +210,7 @@ def min_scan(
     lstm: bool = False,
     bias: Tensor | None = None,
     batch_first: bool = False,
+    transposed_grad: bool = False,
 ) -> Tensor:
     """All states ``(L, N, H)`` of ``h_t = (1 - z_t) h_{t-1} + z_t g(p_t)`` from ``h0 (N, H)``.
 
@@ -172,11 +218,17 @@ def min_scan(
     ``z = sigmoid(k)`` (minGRU), or with ``lstm=True`` ``[a_f | a_i | p]`` ``(L, N, 3H)`` with
     ``z = i / (f + i)`` (minLSTM). ``reverse`` runs right to left. With ``batch_first`` the
     gates and the result are ``(N, L, .)`` (the layout the scan runs in, without copies).
+    ``transposed_grad`` (batch-first gates on the C++ pass only) hands the gates' gradient back
+    column-major, for a projection whose input needs no gradient (see ``_compiled_backward``).
     """
     xw = gates if batch_first else gates.transpose(0, 1)
     wanted = [t for t in (gates, bias, h0) if t is not None and t.requires_grad]
     if torch.is_grad_enabled() and wanted:
-        out = MinScan.apply(xw, bias, h0, reverse, lstm)
+        out = MinScan.apply(xw, bias, h0, reverse, lstm, transposed_grad and batch_first)
+    elif (compiled := _compiled(xw, bias, h0)) is not None:  # inference, in one C++ pass
+        xw = xw.contiguous()
+        out = xw.new_empty(xw.size(0), xw.size(1), h0.size(-1))
+        compiled.min_forward(xw, _or_empty(bias, xw), h0.contiguous(), out, reverse, lstm)
     else:  # inference: z and g(p) need not be kept for a backward
         out = scan_blocks(xw, bias, h0, reverse, lstm, keep=False)[0]
     return out if batch_first else out.transpose(0, 1)

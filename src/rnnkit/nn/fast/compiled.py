@@ -1,16 +1,21 @@
-"""The LSTM's step loops compiled from C++ (``csrc/lstm_loop.cpp``), where a compiler is there.
+"""rnnkit's loops compiled from C++ (``csrc/``), where a compiler is there: the LSTM's step
+loops (``lstm_loop.cpp``) and MinGRU/MinLSTM's sequence pass (``min_scan.cpp``, see
+:mod:`rnnkit.nn.minscan`).
 
 At hidden sizes of 64 and below a step's elementwise work is a few thousand floats, and the nine
 ATen calls of the TorchScript loop (:mod:`.lstm`) cost more than the arithmetic: the scratch
 LSTM at (N=32, L=200, H_in=32, H=64) took 2.4x the time of torch's fused kernel. The C++ loop
 does each step's elementwise work in one pass (vectorised ``exp`` from glibc's libmvec), keeping
-only the step's matrix product as an ATen call.
+only the step's matrix product as an ATen call. MinGRU/MinLSTM's recurrence is linear in h, and
+on one core a sequential pass over each row, vectorised over H, is the work-optimal scan: one
+read of the gates and one write of the states, against a dozen ATen passes of the tree scan.
 
-It is built the first time a small LSTM step runs, with ``torch.utils.cpp_extension.load``
-(about 40 s here, once: the result is cached under ``~/.cache/torch_extensions``), for this
-machine's CPU (``-march=native``). Without a C++ compiler or ninja, if the build fails, or with
-``RNNKIT_COMPILED_LOOPS=0`` in the environment, :func:`lstm_loops` returns None and the
-TorchScript loop runs: the same results within float32 rounding (the tests compare both).
+It is built the first time a small LSTM step or a MinGRU/MinLSTM runs on a CPU in float32,
+with ``torch.utils.cpp_extension.load`` (about a minute here, once: the result is cached under
+``~/.cache/torch_extensions``), for this machine's CPU (``-march=native``). Without a C++
+compiler or ninja, if the build fails, or with ``RNNKIT_COMPILED_LOOPS=0`` in the environment,
+:func:`loops` returns None and the TorchScript loop (LSTM) or the tree scan (MinGRU/MinLSTM)
+runs: the same results within float32 rounding (the tests compare both).
 """
 
 from __future__ import annotations
@@ -22,7 +27,9 @@ import sys
 import warnings
 from pathlib import Path
 
-SOURCE = Path(__file__).with_name("csrc") / "lstm_loop.cpp"
+SOURCES = [
+    Path(__file__).with_name("csrc") / f for f in ("lstm_loop.cpp", "min_scan.cpp", "module.cpp")
+]
 FLAGS = ["-O3", "-march=native", "-ffast-math", "-fopenmp-simd"]
 
 _module = None
@@ -46,8 +53,9 @@ def _ninja_module() -> bool:
     return True
 
 
-def lstm_loops():
-    """The compiled module (``forward_loop``, ``backward_loop``), or None; built once."""
+def loops():
+    """The compiled module (``forward_loop``, ``backward_loop``, ``min_forward``,
+    ``min_backward``), or None; built once."""
     global _module, _tried
     if not _tried:
         _tried = True
@@ -84,17 +92,19 @@ def _build():
 
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
-            name = f"rnnkit_lstm_loop_{_cpu_tag()}"
+            name = f"rnnkit_loops_{_cpu_tag()}"
             if not _cached(name):
                 print(
-                    "rnnkit: building the C++ LSTM step loop for this CPU (once, about 40 s; "
+                    "rnnkit: building its C++ loops for this CPU (once, about a minute; "
                     "RNNKIT_COMPILED_LOOPS=0 skips it)",
                     file=sys.stderr,
                     flush=True,
                 )
-            return load(name, [str(SOURCE)], extra_cflags=FLAGS, verbose=False)
+            return load(name, [str(f) for f in SOURCES], extra_cflags=FLAGS, verbose=False)
     except Exception:  # noqa: BLE001 - any build failure: the TorchScript loop runs instead
         return None
 
 
-__all__ = ["available", "lstm_loops"]
+lstm_loops = loops  # the name the LSTM's loops were first published under
+
+__all__ = ["available", "loops", "lstm_loops"]

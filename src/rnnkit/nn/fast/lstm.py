@@ -42,7 +42,7 @@ import torch
 from torch import Tensor
 from torch.autograd.function import once_differentiable
 
-from .compiled import lstm_loops
+from .compiled import loops
 from .jit import Loop, per_step, rows
 from .linear import step_on_dnn
 from .precision import cast, compute_dtype, no_autocast
@@ -200,7 +200,7 @@ def _compiled(dnn: bool, gi: Tensor):
     """The C++ loops (:mod:`.compiled`) for a float32 CPU step on ATen's product, else None."""
     if dnn or gi.dtype != torch.float32 or gi.device.type != "cpu":
         return None
-    return lstm_loops()
+    return loops()
 
 
 def _script_forward(gi, w, dnn, hs, cs, acts, tcs, schedule: Schedule, reverse: bool) -> None:

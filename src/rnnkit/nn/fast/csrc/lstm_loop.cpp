@@ -11,7 +11,7 @@
 //   d = dh + dout_t, dc_t = dc + d oc_t (oc = o (1 - tanh^2 c))
 //   da_{i,f,g} *= dc_t, da_o *= d, dc = dc_t f, dh = da_t W'   (at::mm_out)
 // da holds the gates' factors on entry (computed for all steps at once) and dL/da' on exit.
-#include <torch/extension.h>
+#include <ATen/ATen.h>
 
 #include <cmath>
 #include <vector>
@@ -20,8 +20,10 @@ namespace {
 
 inline float sigmoid(float x) { return 1.0f / (1.0f + std::exp(-x)); }
 
-void forward_loop(const torch::Tensor& gi, const torch::Tensor& w, torch::Tensor& hs,
-                  torch::Tensor& cs, torch::Tensor& acts, torch::Tensor& tcs,
+}  // namespace
+
+void forward_loop(const at::Tensor& gi, const at::Tensor& w, at::Tensor& hs,
+                  at::Tensor& cs, at::Tensor& acts, at::Tensor& tcs,
                   const std::vector<int64_t>& sizes, bool reverse) {
   const int64_t length = static_cast<int64_t>(sizes.size());
   const int64_t hid = w.size(1);
@@ -59,9 +61,9 @@ void forward_loop(const torch::Tensor& gi, const torch::Tensor& w, torch::Tensor
   }
 }
 
-void backward_loop(const torch::Tensor& dout, const torch::Tensor& w, const torch::Tensor& acts,
-                   torch::Tensor& da, const torch::Tensor& oc, torch::Tensor& dh,
-                   torch::Tensor& dc, const std::vector<int64_t>& sizes, bool reverse) {
+void backward_loop(const at::Tensor& dout, const at::Tensor& w, const at::Tensor& acts,
+                   at::Tensor& da, const at::Tensor& oc, at::Tensor& dh,
+                   at::Tensor& dc, const std::vector<int64_t>& sizes, bool reverse) {
   const int64_t length = static_cast<int64_t>(sizes.size());
   const int64_t hid = w.size(1);
   float* dhp = dh.data_ptr<float>();
@@ -91,11 +93,4 @@ void backward_loop(const torch::Tensor& dout, const torch::Tensor& w, const torc
     auto dh_rows = dh.narrow(0, 0, b);
     at::mm_out(dh_rows, da[t].narrow(0, 0, b), w);
   }
-}
-
-}  // namespace
-
-PYBIND11_MODULE(TORCH_EXTENSION_NAME, m) {
-  m.def("forward_loop", &forward_loop, "LSTM forward step loop (rnnkit.nn.fast.lstm)");
-  m.def("backward_loop", &backward_loop, "LSTM backward step loop (rnnkit.nn.fast.lstm)");
 }

@@ -1,0 +1,196 @@
+// The whole-sequence recurrence of MinGRU/MinLSTM (rnnkit/nn/minscan.py) in C++: one pass over
+// each sequence, forward and backward, instead of a dozen ATen passes and a Brent-Kung tree.
+//
+// Per row n of the batch, for t in time order (reverse: t = L-1 ... 0), with xw (N, L, G*H)
+// and the bias added on the fly:
+//   k = xw_k (MinGRU) or softplus(-a_f) - softplus(-a_i) (MinLSTM), p = the last block
+//   z = sigmoid(k), g = max(p + 1/2, sigmoid(p)), h_t = (1 - z) h_{t-1} + z g
+// A step with k = -inf (padding) has z = 0 and keeps the state.
+//
+// Backward, in the other order, G = dL/dh_t summed over its later uses:
+//   G = dout_t + carry, dk = G (g - h_{t-1}) z (1 - z), dp = G z g'(p), carry = (1 - z) G
+//   MinLSTM: da_f = -sigmoid(-a_f) dk, da_i = sigmoid(-a_i) dk; dh_0 = the last carry.
+// z and g are recomputed from xw (cheap arithmetic) rather than stored by the forward
+// (memory traffic is the cost here). A sequential pass is the work-optimal scan on one core:
+// L * H multiply-adds per row, vectorised over H; rows run in parallel over torch's threads.
+#include <ATen/ATen.h>
+#include <ATen/Parallel.h>
+
+#include <algorithm>
+#include <cmath>
+#include <vector>
+
+namespace {
+
+inline float sigmoid(float x) { return 1.0f / (1.0f + std::exp(-x)); }
+
+// softplus(x) = log(1 + e^x), written so that neither branch overflows.
+inline float softplus(float x) { return std::max(x, 0.0f) + std::log1p(std::exp(-std::fabs(x))); }
+
+// A padded step's k (MinGRU) or a_i (MinLSTM) is -inf. Under -ffast-math no infinity may reach
+// the arithmetic (its vectorised reciprocals turn one into NaN), so the step is read as 0 and
+// its z set to 0 by a comparison instead.
+inline bool padded(float x) { return x < -1e30f; }
+inline float unpad(float x) { return padded(x) ? 0.0f : x; }
+
+// z and g(p) of one step from its G*H pre-activations and the bias (zeros when there is none).
+template <bool LSTM>
+inline void gates_of(const float* __restrict gates, const float* __restrict bias, int64_t hid,
+                     float* __restrict z, float* __restrict cand) {
+  const int64_t last = (LSTM ? 2 : 1) * hid;
+#pragma omp simd
+  for (int64_t j = 0; j < hid; ++j) {
+    const float raw = gates[LSTM ? hid + j : j];  // k or a_i: -inf on a padded step
+    const float k = LSTM ? softplus(-(gates[j] + bias[j])) - softplus(-(unpad(raw) + bias[hid + j]))
+                         : unpad(raw) + bias[j];
+    const float p = gates[last + j] + bias[last + j];
+    z[j] = padded(raw) ? 0.0f : sigmoid(k);
+    cand[j] = std::max(p + 0.5f, sigmoid(p));
+  }
+}
+
+// The bias as a pointer to G*H floats: the tensor's, or zeros held in ``zeros``.
+const float* bias_or_zeros(const at::Tensor& bias, int64_t width, std::vector<float>& zeros) {
+  if (bias.numel()) return bias.data_ptr<float>();
+  zeros.assign(width, 0.0f);
+  return zeros.data();
+}
+
+template <bool LSTM>
+void forward(const at::Tensor& xw, const at::Tensor& bias, const at::Tensor& h0,
+             at::Tensor& out, bool reverse) {
+  const int64_t batch = xw.size(0), length = xw.size(1), hid = h0.size(1);
+  const int64_t width = xw.size(2);
+  const float* xp = xw.data_ptr<float>();
+  std::vector<float> zeros;
+  const float* bp = bias_or_zeros(bias, width, zeros);
+  const float* h0p = h0.data_ptr<float>();
+  float* op = out.data_ptr<float>();
+  at::parallel_for(0, batch, 1, [&](int64_t lo, int64_t hi) {
+    std::vector<float> z(hid), cand(hid);
+    float* __restrict zp = z.data();
+    float* __restrict cp = cand.data();
+    for (int64_t n = lo; n < hi; ++n) {
+      const float* prev = h0p + n * hid;
+      for (int64_t k = 0; k < length; ++k) {
+        const int64_t t = reverse ? length - 1 - k : k;
+        gates_of<LSTM>(xp + (n * length + t) * width, bp, hid, zp, cp);
+        float* h = op + (n * length + t) * hid;
+#pragma omp simd
+        for (int64_t j = 0; j < hid; ++j) h[j] = prev[j] + zp[j] * (cp[j] - prev[j]);
+        prev = h;
+      }
+    }
+  });
+}
+
+constexpr int64_t STEPS = 16;  // steps per block of the backward's output (a cache line each)
+
+// Copy a block of ``steps`` rows of dL/dxw (``buf``, row r = step t0 + r) to the output: rows
+// of (N, L, G*H), or with ``transposed`` columns of (G*H, N*L), whose column of step t of row n
+// is n * L + t; the block then fills one cache line of each of the G*H rows of the output.
+inline void store_block(const float* __restrict buf, int64_t steps, int64_t width, float* dxp,
+                        int64_t row0, int64_t columns, bool transposed) {
+  if (!transposed) {
+    std::copy(buf, buf + steps * width, dxp + row0 * width);
+    return;
+  }
+  for (int64_t c = 0; c < width; ++c) {
+    float* __restrict dst = dxp + c * columns + row0;
+#pragma omp simd
+    for (int64_t r = 0; r < steps; ++r) dst[r] = buf[r * width + c];
+  }
+}
+
+template <bool LSTM>
+void backward(const at::Tensor& xw, const at::Tensor& bias, const at::Tensor& h0,
+              const at::Tensor& out, const at::Tensor& grad_out, at::Tensor& grad_xw,
+              at::Tensor& grad_h0, at::Tensor& grad_bias_rows, bool reverse, bool transposed) {
+  const int64_t batch = xw.size(0), length = xw.size(1), hid = h0.size(1);
+  const int64_t width = xw.size(2);
+  const float* xp = xw.data_ptr<float>();
+  std::vector<float> zeros;
+  const float* bp = bias_or_zeros(bias, width, zeros);
+  const float* h0p = h0.data_ptr<float>();
+  const float* op = out.data_ptr<float>();
+  const float* gp = grad_out.data_ptr<float>();
+  float* dxp = grad_xw.data_ptr<float>();
+  float* dh0p = grad_h0.data_ptr<float>();
+  float* dbp = grad_bias_rows.numel() ? grad_bias_rows.data_ptr<float>() : nullptr;
+  const int64_t last = (LSTM ? 2 : 1) * hid;
+  const int64_t first = reverse ? length - 1 : 0;
+  at::parallel_for(0, batch, 1, [&](int64_t lo, int64_t hi) {
+    std::vector<float> z(hid), cand(hid), carry(hid), buf(STEPS * width);
+    float* __restrict zp = z.data();
+    float* __restrict cp = cand.data();
+    float* __restrict carp = carry.data();
+    for (int64_t n = lo; n < hi; ++n) {
+      std::fill(carry.begin(), carry.end(), 0.0f);
+      float* db = dbp ? dbp + n * width : nullptr;
+      if (db) std::fill(db, db + width, 0.0f);
+      for (int64_t b0 = 0; b0 < length; b0 += STEPS) {  // blocks in the forward's order, reversed
+        const int64_t steps = std::min(STEPS, length - b0);
+        const int64_t t0 = reverse ? b0 : length - b0 - steps;  // the block's first step
+        for (int64_t k = 0; k < steps; ++k) {
+          const int64_t t = reverse ? t0 + k : t0 + steps - 1 - k;
+          const float* __restrict gates = xp + (n * length + t) * width;
+          gates_of<LSTM>(gates, bp, hid, zp, cp);
+          const float* __restrict prev =
+              t == first ? h0p + n * hid : op + (n * length + (reverse ? t + 1 : t - 1)) * hid;
+          const float* __restrict go = gp + (n * length + t) * hid;
+          float* __restrict dx = buf.data() + (t - t0) * width;
+#pragma omp simd
+          for (int64_t j = 0; j < hid; ++j) {
+            const float g = go[j] + carp[j];
+            const float p = gates[last + j] + bp[last + j];
+            // g'(p): 1 where p >= 0, else sigmoid'(p), with sigmoid(p) = g(p) there
+            const float slope = p >= 0.0f ? 1.0f : cp[j] * (1.0f - cp[j]);
+            const float dk = g * (cp[j] - prev[j]) * zp[j] * (1.0f - zp[j]);
+            dx[last + j] = g * zp[j] * slope;
+            if (LSTM) {
+              dx[j] = -sigmoid(-(gates[j] + bp[j])) * dk;
+              dx[hid + j] = sigmoid(-(unpad(gates[hid + j]) + bp[hid + j])) * dk;
+            } else {
+              dx[j] = dk;
+            }
+            carp[j] = (1.0f - zp[j]) * g;
+          }
+          if (db) {
+#pragma omp simd
+            for (int64_t j = 0; j < width; ++j) db[j] += dx[j];
+          }
+        }
+        store_block(buf.data(), steps, width, dxp, n * length + t0, batch * length, transposed);
+      }
+      std::copy(carry.begin(), carry.end(), dh0p + n * hid);
+    }
+  });
+}
+
+}  // namespace
+
+// out (N, L, H) <- the states; xw (N, L, G*H) contiguous; h0 (N, H); bias (G*H) or empty.
+void min_forward(const at::Tensor& xw, const at::Tensor& bias, const at::Tensor& h0,
+                 at::Tensor& out, bool reverse, bool lstm) {
+  if (lstm) {
+    forward<true>(xw, bias, h0, out, reverse);
+  } else {
+    forward<false>(xw, bias, h0, out, reverse);
+  }
+}
+
+// grad_xw <- dL/dxw, (N, L, G*H) or with ``transposed`` (G*H, N*L); grad_h0 (N, H) <- dL/dh0;
+// grad_bias_rows (N, G*H) <- each row's dL/dbias (summed over rows by the caller, so that
+// threads never share a sum), or empty.
+void min_backward(const at::Tensor& xw, const at::Tensor& bias, const at::Tensor& h0,
+                  const at::Tensor& out, const at::Tensor& grad_out, at::Tensor& grad_xw,
+                  at::Tensor& grad_h0, at::Tensor& grad_bias_rows, bool reverse, bool lstm,
+                  bool transposed) {
+  if (lstm) {
+    backward<true>(xw, bias, h0, out, grad_out, grad_xw, grad_h0, grad_bias_rows, reverse,
+                   transposed);
+  } else {
+    backward<false>(xw, bias, h0, out, grad_out, grad_xw, grad_h0, grad_bias_rows, reverse,
+                    transposed);
+  }
+}

@@ -1,0 +1,25 @@
+// The Python module of rnnkit's compiled loops (rnnkit/nn/fast/compiled.py): the LSTM's step
+// loops (lstm_loop.cpp) and the MinGRU/MinLSTM sequence pass (min_scan.cpp).
+#include <torch/extension.h>
+
+#include <vector>
+
+void forward_loop(const at::Tensor& gi, const at::Tensor& w, at::Tensor& hs, at::Tensor& cs,
+                  at::Tensor& acts, at::Tensor& tcs, const std::vector<int64_t>& sizes,
+                  bool reverse);
+void backward_loop(const at::Tensor& dout, const at::Tensor& w, const at::Tensor& acts,
+                   at::Tensor& da, const at::Tensor& oc, at::Tensor& dh, at::Tensor& dc,
+                   const std::vector<int64_t>& sizes, bool reverse);
+void min_forward(const at::Tensor& xw, const at::Tensor& bias, const at::Tensor& h0,
+                 at::Tensor& out, bool reverse, bool lstm);
+void min_backward(const at::Tensor& xw, const at::Tensor& bias, const at::Tensor& h0,
+                  const at::Tensor& out, const at::Tensor& grad_out, at::Tensor& grad_xw,
+                  at::Tensor& grad_h0, at::Tensor& grad_bias_rows, bool reverse, bool lstm,
+                  bool transposed);
+
+PYBIND11_MODULE(TORCH_EXTENSION_NAME, m) {
+  m.def("forward_loop", &forward_loop, "LSTM forward step loop (rnnkit.nn.fast.lstm)");
+  m.def("backward_loop", &backward_loop, "LSTM backward step loop (rnnkit.nn.fast.lstm)");
+  m.def("min_forward", &min_forward, "MinGRU/MinLSTM forward pass (rnnkit.nn.minscan)");
+  m.def("min_backward", &min_backward, "MinGRU/MinLSTM backward pass (rnnkit.nn.minscan)");
+}

@@ -1,0 +1,103 @@
+"""MinGRU/MinLSTM's C++ sequence pass (rnnkit.nn.fast.compiled, csrc/min_scan.cpp) gives what
+the tree scan of rnnkit.nn.minscan gives (which test_mingru.py proves equal to the step loop,
+gradcheck and the NumPy reference), in float32: outputs, final states and every gradient,
+padded and packed, both directions, stacked, from a given initial state; and it is the path a
+float32 CPU layer takes."""
+
+from __future__ import annotations
+
+import pytest
+import torch
+
+from rnnkit.nn import MinGRU, MinLSTM, minscan, pack, unpack
+from rnnkit.nn.fast.compiled import loops
+
+needs_build = pytest.mark.skipif(loops() is None, reason="no C++ compiler or build failed")
+
+
+def run(layer, x, h0, lengths, packed: bool):
+    if packed:
+        out, h = layer(pack(x, lengths, batch_first=True), h0)
+        out = unpack(out, batch_first=True, total_length=x.size(1))[0]
+    else:
+        out, h = layer(x, h0)
+    weights = torch.linspace(-1, 1, out.numel()).view_as(out)
+    loss = (out * weights).sum() + h.square().sum()
+    grads = torch.autograd.grad(loss, [x, h0, *layer.parameters()])
+    return [out, h, *grads]
+
+
+@needs_build
+@pytest.mark.parametrize("cls", [MinGRU, MinLSTM])
+@pytest.mark.parametrize("packed", [False, True])
+@pytest.mark.parametrize("bidirectional", [False, True])
+def test_the_compiled_pass_equals_the_tree_scan(monkeypatch, cls, packed, bidirectional):
+    torch.manual_seed(0)
+    layer = cls(5, 16, num_layers=2, batch_first=True, bidirectional=bidirectional)
+    directions = 2 if bidirectional else 1
+    x = torch.randn(4, 9, 5, requires_grad=True)
+    h0 = torch.randn(2 * directions, 4, 16, requires_grad=True)
+    lengths = torch.tensor([9, 7, 3, 1])
+    compiled = run(layer, x, h0, lengths, packed)
+    monkeypatch.setattr(minscan, "_compiled", lambda xw, bias, h0: None)
+    tree = run(layer, x, h0, lengths, packed)
+    for a, b in zip(compiled, tree, strict=True):
+        torch.testing.assert_close(a, b, rtol=1e-5, atol=1e-5)
+
+
+@needs_build
+@pytest.mark.parametrize("lstm", [False, True])
+def test_inference_takes_the_compiled_pass_and_agrees(monkeypatch, lstm):
+    torch.manual_seed(1)
+    xw = torch.randn(3, 40, (3 if lstm else 2) * 8) * 4  # large gates: both branches of g
+    bias, h0 = torch.randn(xw.size(-1)), torch.randn(3, 8)
+    calls = []
+    real = minscan._compiled
+    monkeypatch.setattr(
+        minscan, "_compiled", lambda *a: calls.append(real(*a)) or real(*a)
+    )  # fmt: skip
+    for reverse in (False, True):
+        got = minscan.min_scan(xw, h0, reverse, lstm, bias, batch_first=True)
+        want = minscan.scan_blocks(xw, bias, h0, reverse, lstm, keep=False)[0]
+        torch.testing.assert_close(got, want, rtol=1e-5, atol=1e-5)
+    assert calls and all(c is loops() for c in calls)
+
+
+def test_float64_takes_the_tree_scan():
+    xw, h0 = torch.randn(2, 5, 8, dtype=torch.float64), torch.zeros(2, 4, dtype=torch.float64)
+    assert minscan._compiled(xw, None, h0) is None
+
+
+@needs_build
+@pytest.mark.parametrize("cls", [MinGRU, MinLSTM])
+@pytest.mark.parametrize("packed", [False, True])
+def test_a_column_major_gradient_gives_the_same_weight_gradients(monkeypatch, cls, packed):
+    """An input that needs no gradient, a projection on oneDNN (2H >= 256): dL/dxw comes back
+    column-major and dW is computed from it; the gradients equal the tree scan's. (Packed, the
+    padding's masked_fill hands the projection a row-major gradient again: the other branch.)"""
+    from rnnkit.nn.fast import linear
+
+    torch.manual_seed(2)
+    layer = cls(6, 128, batch_first=True, bidirectional=True)
+    x, lengths = torch.randn(3, 20, 6), torch.tensor([20, 11, 4])
+    assert linear.uses_dnn(x, layer.weight_ih_l0)
+    layouts = []
+    real = linear.DnnLinear.backward
+    monkeypatch.setattr(
+        linear.DnnLinear, "backward",
+        staticmethod(lambda ctx, dy: layouts.append(dy.is_contiguous()) or real(ctx, dy)),
+    )  # fmt: skip
+
+    def grads():
+        if packed:
+            out = unpack(layer(pack(x, lengths, batch_first=True))[0], batch_first=True)[0]
+        else:
+            out = layer(x)[0]
+        loss = (out * torch.linspace(-1, 1, out.numel()).view_as(out)).sum()
+        return torch.autograd.grad(loss, list(layer.parameters()))
+
+    compiled = grads()
+    assert (False in layouts) is not packed  # the column-major branch ran, unpacked
+    monkeypatch.setattr(minscan, "_compiled", lambda xw, bias, h0: None)
+    for a, b in zip(compiled, grads(), strict=True):
+        torch.testing.assert_close(a, b, rtol=1e-4, atol=1e-5)
