@@ -102,6 +102,11 @@ inline void store_block(const float* __restrict buf, int64_t steps, int64_t widt
   }
 }
 
+inline void add_row(float* __restrict sum, const float* __restrict row, int64_t width) {
+#pragma omp simd
+  for (int64_t j = 0; j < width; ++j) sum[j] += row[j];
+}
+
 template <bool LSTM>
 void backward(const at::Tensor& xw, const at::Tensor& bias, const at::Tensor& h0,
               const at::Tensor& out, const at::Tensor& grad_out, at::Tensor& grad_xw,
@@ -155,10 +160,7 @@ void backward(const at::Tensor& xw, const at::Tensor& bias, const at::Tensor& h0
             }
             carp[j] = (1.0f - zp[j]) * g;
           }
-          if (db) {
-#pragma omp simd
-            for (int64_t j = 0; j < width; ++j) db[j] += dx[j];
-          }
+          if (db) add_row(db, dx, width);
         }
         store_block(buf.data(), steps, width, dxp, n * length + t0, batch * length, transposed);
       }
