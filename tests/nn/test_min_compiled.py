@@ -101,3 +101,41 @@ def test_a_column_major_gradient_gives_the_same_weight_gradients(monkeypatch, cl
     monkeypatch.setattr(minscan, "_compiled", lambda xw, bias, h0: None)
     for a, b in zip(compiled, grads(), strict=True):
         torch.testing.assert_close(a, b, rtol=1e-4, atol=1e-5)
+
+
+@needs_build
+@pytest.mark.parametrize("loss", ["sum", "weighted"])
+def test_time_major_and_broadcast_gradients_are_read_in_place(monkeypatch, loss):
+    """A time-major layer hands the pass a transposed gradient, ``out.sum()`` a broadcast one
+    (strides 0): both are read without a copy of (N, L, H), with the tree scan's results."""
+    torch.manual_seed(3)
+    layer = MinGRU(4, 16, num_layers=2)  # batch_first=False
+    x = torch.randn(7, 3, 4, requires_grad=True)
+
+    def grads():
+        out = layer(x)[0]
+        value = (
+            out.sum()
+            if loss == "sum"
+            else (out * torch.linspace(-1, 1, out.numel()).view_as(out)).sum()
+        )
+        return torch.autograd.grad(value, [x, *layer.parameters()])
+
+    seen = []
+    real = minscan._rows_of
+    monkeypatch.setattr(minscan, "_rows_of", lambda g: seen.append(g.stride()) or real(g))
+    compiled = grads()
+    assert seen and all(s[-1] in (0, 1) for s in seen)
+    monkeypatch.setattr(minscan, "_compiled", lambda xw, bias, h0: None)
+    for a, b in zip(compiled, grads(), strict=True):
+        torch.testing.assert_close(a, b, rtol=1e-5, atol=1e-5)
+
+
+def test_rows_of_keeps_strided_rows_and_shrinks_a_broadcast():
+    g = torch.randn(5, 3, 8).transpose(0, 1)  # (3, 5, 8), strides (8, 24, 1)
+    assert minscan._rows_of(g).data_ptr() == g.data_ptr()
+    ones = torch.ones(()).expand(3, 5, 8)
+    rows = minscan._rows_of(ones)
+    assert rows.stride() == (0, 0, 1) and torch.equal(rows, ones)
+    odd = torch.randn(3, 8, 5).transpose(1, 2)  # stride 5 over H: copied
+    assert minscan._rows_of(odd).is_contiguous()

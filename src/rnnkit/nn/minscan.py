@@ -42,6 +42,7 @@ from .fast.compiled import loops
 from .scan import linear_scan_
 
 BLOCK = 1 << 17  # values of one batch block (L * rows * H), ~512 KB in float32
+PAD = 16  # floats after each row of a column-major dL/dxw (see _compiled_backward)
 
 
 def _one_minus(x: Tensor) -> Tensor:
@@ -112,20 +113,31 @@ def _or_empty(bias, like: Tensor) -> Tensor:
     return like.new_empty(0) if bias is None else bias.contiguous()
 
 
+def _rows_of(grad: Tensor) -> Tensor:
+    """``grad`` ``(N, L, H)`` as the C++ pass reads it, any strides over N and L and 1 over H:
+    as it is when it already is (a time-major layer's transposed gradient), one row when it is
+    a broadcast value (the gradient of ``out.sum()``), else a contiguous copy."""
+    if grad.stride(-1) == 1:
+        return grad
+    if grad.stride() == (0, 0, 0):
+        return grad[0, 0].contiguous().expand_as(grad)
+    return grad.contiguous()
+
+
 def _compiled_backward(ctx, grad_h: Tensor):
     """dL/dxw from the C++ pass; with ``ctx.transposed`` laid out column-major (the same
     values, as a transposed view of a ``(G*H, N*L)`` tensor): the layout in which oneDNN
     computes the projection's ``dW`` (see :class:`rnnkit.nn.fast.linear.DnnLinear`)."""
     xw, out, h0, bias = ctx.saved_tensors
     batch, length, width = xw.shape
-    if ctx.transposed:
-        grad_xw = xw.new_empty(width, batch * length)
+    if ctx.transposed:  # rows padded by one cache line: no power-of-two stride between them
+        grad_xw = xw.new_empty(width, batch * length + PAD)[:, : batch * length]
     else:
         grad_xw = torch.empty_like(xw)
     grad_h0 = torch.empty_like(h0)
     rows = xw.new_empty(0 if bias is None else batch, width)  # per-row dL/dbias
     ctx.compiled.min_backward(
-        xw, _or_empty(bias, xw), h0, out, grad_h.contiguous(), grad_xw, grad_h0, rows,
+        xw, _or_empty(bias, xw), h0, out, _rows_of(grad_h), grad_xw, grad_h0, rows,
         ctx.reverse, ctx.lstm, ctx.transposed,
     )  # fmt: skip
     if ctx.transposed:

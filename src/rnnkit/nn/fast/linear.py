@@ -63,8 +63,8 @@ class DnnLinear(torch.autograd.Function):
     @once_differentiable
     def backward(ctx, dy):
         x, w = ctx.saved_tensors
-        if not ctx.needs_input_grad[0] and not dy.is_contiguous() and dy.t().is_contiguous():
-            dyt = dy.t()  # (N, M), contiguous: dW = dY^T X on oneDNN
+        if not ctx.needs_input_grad[0] and dy.stride(0) == 1 and dy.stride(1) >= dy.size(0) > 1:
+            dyt = dy.t()  # (N, M), rows contiguous (perhaps padded): dW = dY^T X on oneDNN
             dw = _dnn(dyt, x.t().contiguous()) if ctx.needs_input_grad[1] else None
             db = dyt.sum(1) if ctx.has_bias and ctx.needs_input_grad[2] else None
             return None, dw, db

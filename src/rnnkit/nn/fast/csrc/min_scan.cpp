@@ -15,6 +15,9 @@
 // L * H multiply-adds per row, vectorised over H; rows run in parallel over torch's threads.
 #include <ATen/ATen.h>
 #include <ATen/Parallel.h>
+#if defined(__AVX512F__)
+#include <immintrin.h>
+#endif
 
 #include <algorithm>
 #include <cmath>
@@ -86,6 +89,36 @@ void forward(const at::Tensor& xw, const at::Tensor& bias, const at::Tensor& h0,
 
 constexpr int64_t STEPS = 16;  // steps per block of the backward's output (a cache line each)
 
+#if defined(__AVX512F__)
+// Transpose a 16 x 16 tile of floats held as 16 rows in registers: 32-bit, then 64-bit
+// interleaves within 128-bit lanes, then two rounds of 128-bit lane shuffles.
+inline void transpose16(__m512 r[16]) {
+  __m512 t[16];
+  for (int i = 0; i < 8; ++i) {
+    t[2 * i] = _mm512_unpacklo_ps(r[2 * i], r[2 * i + 1]);
+    t[2 * i + 1] = _mm512_unpackhi_ps(r[2 * i], r[2 * i + 1]);
+  }
+  for (int i = 0; i < 4; ++i) {
+    const __m512d a = _mm512_castps_pd(t[4 * i]), b = _mm512_castps_pd(t[4 * i + 2]);
+    const __m512d c = _mm512_castps_pd(t[4 * i + 1]), d = _mm512_castps_pd(t[4 * i + 3]);
+    r[4 * i] = _mm512_castpd_ps(_mm512_unpacklo_pd(a, b));
+    r[4 * i + 1] = _mm512_castpd_ps(_mm512_unpackhi_pd(a, b));
+    r[4 * i + 2] = _mm512_castpd_ps(_mm512_unpacklo_pd(c, d));
+    r[4 * i + 3] = _mm512_castpd_ps(_mm512_unpackhi_pd(c, d));
+  }
+  for (int i = 0; i < 2; ++i) {
+    for (int k = 0; k < 4; ++k) {
+      t[8 * i + k] = _mm512_shuffle_f32x4(r[8 * i + k], r[8 * i + 4 + k], 0x88);
+      t[8 * i + 4 + k] = _mm512_shuffle_f32x4(r[8 * i + k], r[8 * i + 4 + k], 0xdd);
+    }
+  }
+  for (int k = 0; k < 8; ++k) {
+    r[k] = _mm512_shuffle_f32x4(t[k], t[8 + k], 0x88);
+    r[8 + k] = _mm512_shuffle_f32x4(t[k], t[8 + k], 0xdd);
+  }
+}
+#endif
+
 // Copy a block of ``steps`` rows of dL/dxw (``buf``, row r = step t0 + r) to the output: rows
 // of (N, L, G*H), or with ``transposed`` columns of (G*H, N*L), whose column of step t of row n
 // is n * L + t; the block then fills one cache line of each of the G*H rows of the output.
@@ -95,7 +128,18 @@ inline void store_block(const float* __restrict buf, int64_t steps, int64_t widt
     std::copy(buf, buf + steps * width, dxp + row0 * width);
     return;
   }
-  for (int64_t c = 0; c < width; ++c) {
+  int64_t c0 = 0;
+#if defined(__AVX512F__)
+  if (steps == 16) {  // whole 16 x 16 tiles in registers
+    for (; c0 + 16 <= width; c0 += 16) {
+      __m512 r[16];
+      for (int i = 0; i < 16; ++i) r[i] = _mm512_loadu_ps(buf + i * width + c0);
+      transpose16(r);
+      for (int k = 0; k < 16; ++k) _mm512_storeu_ps(dxp + (c0 + k) * columns + row0, r[k]);
+    }
+  }
+#endif
+  for (int64_t c = c0; c < width; ++c) {
     float* __restrict dst = dxp + c * columns + row0;
 #pragma omp simd
     for (int64_t r = 0; r < steps; ++r) dst[r] = buf[r * width + c];
@@ -118,12 +162,14 @@ void backward(const at::Tensor& xw, const at::Tensor& bias, const at::Tensor& h0
   const float* bp = bias_or_zeros(bias, width, zeros);
   const float* h0p = h0.data_ptr<float>();
   const float* op = out.data_ptr<float>();
-  const float* gp = grad_out.data_ptr<float>();
+  const float* gp = grad_out.data_ptr<float>();  // any strides over (N, L), 1 over H
+  const int64_t g_n = grad_out.stride(0), g_t = grad_out.stride(1);
   float* dxp = grad_xw.data_ptr<float>();
   float* dh0p = grad_h0.data_ptr<float>();
   float* dbp = grad_bias_rows.numel() ? grad_bias_rows.data_ptr<float>() : nullptr;
   const int64_t last = (LSTM ? 2 : 1) * hid;
   const int64_t first = reverse ? length - 1 : 0;
+  const int64_t columns = transposed ? grad_xw.stride(0) : 0;  // >= N * L: rows may be padded
   at::parallel_for(0, batch, 1, [&](int64_t lo, int64_t hi) {
     std::vector<float> z(hid), cand(hid), carry(hid), buf(STEPS * width);
     float* __restrict zp = z.data();
@@ -142,7 +188,7 @@ void backward(const at::Tensor& xw, const at::Tensor& bias, const at::Tensor& h0
           gates_of<LSTM>(gates, bp, hid, zp, cp);
           const float* __restrict prev =
               t == first ? h0p + n * hid : op + (n * length + (reverse ? t + 1 : t - 1)) * hid;
-          const float* __restrict go = gp + (n * length + t) * hid;
+          const float* __restrict go = gp + n * g_n + t * g_t;
           float* __restrict dx = buf.data() + (t - t0) * width;
 #pragma omp simd
           for (int64_t j = 0; j < hid; ++j) {
@@ -162,7 +208,7 @@ void backward(const at::Tensor& xw, const at::Tensor& bias, const at::Tensor& h0
           }
           if (db) add_row(db, dx, width);
         }
-        store_block(buf.data(), steps, width, dxp, n * length + t0, batch * length, transposed);
+        store_block(buf.data(), steps, width, dxp, n * length + t0, columns, transposed);
       }
       std::copy(carry.begin(), carry.end(), dh0p + n * hid);
     }
@@ -181,7 +227,9 @@ void min_forward(const at::Tensor& xw, const at::Tensor& bias, const at::Tensor&
   }
 }
 
-// grad_xw <- dL/dxw, (N, L, G*H) or with ``transposed`` (G*H, N*L); grad_h0 (N, H) <- dL/dh0;
+// grad_xw <- dL/dxw, (N, L, G*H) or with ``transposed`` (G*H, N*L) whose rows may be padded
+// (a row stride over N*L: a power-of-two stride maps every row's cache line to one cache set);
+// grad_h0 (N, H) <- dL/dh0; grad_out (N, L, H) may have any strides but 1 over H;
 // grad_bias_rows (N, G*H) <- each row's dL/dbias (summed over rows by the caller, so that
 // threads never share a sum), or empty.
 void min_backward(const at::Tensor& xw, const at::Tensor& bias, const at::Tensor& h0,
