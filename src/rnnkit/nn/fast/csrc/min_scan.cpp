@@ -59,15 +59,26 @@ const float* bias_or_zeros(const at::Tensor& bias, int64_t width, std::vector<fl
   return zeros.data();
 }
 
+// What both passes read: the sizes, the gates xw (N, L, G*H), the bias (or zeros) and h0.
+struct Inputs {
+  int64_t batch, length, hid, width;
+  const float* xp;
+  const float* h0p;
+  std::vector<float> zeros;
+  const float* bp;
+  Inputs(const at::Tensor& xw, const at::Tensor& bias, const at::Tensor& h0)
+      : batch(xw.size(0)), length(xw.size(1)), hid(h0.size(1)), width(xw.size(2)),
+        xp(xw.data_ptr<float>()), h0p(h0.data_ptr<float>()),
+        bp(bias_or_zeros(bias, width, zeros)) {}
+  Inputs(const Inputs&) = delete;  // bp may point into zeros
+};
+
 template <bool LSTM>
 void forward(const at::Tensor& xw, const at::Tensor& bias, const at::Tensor& h0,
              at::Tensor& out, bool reverse) {
-  const int64_t batch = xw.size(0), length = xw.size(1), hid = h0.size(1);
-  const int64_t width = xw.size(2);
-  const float* xp = xw.data_ptr<float>();
-  std::vector<float> zeros;
-  const float* bp = bias_or_zeros(bias, width, zeros);
-  const float* h0p = h0.data_ptr<float>();
+  const Inputs in(xw, bias, h0);
+  const int64_t batch = in.batch, length = in.length, hid = in.hid, width = in.width;
+  const float *xp = in.xp, *bp = in.bp, *h0p = in.h0p;
   float* op = out.data_ptr<float>();
   at::parallel_for(0, batch, 1, [&](int64_t lo, int64_t hi) {
     std::vector<float> z(hid), cand(hid);
@@ -155,12 +166,9 @@ template <bool LSTM>
 void backward(const at::Tensor& xw, const at::Tensor& bias, const at::Tensor& h0,
               const at::Tensor& out, const at::Tensor& grad_out, at::Tensor& grad_xw,
               at::Tensor& grad_h0, at::Tensor& grad_bias_rows, bool reverse, bool transposed) {
-  const int64_t batch = xw.size(0), length = xw.size(1), hid = h0.size(1);
-  const int64_t width = xw.size(2);
-  const float* xp = xw.data_ptr<float>();
-  std::vector<float> zeros;
-  const float* bp = bias_or_zeros(bias, width, zeros);
-  const float* h0p = h0.data_ptr<float>();
+  const Inputs in(xw, bias, h0);
+  const int64_t batch = in.batch, length = in.length, hid = in.hid, width = in.width;
+  const float *xp = in.xp, *bp = in.bp, *h0p = in.h0p;
   const float* op = out.data_ptr<float>();
   const float* gp = grad_out.data_ptr<float>();  // any strides over (N, L), 1 over H
   const int64_t g_n = grad_out.stride(0), g_t = grad_out.stride(1);
