@@ -27,6 +27,7 @@ import layers_slstm
 from _common import command_line, emit, machine, time_alternating, write_section
 from min_layers import min_markdown, min_rows
 from rnnkit.nn import fast, recurrent
+from rnnkit.train.threads import others_load
 
 SHAPES = [
     {"N": 64, "L": 100, "H_in": 128, "H_out": 256},
@@ -163,6 +164,7 @@ def main() -> None:
     elif args.min:
         result = {"benchmark": "layers_min", "command": command_line(), "repeats": args.repeats,
                   "machine": machine(), "keep_freed_memory": not args.system_malloc,
+                  "others_at_start": round(others_load(), 1),
                   "rows": min_rows(args.repeats)}  # fmt: skip
         emit(result)
         if args.write:

@@ -65,8 +65,9 @@ def min_markdown(result: dict) -> str:
         "",
         f"Command: `{result['command']}`. Machine: {m['cpu']}, {m['torch_threads']} threads, "
         f"torch {m['torch']}, {m['date']} (commit {m['commit']}). Median of "
-        f"{result['repeats']} runs, ms (min-max), the four layers timed in turn; other jobs "
-        "ran on the other core meanwhile. N=32, H_in=64, H_out=256, fp32; the input needs no "
+        f"{result['repeats']} runs, ms (min-max), the four layers timed in turn; runnable "
+        f"threads of other processes at the start: {result.get('others_at_start', '?')} (0: "
+        "an idle machine). N=32, H_in=64, H_out=256, fp32; the input needs no "
         "gradient. Ratio = native / min: how many times faster the min cell is. Freed memory "
         + (
             "kept in the process (`rnnkit.nn.fast.keep_freed_memory()`, as rnnkit's training does)."
