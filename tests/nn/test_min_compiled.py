@@ -73,8 +73,8 @@ def test_float64_takes_the_tree_scan():
 @pytest.mark.parametrize("packed", [False, True])
 def test_a_column_major_gradient_gives_the_same_weight_gradients(monkeypatch, cls, packed):
     """An input that needs no gradient, a projection on oneDNN (2H >= 256): dL/dxw comes back
-    column-major and dW is computed from it; the gradients equal the tree scan's. (Packed, the
-    padding's masked_fill hands the projection a row-major gradient again: the other branch.)"""
+    column-major and dW is computed from it; the gradients equal the tree scan's. (Packed, the layer
+    asks for row-major: the padding's masked_fill would copy it to row-major anyway.)"""
     from rnnkit.nn.fast import linear
 
     torch.manual_seed(2)

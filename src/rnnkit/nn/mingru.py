@@ -150,8 +150,9 @@ class _MinLayer(_RecurrentLayer, nn.Module):
                 weight, bias = self._weights(layer, direction)[::2]
                 # (N, L, G*H), the bias comes later; oneDNN's product on a CPU (2x MKL's here)
                 xw = (linear(x, weight, None) if parallel else F.linear(x, weight)).to(h0.dtype)
-                if parallel:  # dL/dxw column-major if that lets oneDNN compute dW
-                    col_grad = not x.requires_grad and uses_dnn(x, weight)
+                if parallel:  # dL/dxw column-major if that lets oneDNN compute dW (unpadded:
+                    # the padding's masked_fill would hand the projection a row-major copy)
+                    col_grad = valid is None and not x.requires_grad and uses_dnn(x, weight)
                     h = self._scan(xw, bias, h0_k, valid, bool(direction), col_grad)
                 else:
                     h = self._loop(xw, bias, h0_k, valid, bool(direction))  # (N, L, H_out)

@@ -62,9 +62,7 @@ class MinScan(torch.autograd.Function):
         ctx.reverse, ctx.lstm, ctx.transposed = reverse, lstm, transposed
         ctx.compiled = _compiled(xw, bias, h0)
         if ctx.compiled is not None:  # one C++ pass; the backward recomputes z and g from xw
-            xw, h0 = xw.contiguous(), h0.contiguous()
-            out = xw.new_empty(xw.size(0), xw.size(1), h0.size(-1))
-            ctx.compiled.min_forward(xw, _or_empty(bias, xw), h0, out, reverse, lstm)
+            xw, h0, out = _compiled_forward(ctx.compiled, xw, bias, h0, reverse, lstm)
             ctx.save_for_backward(xw, out, h0, bias)
             return out
         out, z_all, cand_all = scan_blocks(xw, bias, h0, reverse, lstm, keep=True)
@@ -107,6 +105,14 @@ def _compiled(xw: Tensor, bias, h0: Tensor):
     if any(t.dtype != torch.float32 or t.device.type != "cpu" for t in tensors):
         return None
     return loops()
+
+
+def _compiled_forward(compiled, xw: Tensor, bias, h0: Tensor, reverse: bool, lstm: bool):
+    """The C++ forward pass: ``(xw, h0, h)``, the first two as the pass read them (contiguous)."""
+    xw, h0 = xw.contiguous(), h0.contiguous()
+    out = xw.new_empty(xw.size(0), xw.size(1), h0.size(-1))
+    compiled.min_forward(xw, _or_empty(bias, xw), h0, out, reverse, lstm)
+    return xw, h0, out
 
 
 def _or_empty(bias, like: Tensor) -> Tensor:
@@ -238,9 +244,7 @@ def min_scan(
     if torch.is_grad_enabled() and wanted:
         out = MinScan.apply(xw, bias, h0, reverse, lstm, transposed_grad and batch_first)
     elif (compiled := _compiled(xw, bias, h0)) is not None:  # inference, in one C++ pass
-        xw = xw.contiguous()
-        out = xw.new_empty(xw.size(0), xw.size(1), h0.size(-1))
-        compiled.min_forward(xw, _or_empty(bias, xw), h0.contiguous(), out, reverse, lstm)
+        out = _compiled_forward(compiled, xw, bias, h0, reverse, lstm)[2]
     else:  # inference: z and g(p) need not be kept for a backward
         out = scan_blocks(xw, bias, h0, reverse, lstm, keep=False)[0]
     return out if batch_first else out.transpose(0, 1)
