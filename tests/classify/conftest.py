@@ -65,6 +65,7 @@ def sentiment_config(train, test, **model) -> dict:
             "seed": 0,
             "schedule": "constant",
             "early_stopping": 0,
+            "num_threads": 1,  # resumed runs are compared bit for bit: one thread count
         },
     }
 
