@@ -1,6 +1,6 @@
 """The scratch LSTM against torch.nn's, before and after a change of the fast kernels, in one run.
 
-    python benchmarks/lstm_gap.py [--before 686acac] [--repeats 15] [--write]
+    python benchmarks/lstm_gap.py [--before 686acac] [--repeats 15] [--threads 1] [--write]
 
 Loads ``src/rnnkit/nn/fast`` as it was at commit ``--before`` (``git show``) beside the current
 one, and times native, scratch (current) and scratch at ``--before`` in turn (a, b, c, a, b, c,
@@ -24,21 +24,21 @@ import torch
 from _common import command_line, emit, machine, time_alternating, write_section
 from layers import SHAPES, inference, make_layers, training_step
 from rnnkit.nn import fast
+from rnnkit.train.threads import others_load
 
 ROOT = Path(__file__).resolve().parents[1]
 FAST = "src/rnnkit/nn/fast"
 
 
 def load_before(commit: str, into: Path):
-    """The ``rnnkit.nn.fast`` package of ``commit``, imported as ``fast_before``."""
-    names = subprocess.run(["git", "ls-tree", "--name-only", f"{commit}:{FAST}"], cwd=ROOT,
-                           check=True, capture_output=True, text=True).stdout.split()  # fmt: skip
-    for name in names:
-        text = subprocess.run(["git", "show", f"{commit}:{FAST}/{name}"], cwd=ROOT, check=True,
-                              capture_output=True, text=True).stdout  # fmt: skip
-        (into / name).write_text(text)
+    """The ``rnnkit.nn.fast`` package of ``commit`` (with its ``csrc/``), imported as
+    ``fast_before``."""
+    archive = subprocess.run(["git", "archive", commit, FAST], cwd=ROOT, check=True,
+                             capture_output=True).stdout  # fmt: skip
+    subprocess.run(["tar", "-x", "-C", str(into)], input=archive, check=True)
+    package = into / FAST
     spec = importlib.util.spec_from_file_location(
-        "fast_before", into / "__init__.py", submodule_search_locations=[str(into)]
+        "fast_before", package / "__init__.py", submodule_search_locations=[str(package)]
     )
     module = importlib.util.module_from_spec(spec)
     sys.modules["fast_before"] = module
@@ -89,11 +89,11 @@ def _cell(t: dict) -> str:
 def to_markdown(result: dict) -> str:
     m = result["machine"]
     lines = [
-        f"Command: `flock /work/bench.lock taskset -c 0 env OMP_NUM_THREADS=1 "
-        f"{result['command']}`. Machine: {m['cpu']}, {m['torch_threads']} thread, torch "
-        f"{m['torch']}, {m['date']} (commit {m['commit']}; `before` = the fast kernels of "
-        f"commit {result['before']}). Median of {result['repeats']} runs, ms (min-max), the "
-        "three engines timed in turn; other jobs ran on the other core meanwhile.",
+        f"Command: `{result['command']}`. Machine: {m['cpu']}, {m['torch_threads']} thread, "
+        f"torch {m['torch']}, {m['date']} (commit {m['commit']}; `before` = the fast kernels "
+        f"of commit {result['before']}). Median of {result['repeats']} runs, ms (min-max), the "
+        "three engines timed in turn. Runnable threads of other processes at the start: "
+        f"{result.get('others_at_start', '?')} (0: an idle machine).",
         "",
         "| layer | N, L, H_in, H_out | native fwd+bwd | before | after | before/native | "
         "after/native | native fwd | before/native | after/native |",
@@ -116,6 +116,7 @@ def main() -> None:
     parser.add_argument("--before", default="686acac", help="commit of the 'before' kernels")
     parser.add_argument("--repeats", type=int, default=15)
     parser.add_argument("--kinds", nargs="+", default=["lstm", "gru", "rnn"])
+    parser.add_argument("--threads", type=int, default=1, help="torch threads (default 1)")
     parser.add_argument("--write", action="store_true", help="update benchmarks/RESULTS.md")
     parser.add_argument(
         "--system-malloc", action="store_true", help="glibc's malloc as is (training keeps memory)"
@@ -123,11 +124,14 @@ def main() -> None:
     args = parser.parse_args()
     if not args.system_malloc:
         fast.keep_freed_memory()  # what every rnnkit training and inference does
+    torch.set_num_threads(args.threads)
+    others = round(others_load(), 1)
     with tempfile.TemporaryDirectory() as tmp:
         before = load_before(args.before, Path(tmp))
         rows = [bench(k, s, before, args.repeats) for s in reversed(SHAPES) for k in args.kinds]
     result = {"benchmark": "lstm_gap", "command": command_line(), "before": args.before,
-              "repeats": args.repeats, "machine": machine(), "rows": rows}  # fmt: skip
+              "repeats": args.repeats, "machine": machine(), "rows": rows,
+              "others_at_start": others}  # fmt: skip
     emit(result)
     if args.write:
         write_section("lstm_gap", "## The small-hidden LSTM (issue 18)\n\n" + to_markdown(result))

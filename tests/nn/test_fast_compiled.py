@@ -7,6 +7,7 @@ from __future__ import annotations
 import pytest
 import torch
 
+import rnnkit.nn.fast.engine as fast_engine
 import rnnkit.nn.fast.lstm as fast_lstm
 from rnnkit.nn import LSTM, pack, unpack
 from rnnkit.nn.fast.compiled import loops as lstm_loops
@@ -35,6 +36,7 @@ def test_compiled_loops_equal_the_torchscript_loops(monkeypatch, packed, bidirec
                  backend="scratch")  # fmt: skip
     x = torch.randn(4, 9, 5, requires_grad=True)
     lengths = torch.tensor([9, 7, 3, 1])
+    monkeypatch.setattr(fast_engine, "fused", lambda *args: None)  # the step loops, not fused
     compiled = run(layer, x, lengths, packed)
     monkeypatch.setattr(fast_lstm, "_compiled", lambda dnn, gi: None)
     scripted = run(layer, x, lengths, packed)
@@ -49,7 +51,7 @@ def test_the_compiled_path_is_the_one_taken_for_a_small_float32_lstm(monkeypatch
     monkeypatch.setattr(
         fast_lstm, "_compiled", lambda dnn, gi: calls.append(real(dnn, gi)) or real(dnn, gi)
     )
-    LSTM(3, 8, backend="scratch")(torch.randn(5, 2, 3))
+    LSTM(3, 8, backend="scratch")(torch.randn(5, 2, 3))  # H = 8: off the fused layer's tiles
     assert calls and calls[0] is lstm_loops()
 
 
@@ -63,3 +65,14 @@ def test_switched_off_by_the_environment_the_torchscript_loop_runs(monkeypatch):
     assert compiled.lstm_loops() is None
     out, _ = LSTM(3, 8, backend="scratch")(torch.randn(5, 2, 3))  # runs on TorchScript
     assert out.shape == (5, 2, 8)
+
+
+def test_where_a_compiler_is_there_the_module_builds():
+    """Every compiled test skips when the build fails, so a C++ error would pass unseen."""
+    import rnnkit.nn.fast.compiled as compiled
+
+    if not compiled.available():
+        pytest.skip("no C++ compiler or ninja here")
+    module = compiled.loops()
+    assert module is not None, "the C++ loops failed to build (see torch_extensions' log)"
+    assert {"forward_loop", "backward_loop", "fused_forward", "min_forward"} <= set(dir(module))

@@ -27,9 +27,8 @@ import sys
 import warnings
 from pathlib import Path
 
-SOURCES = [
-    Path(__file__).with_name("csrc") / f for f in ("lstm_loop.cpp", "min_scan.cpp", "module.cpp")
-]
+_CPP = ("lstm_loop.cpp", "lstm_fused.cpp", "min_scan.cpp", "module.cpp")
+SOURCES = [Path(__file__).with_name("csrc") / f for f in _CPP]
 FLAGS = ["-O3", "-march=native", "-ffast-math", "-fopenmp-simd"]
 
 _module = None
@@ -64,16 +63,21 @@ def loops():
     return _module
 
 
-def _cpu_tag() -> str:
-    """A short hash of this CPU's feature flags: a build for ``-march=native`` is cached under
-    a name of its own per kind of CPU (a home folder shared by machines of a cluster)."""
+def _build_tag() -> str:
+    """A short hash of this CPU's feature flags and of the C++ sources with their headers: a
+    build for ``-march=native`` is cached under a name of its own per kind of CPU (a home
+    folder shared by machines of a cluster) and per version of the code (torch's cache would
+    not see a changed header)."""
     try:
         flags = next(
             ln for ln in Path("/proc/cpuinfo").read_text().splitlines() if ln.startswith("flags")
         )
     except (OSError, StopIteration):
         flags = ""
-    return hashlib.sha1(flags.encode()).hexdigest()[:8]
+    digest = hashlib.sha1(flags.encode())
+    for path in sorted(SOURCES[0].parent.iterdir()):
+        digest.update(path.read_bytes())
+    return digest.hexdigest()[:8]
 
 
 def _cached(name: str) -> bool:
@@ -92,7 +96,7 @@ def _build():
 
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
-            name = f"rnnkit_loops_{_cpu_tag()}"
+            name = f"rnnkit_loops_{_build_tag()}"
             if not _cached(name):
                 print(
                     "rnnkit: building its C++ loops for this CPU (once, about a minute; "

@@ -16,6 +16,7 @@ from torch import Tensor
 from .gru import GRUFunction
 from .linear import linear
 from .lstm import LSTMFunction, doubled
+from .lstm_fused import FusedLSTMFunction, fused
 from .rnn import RNNFunction
 from .schedule import Schedule, packed_from_padded, padded_from_packed
 
@@ -30,6 +31,10 @@ def _direction(module, layer: int, direction: int, x: Tensor, state: State, sche
         out, h_n = GRUFunction.apply(linear(x, w_ih, b_ih), state[0], w_hh, b_hh, sched, reverse)
         return out, (h_n,)
     bias = None if b_ih is None else b_ih + b_hh
+    if module.mode == "LSTM" and (compiled := fused(x, w_ih, w_hh, sched.batch)) is not None:
+        args = x, w_ih, bias, state[0], state[1], w_hh, sched, reverse, compiled
+        out, h_n, c_n = FusedLSTMFunction.apply(*args)  # projection inside the step (C++)
+        return out, (h_n, c_n)
     if module.mode == "LSTM":  # its kernel takes the cell gate's pre-activation doubled
         gi = linear(x, doubled(w_ih), None if bias is None else doubled(bias))  # (L, N, 4H)
         out, h_n, c_n = LSTMFunction.apply(gi, state[0], state[1], w_hh, sched, reverse)

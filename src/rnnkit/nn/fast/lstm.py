@@ -173,19 +173,21 @@ class LSTMFunction(torch.autograd.Function):
         gi_dtype, state_dtype, w_dtype = ctx.dtypes
         dtype = acts.dtype
         with no_autocast(acts):
-            h_prev, c_prev = (hs[1:], cs[1:]) if reverse else (hs[:-1], cs[:-1])
-            da = _gate_factors(acts, tcs, c_prev, schedule.valid(acts.device, dtype))
-            oc = torch.addcmul(acts[..., 3 * w_hh.size(1) :], out, tcs, value=-1)  # o(1-tanh²c)
             dh, dc = (_carry(g, out[0], dtype) for g in (dh_n, dc_n))
             dout = torch.zeros_like(out) if dout is None else dout.to(dtype)
             w = doubled(cast(w_hh, dtype))
-            if ctx.compiled is not None:  # the module the forward ran
-                args = dout.contiguous(), w, acts, da, oc.contiguous(), dh, dc
+            if ctx.compiled is not None:  # the module the forward ran: gate factors, dW' too
+                da, dw = torch.empty_like(acts), w.new_empty(w.shape)
+                args = dout.contiguous(), w, acts, tcs, hs, cs, da, dh, dc, dw
                 ctx.compiled.backward_loop(*args, schedule.sizes, reverse)
             else:
+                c_prev = cs[1:] if reverse else cs[:-1]
+                da = _gate_factors(acts, tcs, c_prev, schedule.valid(acts.device, dtype))
+                oc = torch.addcmul(acts[..., 3 * w_hh.size(1) :], out, tcs, value=-1)  # o(1-th²)
                 _script_backward(dout, w, ctx.dnn, acts, da, oc, dh, dc, schedule, reverse)
-            flat = da.view(-1, da.size(2))
-            dw_hh = doubled(flat.t().mm(h_prev.reshape(-1, h_prev.size(2))))  # (4H, H)
+                h_prev = (hs[1:] if reverse else hs[:-1]).reshape(-1, hs.size(2))
+                dw = da.view(-1, da.size(2)).t().mm(h_prev)
+            dw_hh = doubled(dw)  # (4H, H)
         return (
             da.to(gi_dtype),
             dh.to(state_dtype),
