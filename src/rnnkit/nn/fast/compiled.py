@@ -30,6 +30,7 @@ from pathlib import Path
 _CPP = ("lstm_loop.cpp", "lstm_fused.cpp", "min_scan.cpp", "module.cpp")
 SOURCES = [Path(__file__).with_name("csrc") / f for f in _CPP]
 FLAGS = ["-O3", "-march=native", "-ffast-math", "-fopenmp-simd"]
+OPENMP = ["-fopenmp"]  # only where torch runs on GNU OpenMP: see _openmp
 
 _module = None
 _tried = False
@@ -64,20 +65,40 @@ def loops():
 
 
 def _build_tag() -> str:
-    """A short hash of this CPU's feature flags and of the C++ sources with their headers: a
-    build for ``-march=native`` is cached under a name of its own per kind of CPU (a home
-    folder shared by machines of a cluster) and per version of the code (torch's cache would
-    not see a changed header)."""
+    """A short hash of this CPU's feature flags, the build flags and the C++ sources with their
+    headers: a build for ``-march=native`` is cached under a name of its own per kind of CPU
+    (a home folder shared by machines of a cluster) and per version of the code (torch's cache
+    would not see a changed header)."""
     try:
         flags = next(
             ln for ln in Path("/proc/cpuinfo").read_text().splitlines() if ln.startswith("flags")
         )
     except (OSError, StopIteration):
         flags = ""
-    digest = hashlib.sha1(flags.encode())
+    digest = hashlib.sha1(flags.encode() + " ".join(sum(_flags(), [])).encode())
     for path in sorted(SOURCES[0].parent.iterdir()):
         digest.update(path.read_bytes())
     return digest.hexdigest()[:8]
+
+
+def _openmp() -> bool:
+    """Whether the loops may use torch's threads (``at::parallel_for``, compiled with
+    ``-fopenmp``): only where the process runs GNU OpenMP (torch's Linux wheels bring
+    ``libgomp.so.1``), whose library the module then shares. Against another runtime (Intel's
+    ``libiomp5``), a second one would start its own threads beside torch's, so the loops stay
+    on one thread there."""
+    try:
+        maps = Path("/proc/self/maps").read_text()
+    except OSError:
+        return False
+    return "libgomp" in maps and "libiomp" not in maps
+
+
+def _flags() -> tuple[list[str], list[str]]:
+    """Compiler and linker flags: ``FLAGS``, with ``OPENMP`` where :func:`_openmp` allows."""
+    if _openmp():
+        return [f for f in FLAGS if f != "-fopenmp-simd"] + OPENMP, OPENMP
+    return FLAGS, []
 
 
 def _cached(name: str) -> bool:
@@ -104,7 +125,9 @@ def _build():
                     file=sys.stderr,
                     flush=True,
                 )
-            return load(name, [str(f) for f in SOURCES], extra_cflags=FLAGS, verbose=False)
+            cflags, ldflags = _flags()
+            sources = [str(f) for f in SOURCES]
+            return load(name, sources, extra_cflags=cflags, extra_ldflags=ldflags, verbose=False)
     except Exception:  # noqa: BLE001 - any build failure: the TorchScript loop runs instead
         return None
 

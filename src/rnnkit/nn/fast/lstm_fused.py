@@ -50,11 +50,11 @@ def fused(x: Tensor, w_ih: Tensor, w_hh: Tensor, batch: int):
         return None
     if hid % 16:
         return None
-    if step_on_dnn(batch, w_hh) and torch.get_num_threads() > 1:
-        return None  # a large step on several threads: oneDNN's parallel product wins
     module = loops()
     if module is None or hid > module.fused_max_hidden():
         return None
+    if step_on_dnn(batch, w_hh) and torch.get_num_threads() > 1 and not module.parallel():
+        return None  # a large step, tiles on one core: oneDNN's parallel product wins
     return module
 
 

@@ -10,6 +10,7 @@
 //   dx_t = da' W_ih' (rows past B_t: zeros; skipped when x needs no gradient)
 // Needs H and H_in multiples of 16 (the tiles' width); the caller checks, see fused_max_hidden.
 #include <ATen/ATen.h>
+#include <ATen/Parallel.h>
 
 #include <cstring>
 #include <vector>
@@ -21,6 +22,10 @@ int64_t fused_max_hidden() { return RNNKIT_SMALL_GEMM ? 256 : 0; }
 
 #if RNNKIT_SMALL_GEMM
 namespace {
+
+// Rows per thread at least: a step's rows (forward; backward, cell and products) and its
+// weight-gradient rows (backward) are split over torch's threads, one region each per step.
+constexpr int64_t kRowGrain = 8;
 
 const float* cptr(const at::Tensor& t, const char* name) {
   TORCH_CHECK(t.is_contiguous() && t.scalar_type() == at::kFloat, "rnnkit fused lstm: ", name,
@@ -44,14 +49,18 @@ void fused_forward(const at::Tensor& x, const at::Tensor& w_ih, const at::Tensor
   float* tcp = ptr(tcs, "tcs");
   for (int64_t k = 0; k < length; ++k) {
     const int64_t t = reverse ? length - 1 - k : k;
-    const int64_t b = sizes[t];
     const int64_t p = reverse ? t + 1 : t, q = reverse ? t : t + 1;
-    float* ap = ap0 + t * batch * width;
-    rnnkit::small_gemm(xp + t * batch * in, in, wip, width, bp, 0, ap, width, b, in, width);
-    rnnkit::small_gemm(hp + p * batch * hid, hid, whp, width, ap, width, ap, width, b, hid,
-                       width);
-    rnnkit::cell_forward(ap, cp + p * batch * hid, cp + q * batch * hid, hp + q * batch * hid,
-                         tcp + t * batch * hid, b, hid);
+    const float *x_t = xp + t * batch * in, *h_p = hp + p * batch * hid;
+    const float* c_p = cp + p * batch * hid;
+    float *a_t = ap0 + t * batch * width, *c_q = cp + q * batch * hid;
+    float *h_q = hp + q * batch * hid, *tc = tcp + t * batch * hid;
+    at::parallel_for(0, sizes[t], kRowGrain, [&](int64_t r0, int64_t r1) {  // rows: independent
+      float* a = a_t + r0 * width;
+      rnnkit::small_gemm(x_t + r0 * in, in, wip, width, bp, 0, a, width, r1 - r0, in, width);
+      rnnkit::small_gemm(h_p + r0 * hid, hid, whp, width, a, width, a, width, r1 - r0, hid, width);
+      const int64_t e = r0 * hid;
+      rnnkit::cell_forward(a, c_p + e, c_q + e, h_q + e, tc + e, r1 - r0, hid);
+    });
   }
 }
 
@@ -74,22 +83,28 @@ void fused_backward(const at::Tensor& dout, const at::Tensor& x, const at::Tenso
     const int64_t t = reverse ? k : length - 1 - k;  // the forward's order, reversed
     const int64_t b = sizes[t];
     const int64_t p = reverse ? t + 1 : t;
-    const int64_t at_t = t * batch * hid;
-    rnnkit::cell_backward(actp + t * batch * width, tcp + at_t, cp + p * batch * hid,
-                          gop + at_t, dhp, dcp, da, b, hid);
-    const float* x_t = xp + t * batch * in;
-    rnnkit::small_gemm_tn(da, width, hp + p * batch * hid, hid, dwhp, hid, width, b, hid);
-    rnnkit::small_gemm_tn(da, width, x_t, in, dwip, in, width, b, in);
-    for (int64_t r = 0; r < b; ++r) {
+    const float *act = actp + t * batch * width, *x_t = xp + t * batch * in;
+    const float *tc = tcp + t * batch * hid, *go = gop + t * batch * hid;
+    const float *c_p = cp + p * batch * hid, *h_p = hp + p * batch * hid;
+    float* dx_t = dxp ? dxp + t * batch * in : nullptr;
+    at::parallel_for(0, b, kRowGrain, [&](int64_t r0, int64_t r1) {  // per row
+      const int64_t n = r1 - r0, e = r0 * hid;
+      float* d = da + r0 * width;
+      rnnkit::cell_backward(act + r0 * width, tc + e, c_p + e, go + e, dhp + e, dcp + e, d, n,
+                            hid);
+      if (dx_t) rnnkit::small_gemm(d, width, wip, in, nullptr, 0, dx_t + r0 * in, in, n, width, in);
+      rnnkit::small_gemm(d, width, whp, hid, nullptr, 0, dhp + e, hid, n, width, hid);
+    });
+    if (dx_t) std::memset(dx_t + b * in, 0, sizeof(float) * (batch - b) * in);
+    at::parallel_for(0, width, kRowGrain, [&](int64_t m0, int64_t m1) {  // per weight row
+      const int64_t n = m1 - m0;
+      rnnkit::small_gemm_tn(da + m0, width, h_p, hid, dwhp + m0 * hid, hid, n, b, hid);
+      rnnkit::small_gemm_tn(da + m0, width, x_t, in, dwip + m0 * in, in, n, b, in);
+      for (int64_t r = 0; r < b; ++r) {
 #pragma omp simd
-      for (int64_t j = 0; j < width; ++j) dbp[j] += da[r * width + j];
-    }
-    if (dxp) {
-      float* dx_t = dxp + t * batch * in;
-      rnnkit::small_gemm(da, width, wip, in, nullptr, 0, dx_t, in, b, width, in);
-      std::memset(dx_t + b * in, 0, sizeof(float) * (batch - b) * in);
-    }
-    rnnkit::small_gemm(da, width, whp, hid, nullptr, 0, dhp, hid, b, width, hid);
+        for (int64_t j = m0; j < m1; ++j) dbp[j] += da[r * width + j];
+      }
+    });
   }
 }
 

@@ -28,7 +28,17 @@ void min_backward(const at::Tensor& xw, const at::Tensor& bias, const at::Tensor
                   at::Tensor& grad_h0, at::Tensor& grad_bias_rows, bool reverse, bool lstm,
                   bool transposed);
 
+// Whether at::parallel_for splits work over torch's threads here (built with -fopenmp).
+bool parallel() {
+#ifdef _OPENMP
+  return true;
+#else
+  return false;
+#endif
+}
+
 PYBIND11_MODULE(TORCH_EXTENSION_NAME, m) {
+  m.def("parallel", &parallel, "Whether the loops use torch's threads (built with OpenMP)");
   m.def("forward_loop", &forward_loop, "LSTM forward step loop (rnnkit.nn.fast.lstm)");
   m.def("backward_loop", &backward_loop, "LSTM backward step loop (rnnkit.nn.fast.lstm)");
   m.def("fused_max_hidden", &fused_max_hidden, "Largest H of the fused LSTM (0: none)");
