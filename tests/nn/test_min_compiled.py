@@ -139,3 +139,36 @@ def test_rows_of_keeps_strided_rows_and_shrinks_a_broadcast():
     assert rows.stride() == (0, 0, 1) and torch.equal(rows, ones)
     odd = torch.randn(3, 8, 5).transpose(1, 2)  # stride 5 over H: copied
     assert minscan._rows_of(odd).is_contiguous()
+
+
+@needs_build
+@pytest.mark.parametrize("lstm", [False, True])
+@pytest.mark.parametrize("reverse", [False, True])
+def test_states_written_time_major_equal_the_batch_major_ones(monkeypatch, lstm, reverse):
+    """A time-major layer gets its states from the C++ pass as a contiguous (L, N, H) (no
+    transposing copy), with the same values and gradients as the batch-major layout."""
+    torch.manual_seed(4)
+    gates = torch.randn(3, 11, (3 if lstm else 2) * 16, requires_grad=True)
+    bias, h0 = torch.randn(gates.size(-1), requires_grad=True), torch.randn(3, 16)
+    weights = torch.linspace(-1, 1, 3 * 11 * 16).view(3, 11, 16)
+    results = []
+    for time_major in (False, True):
+        out = minscan.min_scan(gates, h0, reverse, lstm, bias, True, time_major=time_major)
+        assert out.transpose(0, 1).is_contiguous() is time_major
+        grads = torch.autograd.grad((out * weights).sum(), [gates, bias])
+        results.append([out, *grads])
+    for a, b in zip(*results, strict=True):
+        torch.testing.assert_close(a, b, rtol=0, atol=0)
+    with torch.no_grad():  # inference, and gates given time-major
+        out = minscan.min_scan(gates.transpose(0, 1), h0, reverse, lstm, bias)
+    assert out.is_contiguous()
+    torch.testing.assert_close(out.transpose(0, 1), results[0][0], rtol=0, atol=0)
+
+
+@needs_build
+def test_a_time_major_layer_returns_its_states_without_a_copy(monkeypatch):
+    layer = MinGRU(8, 16)  # time-major, one layer, one direction
+    x = torch.randn(7, 3, 8)
+    out, h = layer(x)
+    assert out.is_contiguous() and out._base is not None  # the pass's (L, N, H) buffer
+    torch.testing.assert_close(h[0], out[-1], rtol=0, atol=0)

@@ -153,7 +153,10 @@ class _MinLayer(_RecurrentLayer, nn.Module):
                 if parallel:  # dL/dxw column-major if that lets oneDNN compute dW (unpadded:
                     # the padding's masked_fill would hand the projection a row-major copy)
                     col_grad = valid is None and not x.requires_grad and uses_dnn(x, weight)
-                    h = self._scan(xw, bias, h0_k, valid, bool(direction), col_grad)
+                    # the last layer of a time-major, one-way stack: states written time-major
+                    flat = not self.batch_first and directions == 1
+                    tm = flat and layer == self.num_layers - 1
+                    h = self._scan(xw, bias, h0_k, valid, bool(direction), col_grad, tm)
                 else:
                     h = self._loop(xw, bias, h0_k, valid, bool(direction))  # (N, L, H_out)
                 finals.append(h[:, 0] if direction else h[:, -1])  # padding carried the state
@@ -163,14 +166,26 @@ class _MinLayer(_RecurrentLayer, nn.Module):
                 x = F.dropout(x, self.dropout, training=True)
         return x, torch.stack(finals)
 
-    def _scan(self, xw, bias, h0, valid: Tensor | None, reverse: bool, col_grad: bool = False):
+    def _scan(
+        self,
+        xw,
+        bias,
+        h0,
+        valid: Tensor | None,
+        reverse: bool,
+        col_grad: bool = False,
+        time_major: bool = False,
+    ):
         if valid is not None:  # z = 0 (k = -inf, or a_i = -inf): a padded step keeps the state
             hidden, column = self.hidden_size, torch.arange(xw.size(-1), device=xw.device)
             lo = hidden * (self.gates - 2)  # the block of k (MinGRU) or of a_i (MinLSTM)
             xw = xw.masked_fill(~valid & (column >= lo) & (column < lo + hidden), -math.inf)
         bias = None if bias is None else bias.to(h0.dtype)
         lstm = self.gates == 3
-        return min_scan(xw, h0, reverse, lstm, bias, batch_first=True, transposed_grad=col_grad)
+        return min_scan(
+            xw, h0, reverse, lstm, bias, batch_first=True, transposed_grad=col_grad,
+            time_major=time_major,
+        )  # fmt: skip
 
     def _loop(self, xw: Tensor, bias, h0: Tensor, valid: Tensor | None, reverse: bool):
         """The readable path: :meth:`_cell` one step at a time over ``xw + bias (N, L, G*H)``."""

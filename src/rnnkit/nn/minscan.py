@@ -57,12 +57,20 @@ class MinScan(torch.autograd.Function):
 
     @staticmethod
     def forward(
-        ctx, xw: Tensor, bias, h0: Tensor, reverse: bool, lstm: bool, transposed: bool = False
+        ctx,
+        xw: Tensor,
+        bias,
+        h0: Tensor,
+        reverse: bool,
+        lstm: bool,
+        transposed: bool = False,
+        time_major: bool = False,
     ) -> Tensor:
         ctx.reverse, ctx.lstm, ctx.transposed = reverse, lstm, transposed
         ctx.compiled = _compiled(xw, bias, h0)
         if ctx.compiled is not None:  # one C++ pass; the backward recomputes z and g from xw
-            xw, h0, out = _compiled_forward(ctx.compiled, xw, bias, h0, reverse, lstm)
+            args = ctx.compiled, xw, bias, h0, reverse, lstm, time_major
+            xw, h0, out = _compiled_forward(*args)
             ctx.save_for_backward(xw, out, h0, bias)
             return out
         out, z_all, cand_all = scan_blocks(xw, bias, h0, reverse, lstm, keep=True)
@@ -96,7 +104,7 @@ class MinScan(torch.autograd.Function):
                 )
             if grad_bias is not None:
                 grad_bias += grad.sum((0, 1))
-        return grad_xw, grad_bias, grad_h0, None, None, None
+        return grad_xw, grad_bias, grad_h0, None, None, None, None
 
 
 def _compiled(xw: Tensor, bias, h0: Tensor):
@@ -107,10 +115,17 @@ def _compiled(xw: Tensor, bias, h0: Tensor):
     return loops()
 
 
-def _compiled_forward(compiled, xw: Tensor, bias, h0: Tensor, reverse: bool, lstm: bool):
-    """The C++ forward pass: ``(xw, h0, h)``, the first two as the pass read them (contiguous)."""
+def _compiled_forward(
+    compiled, xw: Tensor, bias, h0: Tensor, reverse: bool, lstm: bool, time_major: bool = False
+):
+    """The C++ forward pass: ``(xw, h0, h)``, the first two as the pass read them (contiguous);
+    ``h`` ``(N, L, H)``, with ``time_major`` a transposed view of a contiguous ``(L, N, H)``."""
     xw, h0 = xw.contiguous(), h0.contiguous()
-    out = xw.new_empty(xw.size(0), xw.size(1), h0.size(-1))
+    batch, length, hidden = xw.size(0), xw.size(1), h0.size(-1)
+    if time_major:
+        out = xw.new_empty(length, batch, hidden).transpose(0, 1)
+    else:
+        out = xw.new_empty(batch, length, hidden)
     compiled.min_forward(xw, _or_empty(bias, xw), h0, out, reverse, lstm)
     return xw, h0, out
 
@@ -148,7 +163,7 @@ def _compiled_backward(ctx, grad_h: Tensor):
     )  # fmt: skip
     if ctx.transposed:
         grad_xw = grad_xw.t().view(batch, length, width)
-    return grad_xw, None if bias is None else rows.sum(0), grad_h0, None, None, None
+    return grad_xw, None if bias is None else rows.sum(0), grad_h0, None, None, None, None
 
 
 def scan_blocks(xw: Tensor, bias, h0: Tensor, reverse: bool, lstm: bool, keep: bool):
@@ -229,6 +244,7 @@ def min_scan(
     bias: Tensor | None = None,
     batch_first: bool = False,
     transposed_grad: bool = False,
+    time_major: bool = False,
 ) -> Tensor:
     """All states ``(L, N, H)`` of ``h_t = (1 - z_t) h_{t-1} + z_t g(p_t)`` from ``h0 (N, H)``.
 
@@ -238,13 +254,18 @@ def min_scan(
     gates and the result are ``(N, L, .)`` (the layout the scan runs in, without copies).
     ``transposed_grad`` (batch-first gates on the C++ pass only) hands the gates' gradient back
     column-major, for a projection whose input needs no gradient (see ``_compiled_backward``).
+    On the C++ pass the states are written time-major (the result with ``batch_first`` is then
+    a transposed view of a contiguous ``(L, N, H)``) when ``batch_first`` is False or
+    ``time_major`` is True: a time-major layer returns them without a copy.
     """
     xw = gates if batch_first else gates.transpose(0, 1)
+    time_major = time_major or not batch_first
     wanted = [t for t in (gates, bias, h0) if t is not None and t.requires_grad]
     if torch.is_grad_enabled() and wanted:
-        out = MinScan.apply(xw, bias, h0, reverse, lstm, transposed_grad and batch_first)
+        transposed = transposed_grad and batch_first
+        out = MinScan.apply(xw, bias, h0, reverse, lstm, transposed, time_major)
     elif (compiled := _compiled(xw, bias, h0)) is not None:  # inference, in one C++ pass
-        out = _compiled_forward(compiled, xw, bias, h0, reverse, lstm)[2]
+        out = _compiled_forward(compiled, xw, bias, h0, reverse, lstm, time_major)[2]
     else:  # inference: z and g(p) need not be kept for a backward
         out = scan_blocks(xw, bias, h0, reverse, lstm, keep=False)[0]
     return out if batch_first else out.transpose(0, 1)

@@ -4,7 +4,10 @@ Each of :class:`RNNFunction` (tanh or ReLU), :class:`LSTMFunction` and :class:`G
 runs one layer-direction over a padded ``(L, N, .)`` sequence: the per-step recurrence saves
 only the gate activations and states, and a hand-written backward through time computes the
 per-step gate gradients, then every weight gradient as one matrix product over all steps.
-The step loops run as TorchScript (:mod:`.jit`), with an eager fallback.
+The step loops run as TorchScript (:mod:`.jit`), with an eager fallback, or compiled from C++
+(:mod:`.compiled`); a float32 LSTM with ``H`` a multiple of 16 up to 256 runs its whole
+layer-direction, input projection and weight gradients included, in one C++ pass per step
+(:mod:`.lstm_fused`).
 
 When the fast path applies (``backend="scratch"``):
 

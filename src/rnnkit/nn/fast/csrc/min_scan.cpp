@@ -79,7 +79,8 @@ void forward(const at::Tensor& xw, const at::Tensor& bias, const at::Tensor& h0,
   const Inputs in(xw, bias, h0);
   const int64_t batch = in.batch, length = in.length, hid = in.hid, width = in.width;
   const float *xp = in.xp, *bp = in.bp, *h0p = in.h0p;
-  float* op = out.data_ptr<float>();
+  float* op = out.data_ptr<float>();  // any strides over (N, L), 1 over H
+  const int64_t o_n = out.stride(0), o_t = out.stride(1);
   at::parallel_for(0, batch, 1, [&](int64_t lo, int64_t hi) {
     std::vector<float> z(hid), cand(hid);
     float* __restrict zp = z.data();
@@ -89,7 +90,7 @@ void forward(const at::Tensor& xw, const at::Tensor& bias, const at::Tensor& h0,
       for (int64_t k = 0; k < length; ++k) {
         const int64_t t = reverse ? length - 1 - k : k;
         gates_of<LSTM>(xp + (n * length + t) * width, bp, hid, zp, cp);
-        float* h = op + (n * length + t) * hid;
+        float* h = op + n * o_n + t * o_t;
 #pragma omp simd
         for (int64_t j = 0; j < hid; ++j) h[j] = prev[j] + zp[j] * (cp[j] - prev[j]);
         prev = h;
@@ -169,8 +170,9 @@ void backward(const at::Tensor& xw, const at::Tensor& bias, const at::Tensor& h0
   const Inputs in(xw, bias, h0);
   const int64_t batch = in.batch, length = in.length, hid = in.hid, width = in.width;
   const float *xp = in.xp, *bp = in.bp, *h0p = in.h0p;
-  const float* op = out.data_ptr<float>();
-  const float* gp = grad_out.data_ptr<float>();  // any strides over (N, L), 1 over H
+  const float* op = out.data_ptr<float>();  // out and grad_out: any strides over (N, L)
+  const int64_t o_n = out.stride(0), o_t = out.stride(1);
+  const float* gp = grad_out.data_ptr<float>();
   const int64_t g_n = grad_out.stride(0), g_t = grad_out.stride(1);
   float* dxp = grad_xw.data_ptr<float>();
   float* dh0p = grad_h0.data_ptr<float>();
@@ -195,7 +197,7 @@ void backward(const at::Tensor& xw, const at::Tensor& bias, const at::Tensor& h0
           const float* __restrict gates = xp + (n * length + t) * width;
           gates_of<LSTM>(gates, bp, hid, zp, cp);
           const float* __restrict prev =
-              t == first ? h0p + n * hid : op + (n * length + (reverse ? t + 1 : t - 1)) * hid;
+              t == first ? h0p + n * hid : op + n * o_n + (reverse ? t + 1 : t - 1) * o_t;
           const float* __restrict go = gp + n * g_n + t * g_t;
           float* __restrict dx = buf.data() + (t - t0) * width;
 #pragma omp simd
@@ -225,7 +227,8 @@ void backward(const at::Tensor& xw, const at::Tensor& bias, const at::Tensor& h0
 
 }  // namespace
 
-// out (N, L, H) <- the states; xw (N, L, G*H) contiguous; h0 (N, H); bias (G*H) or empty.
+// out (N, L, H) <- the states, any strides over (N, L) and 1 over H (a time-major layer passes
+// its (L, N, H) buffer transposed); xw (N, L, G*H) contiguous; h0 (N, H); bias (G*H) or empty.
 void min_forward(const at::Tensor& xw, const at::Tensor& bias, const at::Tensor& h0,
                  at::Tensor& out, bool reverse, bool lstm) {
   if (lstm) {
@@ -237,7 +240,7 @@ void min_forward(const at::Tensor& xw, const at::Tensor& bias, const at::Tensor&
 
 // grad_xw <- dL/dxw, (N, L, G*H) or with ``transposed`` (G*H, N*L) whose rows may be padded
 // (a row stride over N*L: a power-of-two stride maps every row's cache line to one cache set);
-// grad_h0 (N, H) <- dL/dh0; grad_out (N, L, H) may have any strides but 1 over H;
+// grad_h0 (N, H) <- dL/dh0; out and grad_out (N, L, H) may have any strides but 1 over H;
 // grad_bias_rows (N, G*H) <- each row's dL/dbias (summed over rows by the caller, so that
 // threads never share a sum), or empty.
 void min_backward(const at::Tensor& xw, const at::Tensor& bias, const at::Tensor& h0,
