@@ -23,7 +23,9 @@ demo: $(VENV)/.installed  ## install, then run the seed experiments on the data 
 test: $(VENV)/.installed  ## install with the dev extras, lint, check the layers, run the suite
 	$(BIN)/ruff check src tests benchmarks examples
 	$(BIN)/lint-imports
-	$(BIN)/python -m pytest
+	@# bytecode cached even where the environment says not to: the suite starts a few hundred
+	@# rnnkit processes, and compiling the package again in each cost about 0.4 s
+	env -u PYTHONDONTWRITEBYTECODE $(BIN)/python -m pytest
 
 lint: $(VENV)/.installed
 	$(BIN)/ruff check src tests benchmarks examples
