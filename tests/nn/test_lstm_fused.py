@@ -141,3 +141,34 @@ def test_two_threads_give_the_bits_of_one(monkeypatch):
     assert len(calls) == 8
     for a, b in zip(one, two, strict=True):
         torch.testing.assert_close(a, b, rtol=0, atol=0)
+
+
+@needs_tiles
+@pytest.mark.parametrize("packed", [False, True])
+def test_inference_keeps_one_step_of_activations_and_gives_the_same_bits(monkeypatch, packed):
+    torch.manual_seed(5)
+    layer = LSTM(16, 32, num_layers=2, bidirectional=True, batch_first=True, backend="scratch")
+    x, lengths = torch.randn(4, 10, 16), torch.tensor([10, 4, 7, 1])
+    kept = []
+    real = FusedLSTMFunction.forward
+
+    def spy(ctx, *args):
+        out = real(ctx, *args)
+        kept.append(ctx.buffers[2].size(0))  # acts: (kept steps, N, 4H)
+        return out
+
+    monkeypatch.setattr(FusedLSTMFunction, "forward", staticmethod(spy))
+    with torch.no_grad():
+        inferred = run_forward(layer, x, lengths, packed)
+    trained = run_forward(layer, x.requires_grad_(), lengths, packed)
+    assert kept == [1] * 4 + [10] * 4
+    for a, b in zip(inferred, trained, strict=True):
+        torch.testing.assert_close(a, b.detach(), rtol=0, atol=0)
+
+
+def run_forward(layer, x, lengths, packed: bool):
+    if packed:
+        out, (h, c) = layer(pack(x, lengths, batch_first=True))
+        return [unpack(out, batch_first=True, total_length=x.size(1))[0], h, c]
+    out, (h, c) = layer(x)
+    return [out, h, c]

@@ -32,7 +32,8 @@ def _direction(module, layer: int, direction: int, x: Tensor, state: State, sche
         return out, (h_n,)
     bias = None if b_ih is None else b_ih + b_hh
     if module.mode == "LSTM" and (compiled := fused(x, w_ih, w_hh, sched.batch)) is not None:
-        args = x, w_ih, bias, state[0], state[1], w_hh, sched, reverse, compiled
+        grad = torch.is_grad_enabled()
+        args = x, w_ih, bias, state[0], state[1], w_hh, sched, reverse, compiled, grad
         out, h_n, c_n = FusedLSTMFunction.apply(*args)  # projection inside the step (C++)
         return out, (h_n, c_n)
     if module.mode == "LSTM":  # its kernel takes the cell gate's pre-activation doubled

@@ -60,18 +60,23 @@ def fused(x: Tensor, w_ih: Tensor, w_hh: Tensor, batch: int):
 
 class FusedLSTMFunction(torch.autograd.Function):
     """``(x (L, N, H_in), w_ih (4H, H_in), bias (4H,) or None, h0, c0 (N, H), w_hh (4H, H))``
-    -> ``(out (L, N, H), h_n, c_n)``; ``bias`` is ``b_ih + b_hh``."""
+    -> ``(out (L, N, H), h_n, c_n)``; ``bias`` is ``b_ih + b_hh``. ``grad``: whether autograd
+    was on at the call (inside ``forward`` it is off); without it, or when no input needs a
+    gradient, the activations of one step are kept instead of all L."""
 
     @staticmethod
-    def forward(ctx, x, w_ih, bias, h0, c0, w_hh, schedule: Schedule, reverse: bool, module):
+    def forward(
+        ctx, x, w_ih, bias, h0, c0, w_hh, schedule: Schedule, reverse: bool, module, grad: bool
+    ):
         width = x.size(2)
         x, wi = _padded(x.contiguous(), width), _padded(doubled(w_ih), width)
         wh = doubled(w_hh)
         b = w_hh.new_zeros(w_hh.size(0)) if bias is None else doubled(bias)
         length, n, hid = schedule.length, schedule.batch, w_hh.size(1)
         hs, cs = (new_buffer(schedule, length + 1, n, hid, like=x) for _ in range(2))
-        acts = new_buffer(schedule, length, n, 4 * hid, like=x)
-        tcs = new_buffer(schedule, length, n, hid, like=x)
+        kept = length if grad and any(ctx.needs_input_grad) else 1  # else one step's scratch
+        acts = new_buffer(schedule, kept, n, 4 * hid, like=x)
+        tcs = new_buffer(schedule, kept, n, hid, like=x)
         first = schedule.first_slot(reverse, x.device)
         put_first(hs, h0.to(x.dtype), first)
         put_first(cs, c0.to(x.dtype), first)
@@ -103,6 +108,7 @@ class FusedLSTMFunction(torch.autograd.Function):
             dh.to(ctx.state_dtype),
             dc.to(ctx.state_dtype),
             doubled(dw_hh),
+            None,
             None,
             None,
             None,

@@ -4,7 +4,8 @@
 //
 // Forward, per step t (B_t rows; slots p, q as in lstm_loop.cpp):
 //   a' = b' + x_t W_ih'^T + h_p W_hh'^T     (primes: cell-gate rows doubled)
-//   then the cell (lstm_cell.h): acts = (i, f, g, o), c_q, tanh(c_q), h_q
+//   then the cell (lstm_cell.h): acts = (i, f, g, o), c_q, tanh(c_q), h_q; acts and tanh(c)
+//   kept for every step, or (inference: acts and tcs of one step) overwritten step by step
 // Backward, per step in the other order, from the cell's da' (B_t, 4H) held in a scratch:
 //   dh = da' W_hh', dW_hh' += da'^T h_p, dW_ih' += da'^T x_t, db' += sum_rows da',
 //   dx_t = da' W_ih' (rows past B_t: zeros; skipped when x needs no gradient)
@@ -47,13 +48,15 @@ void fused_forward(const at::Tensor& x, const at::Tensor& w_ih, const at::Tensor
   const float *wip = cptr(wit, "w_ih"), *whp = cptr(wht, "w_hh");
   float *hp = ptr(hs, "hs"), *cp = ptr(cs, "cs"), *ap0 = ptr(acts, "acts");
   float* tcp = ptr(tcs, "tcs");
+  const bool keep = acts.size(0) == length;  // else one step's scratch: inference
   for (int64_t k = 0; k < length; ++k) {
     const int64_t t = reverse ? length - 1 - k : k;
     const int64_t p = reverse ? t + 1 : t, q = reverse ? t : t + 1;
+    const int64_t slot = keep ? t : 0;
     const float *x_t = xp + t * batch * in, *h_p = hp + p * batch * hid;
     const float* c_p = cp + p * batch * hid;
-    float *a_t = ap0 + t * batch * width, *c_q = cp + q * batch * hid;
-    float *h_q = hp + q * batch * hid, *tc = tcp + t * batch * hid;
+    float *a_t = ap0 + slot * batch * width, *c_q = cp + q * batch * hid;
+    float *h_q = hp + q * batch * hid, *tc = tcp + slot * batch * hid;
     at::parallel_for(0, sizes[t], kRowGrain, [&](int64_t r0, int64_t r1) {  // rows: independent
       float* a = a_t + r0 * width;
       rnnkit::small_gemm(x_t + r0 * in, in, wip, width, bp, 0, a, width, r1 - r0, in, width);
