@@ -17,16 +17,19 @@ every weight gradient step by step, while the step's rows are still in the core'
     dh_{t-1} = da'_t W_{hh}'
 
 So no ``(L, N, 4H)`` pre-activation or gradient is written to memory and read back, and no
-large product runs after the loop. One thread, ``benchmarks/lstm_gap.py``: a forward and
-backward at ``(N=32, L=200, H_in=32, H=64)`` took 0.74x the time of ``torch.nn.LSTM``
-(1.36x with the step loops of :mod:`.lstm` and the projection on oneDNN), and at
-``(64, 100, 128, 256)`` 0.86x against 1.17x (``benchmarks/RESULTS.md``).
+large product runs after the loop. Without a gradient wanted, the activations of one step are
+kept instead of all L. Where the module is built with OpenMP (:mod:`.compiled`) a step's rows,
+then the weight gradients' rows, are split over torch's threads, with the same bits as one
+thread. ``benchmarks/lstm_gap.py``, one thread: forward and backward at
+``(N=32, L=200, H_in=32, H=64)`` took 0.70x the time of ``torch.nn.LSTM`` (1.15x with the
+step loops of :mod:`.lstm` and the projection on oneDNN), and at ``(64, 100, 128, 256)`` 0.92x
+against 1.24x; on two threads 0.80x and 0.93x (``benchmarks/RESULTS.md``).
 
 :func:`fused` says when it runs: the compiled module is there and was built with AVX-512,
-float32 on a CPU without autocast, ``H`` a multiple of 16 and at most 256
-(at 512 the tiles lost to oneDNN: 387 against 329 ms at N=32, L=100), and either one torch
-thread or a step below :data:`~.linear.STEP_DNN_MACS`: the tiles use one core, and on two
-threads oneDNN's parallel product won at (64, 100, 128, 256) (143 against 171 ms).
+float32 on a CPU without autocast, ``H`` a multiple of 16 and at most 256 (at 512 the tiles
+lost to oneDNN: 387 against 329 ms at N=32, L=100), and unless the module has no threads while
+torch has several and the step is at least :data:`~.linear.STEP_DNN_MACS` (then oneDNN's
+parallel product won: 143 against 171 ms at (64, 100, 128, 256) on two threads).
 """
 
 from __future__ import annotations
@@ -37,7 +40,7 @@ from torch.autograd.function import once_differentiable
 
 from .compiled import loops
 from .linear import step_on_dnn
-from .lstm import doubled
+from .lstm import _carry, doubled
 from .schedule import Schedule, new_buffer, outputs, put_first, take_last
 
 
@@ -95,7 +98,7 @@ class FusedLSTMFunction(torch.autograd.Function):
     def backward(ctx, dout, dh_n, dc_n):
         x, w_hh, out = ctx.saved_tensors  # checks that nobody modified ``out`` in place
         hs, cs, acts, tcs, wi, wh = ctx.buffers
-        dh, dc = (_carry(g, out[0]) for g in (dh_n, dc_n))
+        dh, dc = (_carry(g, out[0], out.dtype) for g in (dh_n, dc_n))
         dout = torch.zeros_like(out) if dout is None else dout.float().contiguous()
         dx = torch.empty_like(x) if ctx.needs_input_grad[0] else x.new_empty(0)
         dw_ih, dw_hh, db = wi.new_zeros(wi.shape), wh.new_zeros(wh.shape), wh.new_zeros(wh.size(0))
@@ -119,8 +122,3 @@ def _padded(t: Tensor, width: int) -> Tensor:
     """``t (..., H_in)`` with zero columns up to a multiple of 16, the tiles' width."""
     extra = -width % 16
     return torch.nn.functional.pad(t, (0, extra)) if extra else t
-
-
-def _carry(grad: Tensor | None, like: Tensor) -> Tensor:
-    """The gradient carried into the last step: the final-state gradient, as a fresh buffer."""
-    return like.new_zeros(like.shape) if grad is None else grad.to(like.dtype, copy=True)
