@@ -2,17 +2,24 @@
 the tree scan of rnnkit.nn.minscan gives (which test_mingru.py proves equal to the step loop,
 gradcheck and the NumPy reference), in float32: outputs, final states and every gradient,
 padded and packed, both directions, stacked, from a given initial state; and it is the path a
-float32 CPU layer takes."""
+float32 CPU layer takes where the fused pass (rnnkit.nn.minfused, tested in test_min_fused.py)
+does not: every test here turns the fused pass off, so that unpadded batches reach min_scan."""
 
 from __future__ import annotations
 
 import pytest
 import torch
 
-from rnnkit.nn import MinGRU, MinLSTM, minscan, pack, unpack
+from rnnkit.nn import MinGRU, MinLSTM, mingru, minscan, pack, unpack
 from rnnkit.nn.fast.compiled import loops
 
 needs_build = pytest.mark.skipif(loops() is None, reason="no C++ compiler or build failed")
+
+
+@pytest.fixture(autouse=True)
+def _no_fused_pass(monkeypatch):
+    """The layers take min_scan's pass (as without AVX-512), not the fused one."""
+    monkeypatch.setattr(mingru, "fusable", lambda x, weight, h0: None)
 
 
 def run(layer, x, h0, lengths, packed: bool):

@@ -36,6 +36,7 @@ from . import fast
 from .fast.linear import linear, uses_dnn
 from .fast.schedule import Schedule, packed_from_padded, padded_from_packed
 from .layers import _SHAPES_DOC, _RecurrentLayer
+from .minfused import fusable, min_fused
 from .minscan import min_scan
 from .scan import g
 
@@ -140,31 +141,38 @@ class _MinLayer(_RecurrentLayer, nn.Module):
     def _layers(self, x: Tensor, h0: Tensor, valid: Tensor | None):
         """Batch-major ``x`` ``(N, L, H_in)`` -> ``(N, L, D*H_out)`` and ``h_n``; ``valid``
         ``(N, L, 1)`` marks the steps inside each sequence (None: all)."""
-        parallel = self.fast and fast.is_enabled()
         directions = 2 if self.bidirectional else 1
         finals = []
         for layer in range(self.num_layers):
             outs = []
             for direction in range(directions):
                 h0_k = h0[layer * directions + direction]  # (N, H_out)
-                weight, bias = self._weights(layer, direction)[::2]
-                # (N, L, G*H), the bias comes later; oneDNN's product on a CPU (2x MKL's here)
-                xw = (linear(x, weight, None) if parallel else F.linear(x, weight)).to(h0.dtype)
-                if parallel:  # dL/dxw column-major if that lets oneDNN compute dW (unpadded:
-                    # the padding's masked_fill would hand the projection a row-major copy)
-                    col_grad = valid is None and not x.requires_grad and uses_dnn(x, weight)
-                    # the last layer of a time-major, one-way stack: states written time-major
-                    flat = not self.batch_first and directions == 1
-                    tm = flat and layer == self.num_layers - 1
-                    h = self._scan(xw, bias, h0_k, valid, bool(direction), col_grad, tm)
-                else:
-                    h = self._loop(xw, bias, h0_k, valid, bool(direction))  # (N, L, H_out)
+                # the last layer of a time-major, one-way stack: states written time-major
+                tm = not self.batch_first and directions == 1 and layer == self.num_layers - 1
+                h = self._direction(x, h0_k, layer, direction, valid, tm)  # (N, L, H_out)
                 finals.append(h[:, 0] if direction else h[:, -1])  # padding carried the state
                 outs.append(h)
             x = torch.cat(outs, 2) if directions == 2 else outs[0]
             if self.dropout and self.training and layer < self.num_layers - 1:
                 x = F.dropout(x, self.dropout, training=True)
         return x, torch.stack(finals)
+
+    def _direction(self, x, h0, layer: int, direction: int, valid, time_major: bool) -> Tensor:
+        """One layer-direction's states ``(N, L, H_out)``: the fused pass (projection inside,
+        :mod:`.minfused`), else the projection then the scan (:mod:`.minscan`), else the
+        readable step loop (``fast=False``)."""
+        weight, bias = self._weights(layer, direction)[::2]
+        parallel, reverse = self.fast and fast.is_enabled(), bool(direction)
+        if parallel and valid is None and fusable(x, weight, h0) is not None:
+            return min_fused(x, weight, bias, h0, reverse, self.gates == 3, time_major)
+        # (N, L, G*H), the bias comes later; oneDNN's product on a CPU (2x MKL's here)
+        xw = (linear(x, weight, None) if parallel else F.linear(x, weight)).to(h0.dtype)
+        if not parallel:
+            return self._loop(xw, bias, h0, valid, reverse)
+        # dL/dxw column-major if that lets oneDNN compute dW (unpadded: the padding's
+        # masked_fill would hand the projection a row-major copy)
+        col_grad = valid is None and not x.requires_grad and uses_dnn(x, weight)
+        return self._scan(xw, bias, h0, valid, reverse, col_grad, time_major)
 
     def _scan(
         self,

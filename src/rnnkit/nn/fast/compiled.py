@@ -31,7 +31,7 @@ import sys
 import warnings
 from pathlib import Path
 
-_CPP = ("lstm_loop.cpp", "lstm_fused.cpp", "min_scan.cpp", "module.cpp")
+_CPP = ("lstm_loop.cpp", "lstm_fused.cpp", "min_scan.cpp", "min_fused.cpp", "module.cpp")
 SOURCES = [Path(__file__).with_name("csrc") / f for f in _CPP]
 FLAGS = ["-O3", "-march=native", "-ffast-math", "-fopenmp-simd"]
 OPENMP = ["-fopenmp"]  # only where torch runs on GNU OpenMP: see _openmp

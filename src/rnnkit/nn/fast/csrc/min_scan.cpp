@@ -20,44 +20,13 @@
 #endif
 
 #include <algorithm>
-#include <cmath>
 #include <vector>
+
+#include "min_cell.h"
 
 namespace {
 
-inline float sigmoid(float x) { return 1.0f / (1.0f + std::exp(-x)); }
-
-// softplus(x) = log(1 + e^x), written so that neither branch overflows.
-inline float softplus(float x) { return std::max(x, 0.0f) + std::log1p(std::exp(-std::fabs(x))); }
-
-// A padded step's k (MinGRU) or a_i (MinLSTM) is -inf. Under -ffast-math no infinity may reach
-// the arithmetic (its vectorised reciprocals turn one into NaN), so the step is read as 0 and
-// its z set to 0 by a comparison instead.
-inline bool padded(float x) { return x < -1e30f; }
-inline float unpad(float x) { return padded(x) ? 0.0f : x; }
-
-// z and g(p) of one step from its G*H pre-activations and the bias (zeros when there is none).
-template <bool LSTM>
-inline void gates_of(const float* __restrict gates, const float* __restrict bias, int64_t hid,
-                     float* __restrict z, float* __restrict cand) {
-  const int64_t last = (LSTM ? 2 : 1) * hid;
-#pragma omp simd
-  for (int64_t j = 0; j < hid; ++j) {
-    const float raw = gates[LSTM ? hid + j : j];  // k or a_i: -inf on a padded step
-    const float k = LSTM ? softplus(-(gates[j] + bias[j])) - softplus(-(unpad(raw) + bias[hid + j]))
-                         : unpad(raw) + bias[j];
-    const float p = gates[last + j] + bias[last + j];
-    z[j] = padded(raw) ? 0.0f : sigmoid(k);
-    cand[j] = std::max(p + 0.5f, sigmoid(p));
-  }
-}
-
-// The bias as a pointer to G*H floats: the tensor's, or zeros held in ``zeros``.
-const float* bias_or_zeros(const at::Tensor& bias, int64_t width, std::vector<float>& zeros) {
-  if (bias.numel()) return bias.data_ptr<float>();
-  zeros.assign(width, 0.0f);
-  return zeros.data();
-}
+using namespace rnnkit_min;
 
 // What both passes read: the sizes, the gates xw (N, L, G*H), the bias (or zeros) and h0.
 struct Inputs {
@@ -69,7 +38,7 @@ struct Inputs {
   Inputs(const at::Tensor& xw, const at::Tensor& bias, const at::Tensor& h0)
       : batch(xw.size(0)), length(xw.size(1)), hid(h0.size(1)), width(xw.size(2)),
         xp(xw.data_ptr<float>()), h0p(h0.data_ptr<float>()),
-        bp(bias_or_zeros(bias, width, zeros)) {}
+        bp(bias_or_zeros(bias.numel() ? bias.data_ptr<float>() : nullptr, width, zeros)) {}
   Inputs(const Inputs&) = delete;  // bp may point into zeros
 };
 
@@ -91,8 +60,7 @@ void forward(const at::Tensor& xw, const at::Tensor& bias, const at::Tensor& h0,
         const int64_t t = reverse ? length - 1 - k : k;
         gates_of<LSTM>(xp + (n * length + t) * width, bp, hid, zp, cp);
         float* h = op + n * o_n + t * o_t;
-#pragma omp simd
-        for (int64_t j = 0; j < hid; ++j) h[j] = prev[j] + zp[j] * (cp[j] - prev[j]);
+        state_of(prev, zp, cp, h, hid);
         prev = h;
       }
     }
@@ -158,11 +126,6 @@ inline void store_block(const float* __restrict buf, int64_t steps, int64_t widt
   }
 }
 
-inline void add_row(float* __restrict sum, const float* __restrict row, int64_t width) {
-#pragma omp simd
-  for (int64_t j = 0; j < width; ++j) sum[j] += row[j];
-}
-
 template <bool LSTM>
 void backward(const at::Tensor& xw, const at::Tensor& bias, const at::Tensor& h0,
               const at::Tensor& out, const at::Tensor& grad_out, at::Tensor& grad_xw,
@@ -177,7 +140,6 @@ void backward(const at::Tensor& xw, const at::Tensor& bias, const at::Tensor& h0
   float* dxp = grad_xw.data_ptr<float>();
   float* dh0p = grad_h0.data_ptr<float>();
   float* dbp = grad_bias_rows.numel() ? grad_bias_rows.data_ptr<float>() : nullptr;
-  const int64_t last = (LSTM ? 2 : 1) * hid;
   const int64_t first = reverse ? length - 1 : 0;
   const int64_t columns = transposed ? grad_xw.stride(0) : 0;  // >= N * L: rows may be padded
   at::parallel_for(0, batch, 1, [&](int64_t lo, int64_t hi) {
@@ -200,22 +162,7 @@ void backward(const at::Tensor& xw, const at::Tensor& bias, const at::Tensor& h0
               t == first ? h0p + n * hid : op + n * o_n + (reverse ? t + 1 : t - 1) * o_t;
           const float* __restrict go = gp + n * g_n + t * g_t;
           float* __restrict dx = buf.data() + (t - t0) * width;
-#pragma omp simd
-          for (int64_t j = 0; j < hid; ++j) {
-            const float g = go[j] + carp[j];
-            const float p = gates[last + j] + bp[last + j];
-            // g'(p): 1 where p >= 0, else sigmoid'(p), with sigmoid(p) = g(p) there
-            const float slope = p >= 0.0f ? 1.0f : cp[j] * (1.0f - cp[j]);
-            const float dk = g * (cp[j] - prev[j]) * zp[j] * (1.0f - zp[j]);
-            dx[last + j] = g * zp[j] * slope;
-            if (LSTM) {
-              dx[j] = -sigmoid(-(gates[j] + bp[j])) * dk;
-              dx[hid + j] = sigmoid(-(unpad(gates[hid + j]) + bp[hid + j])) * dk;
-            } else {
-              dx[j] = dk;
-            }
-            carp[j] = (1.0f - zp[j]) * g;
-          }
+          step_backward<LSTM>(gates, bp, zp, cp, prev, go, carp, dx, hid);
           if (db) add_row(db, dx, width);
         }
         store_block(buf.data(), steps, width, dxp, n * length + t0, columns, transposed);

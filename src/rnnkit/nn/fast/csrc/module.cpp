@@ -1,6 +1,6 @@
 // The Python module of rnnkit's compiled loops (rnnkit/nn/fast/compiled.py): the LSTM's step
-// loops (lstm_loop.cpp), the fused LSTM layer (lstm_fused.cpp) and the MinGRU/MinLSTM
-// sequence pass (min_scan.cpp).
+// loops (lstm_loop.cpp), the fused LSTM layer (lstm_fused.cpp), the MinGRU/MinLSTM sequence
+// pass (min_scan.cpp) and their whole layer with its input projection (min_fused.cpp).
 #include <torch/extension.h>
 
 #include <vector>
@@ -27,6 +27,13 @@ void min_backward(const at::Tensor& xw, const at::Tensor& bias, const at::Tensor
                   const at::Tensor& out, const at::Tensor& grad_out, at::Tensor& grad_xw,
                   at::Tensor& grad_h0, at::Tensor& grad_bias_rows, bool reverse, bool lstm,
                   bool transposed);
+bool min_fused_available();
+void min_fused_forward(const at::Tensor& x, const at::Tensor& wt, const at::Tensor& bias,
+                       const at::Tensor& h0, at::Tensor& out, bool reverse, bool lstm);
+void min_fused_backward(const at::Tensor& x, const at::Tensor& wt, const at::Tensor& w,
+                        const at::Tensor& bias, const at::Tensor& h0, const at::Tensor& out,
+                        const at::Tensor& grad_out, at::Tensor& dwt, at::Tensor& dx,
+                        at::Tensor& dh0, at::Tensor& db_rows, bool reverse, bool lstm);
 
 // Whether at::parallel_for splits work over torch's threads here (built with -fopenmp).
 bool parallel() {
@@ -46,4 +53,7 @@ PYBIND11_MODULE(TORCH_EXTENSION_NAME, m) {
   m.def("fused_backward", &fused_backward, "Fused LSTM layer backward");
   m.def("min_forward", &min_forward, "MinGRU/MinLSTM forward pass (rnnkit.nn.minscan)");
   m.def("min_backward", &min_backward, "MinGRU/MinLSTM backward pass (rnnkit.nn.minscan)");
+  m.def("min_fused_available", &min_fused_available, "Whether min_fused_* can run (AVX-512)");
+  m.def("min_fused_forward", &min_fused_forward, "MinGRU/MinLSTM layer forward, projection in");
+  m.def("min_fused_backward", &min_fused_backward, "MinGRU/MinLSTM layer backward (minfused)");
 }
