@@ -1,6 +1,7 @@
 """rnnkit's loops compiled from C++ (``csrc/``), where a compiler is there: the fused LSTM
 layer (``lstm_fused.cpp``, see :mod:`.lstm_fused`), the LSTM's step loops (``lstm_loop.cpp``)
-and MinGRU/MinLSTM's sequence pass (``min_scan.cpp``, see :mod:`rnnkit.nn.minscan`).
+and MinGRU/MinLSTM's sequence pass (``min_scan.cpp``, see :mod:`rnnkit.nn.minscan`; with the
+input projection inside, ``min_fused.cpp``, see :mod:`rnnkit.nn.minfused`).
 
 At hidden sizes of 64 and below a step's elementwise work is a few thousand floats, and the nine
 ATen calls of the TorchScript loop (:mod:`.lstm`) cost more than the arithmetic: the scratch
