@@ -69,14 +69,16 @@ def cached(run_dir: Path, reuse: bool, make) -> dict:
     return figures
 
 
-def train_lms(text: Path, runs: Path, steps: int | None, reuse: bool) -> dict:
-    """The forward and backward LMs: their run folders and figures."""
+def train_lms(text: Path, runs: Path, steps: int | None, reuse: bool, extra=()) -> dict:
+    """The forward and backward LMs: their run folders and figures; ``extra``: more
+    ``--set`` overrides of both LMs' examples."""
     out = {}
     for name, example in LMS.items():
         run_dir = runs / f"conll-lm-{name}"
         overrides = [f"data.train={text}"]
         if steps:
             overrides += [f"train.max_steps={steps}", f"train.eval_every={min(100, steps)}"]
+        overrides += list(extra)
 
         def make(run_dir=run_dir, example=example, overrides=overrides):
             times = cli_train(example, run_dir, overrides)
@@ -110,10 +112,13 @@ def tag_figures(run_dir: Path, seed: int, times: dict) -> dict:
     return with_epochs(figures, run_dir)
 
 
-def run_flair(conll: Path, runs: Path, seeds, epochs, lm_steps, reuse: bool) -> dict:
-    """The whole pipeline: ``{"lms": {fwd, bwd}, "runs": [per seed]}``."""
-    text = training_text(conll, runs)
-    lms = train_lms(text, runs, lm_steps, reuse)
+def run_flair(
+    conll: Path, runs: Path, seeds, epochs, lm_steps, reuse: bool, lm_text=None, lm_set=()
+) -> dict:
+    """The whole pipeline: ``{"lms": {fwd, bwd}, "runs": [per seed]}``. The LMs learn from
+    ``lm_text`` (a file of ``benchmarks/lm_text.py``) if given, else from eng.train's text."""
+    text = Path(lm_text) if lm_text else training_text(conll, runs)
+    lms = train_lms(text, runs, lm_steps, reuse, lm_set)
     contextual = "[" + ", ".join(json.dumps(lms[k]["run"]) for k in ("fwd", "bwd")) + "]"
     results = []
     for seed in seeds:
@@ -131,16 +136,37 @@ def run_flair(conll: Path, runs: Path, seeds, epochs, lm_steps, reuse: bool) -> 
             return tag_figures(run_dir, seed, times)
 
         results.append(cached(run_dir, reuse, make))
-    return {"lms": lms, "runs": results, "text": str(text)}
+    sidecar = text.with_name(text.name + ".json")  # what lm_text.py put in the file
+    mix = json.loads(sidecar.read_text()) if sidecar.exists() else None
+    return {"lms": lms, "runs": results, "text": str(text), "text_mix": mix, "lm_set": list(lm_set)}
 
 
-def lm_lines(lms: dict) -> list[str]:
+def text_line(mix: dict | None) -> str:
+    """What the two LMs read: eng.train's text, or the mix of ``benchmarks/lm_text.py``."""
+    head = "Language models (examples/conll_lm_fwd.toml, conll_lm_bwd.toml; their training time "
+    if mix is None:
+        return head + (
+            "is not in the tagger's): each saw only the text of eng.train (its 14,041 sentences, "
+            "one a line, tokens joined by spaces: 1.09 M characters), the last 2% of it held out "
+            "for validation; never eng.testa or eng.testb."
+        )
+    parts = ", ".join(
+        f"{name} ({src['what']}, {src['characters'] / 1e6:.2f} M characters) x {src['repeat']}"
+        for name, src in mix["sources"].items()
+    )
+    return head + (
+        f"is not in the tagger's): each saw the text written by `{mix['command']}`: {parts}, "
+        f"shuffled together by document, {mix['characters'] / 1e6:.1f} M characters in all, its "
+        "tail held out for validation (`data.validation_fraction` below). Never a test or "
+        "validation set of CoNLL-2003 (eng.testa, eng.testb) or EWT (dev, test), nor IMDB's "
+        "test reviews."
+    )
+
+
+def lm_lines(lms: dict, mix: dict | None = None, lm_set=()) -> list[str]:
     """RESULTS.md lines on the two language models and the text they saw."""
     lines = [
-        "Language models (examples/conll_lm_fwd.toml, conll_lm_bwd.toml; their training time "
-        "is not in the tagger's): each saw only the text of eng.train (its 14,041 sentences, "
-        "one a line, tokens joined by spaces: 1.09 M characters), the last 2% of it held out "
-        "for validation; never eng.testa or eng.testb.",
+        text_line(mix) + "".join(f" `--set {item}`" for item in lm_set),
         "",
         "| LM | steps | validation loss (nats/char) | bits/char | minutes wall | minutes CPU |",
         "|---|---|---|---|---|---|",

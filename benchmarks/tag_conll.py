@@ -153,7 +153,7 @@ def flair_markdown(result: dict) -> str:
         "no outside text. Timings were taken with other jobs on the other core.",
         "",
     ]
-    lines += lm_lines(result["lms"])
+    lines += lm_lines(result["lms"], result.get("text_mix"), result.get("lm_set", []))
     lines += tables({"flair": result["variants"]["flair"]})
     lines += [
         "",
@@ -177,6 +177,8 @@ def main() -> None:
     )
     parser.add_argument("--epochs", type=int, help="override the epoch budget (quick checks)")
     parser.add_argument("--lm-steps", type=int, help="flair: override the LMs' step budget")
+    parser.add_argument("--lm-text", help="flair: the LMs' text (benchmarks/lm_text.py's file)")
+    parser.add_argument("--lm-set", action="append", default=[], help="flair: LM --set item")
     parser.add_argument("--runs", default="runs/bench-tag-conll", help="folder of the run folders")
     parser.add_argument("--reuse", action="store_true", help="reuse finished runs of --runs")
     parser.add_argument("--write", action="store_true", help="update benchmarks/RESULTS.md")
@@ -188,9 +190,11 @@ def main() -> None:
         runs = []
         if variant == "flair":
             block = run_flair(
-                CONLL, Path(args.runs), args.seeds, args.epochs, args.lm_steps, args.reuse
-            )
+                CONLL, Path(args.runs), args.seeds, args.epochs, args.lm_steps, args.reuse,
+                args.lm_text, args.lm_set,
+            )  # fmt: skip
             runs, result["lms"] = block["runs"], block["lms"]
+            result["text_mix"], result["lm_set"] = block["text_mix"], block["lm_set"]
         else:
             for seed in args.seeds if variant == "crf" else args.baseline_seeds:
                 raw = config(variant, seed, args.epochs)

@@ -91,6 +91,7 @@ void forward(const Fused& f, float* op, bool reverse) {
 // or null.
 struct Grads {
   float *dwt, *dx, *dh0, *db;
+  int64_t slots;  // dW^T sums in dwt
 };
 
 template <bool LSTM>
@@ -100,7 +101,9 @@ void backward(const Fused& f, const float* op, const at::Tensor& grad_out, const
   const int64_t g_n = grad_out.stride(0), g_t = grad_out.stride(1);
   const int64_t first = reverse ? f.length - 1 : 0, width = f.width, hid = f.hid;
   at::parallel_for(0, f.batch, 1, [&](int64_t lo, int64_t hi) {
-    float* dwt = d.dwt + at::get_thread_num() * f.in * width;
+    const int64_t slot = at::get_thread_num();  // < the caller's torch.get_num_threads()
+    TORCH_CHECK(slot < d.slots, "rnnkit min fused: thread ", slot, " of ", d.slots, " dW sums");
+    float* dwt = d.dwt + slot * f.in * width;
     std::vector<float> xw(CHUNK * width), dxw(CHUNK * width), xbuf(CHUNK * f.in);
     std::vector<float> z(hid), cand(hid), carry(hid);
     for (int64_t n = lo; n < hi; ++n) {
@@ -157,10 +160,9 @@ void min_fused_backward(const at::Tensor& x, const at::Tensor& wt, const at::Ten
                         const at::Tensor& bias, const at::Tensor& h0, const at::Tensor& out,
                         const at::Tensor& grad_out, at::Tensor& dwt, at::Tensor& dx,
                         at::Tensor& dh0, at::Tensor& db_rows, bool reverse, bool lstm) {
-  TORCH_CHECK(dwt.size(0) >= at::get_num_threads(), "rnnkit min fused: one dW per thread");
   const Fused f(x, wt, bias, h0, out);
   const Grads d{dwt.data_ptr<float>(), data_or_null(dx), dh0.data_ptr<float>(),
-                data_or_null(db_rows)};
+                data_or_null(db_rows), dwt.size(0)};
   const float* op = out.data_ptr<float>();
   if (lstm) {
     backward<true>(f, op, grad_out, w.data_ptr<float>(), d, reverse);
