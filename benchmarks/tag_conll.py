@@ -149,8 +149,9 @@ def flair_markdown(result: dict) -> str:
         "above plus, for each word, the states of a forward and a backward character language "
         "model at its edges (Akbik et al. 2018), frozen, computed once per sentence in each "
         "run (that time is in the tagger's). Train on eng.train, epoch chosen by eng.testa "
-        "entity F1, figures on eng.testb (conlleval rules, percent). No pretrained vectors and "
-        "no outside text. Timings were taken with other jobs on the other core.",
+        "entity F1, figures on eng.testb (conlleval rules, percent). No pretrained vectors; "
+        + ("no outside text. " if result.get("text_mix") is None else "the LMs' text below. ")
+        + "Timings were taken with other jobs on the other core.",
         "",
     ]
     lines += lm_lines(result["lms"], result.get("text_mix"), result.get("lm_set", []))
