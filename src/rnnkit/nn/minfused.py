@@ -36,7 +36,7 @@ from torch import Tensor
 from torch.autograd.function import once_differentiable
 
 from .fast.compiled import loops
-from .minscan import _rows_of
+from .minscan import _or_empty, _rows_of
 
 CHUNK = 128  # steps per chunk of the C++ pass (its constant of the same name)
 
@@ -56,16 +56,18 @@ def fusable(x: Tensor, weight: Tensor, h0: Tensor):
     return module
 
 
-def _or_empty(t: Tensor | None, like: Tensor) -> Tensor:
-    return like.new_empty(0) if t is None else t.contiguous()
-
-
-def _states(x: Tensor, hidden: int, time_major: bool) -> Tensor:
-    """The states' buffer ``(N, L, H)``: with ``time_major`` a transposed ``(L, N, H)``."""
-    batch, length = x.size(0), x.size(1)
+def _forward(x: Tensor, weight: Tensor, bias, h0: Tensor, reverse, lstm, time_major):
+    """The C++ forward: ``(x, W^T, h0, h)``, the first three as the pass read them; ``h``
+    ``(N, L, H)``, with ``time_major`` a transposed view of a contiguous ``(L, N, H)``."""
+    x = x if x.stride(-1) == 1 else x.contiguous()
+    wt, h0 = weight.t().contiguous(), h0.contiguous()
+    batch, length, hidden = x.size(0), x.size(1), h0.size(-1)
     if time_major:
-        return x.new_empty(length, batch, hidden).transpose(0, 1)
-    return x.new_empty(batch, length, hidden)
+        out = x.new_empty(length, batch, hidden).transpose(0, 1)
+    else:
+        out = x.new_empty(batch, length, hidden)
+    loops().min_fused_forward(x, wt, _or_empty(bias, x), h0, out, reverse, lstm)
+    return x, wt, h0, out
 
 
 class MinFused(torch.autograd.Function):
@@ -75,11 +77,7 @@ class MinFused(torch.autograd.Function):
 
     @staticmethod
     def forward(ctx, x, weight, bias, h0, reverse: bool, lstm: bool, time_major: bool):
-        module = loops()
-        x = x if x.stride(-1) == 1 else x.contiguous()
-        wt, h0 = weight.t().contiguous(), h0.contiguous()
-        out = _states(x, h0.size(-1), time_major)
-        module.min_fused_forward(x, wt, _or_empty(bias, x), h0, out, reverse, lstm)
+        x, wt, h0, out = _forward(x, weight, bias, h0, reverse, lstm, time_major)
         ctx.save_for_backward(x, weight, wt, bias, h0, out)
         ctx.reverse, ctx.lstm = reverse, lstm
         return out
@@ -118,12 +116,7 @@ def min_fused(
     wanted = [t for t in (x, weight, bias, h0) if t is not None and t.requires_grad]
     if torch.is_grad_enabled() and wanted:
         return MinFused.apply(x, weight, bias, h0, reverse, lstm, time_major)
-    x = x if x.stride(-1) == 1 else x.contiguous()
-    out = _states(x, h0.size(-1), time_major)
-    loops().min_fused_forward(
-        x, weight.t().contiguous(), _or_empty(bias, x), h0.contiguous(), out, reverse, lstm
-    )
-    return out
+    return _forward(x, weight, bias, h0, reverse, lstm, time_major)[3]
 
 
 __all__ = ["CHUNK", "MinFused", "fusable", "min_fused"]
