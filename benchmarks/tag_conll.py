@@ -22,6 +22,7 @@ from pathlib import Path
 from _common import DATASETS, command_line, emit, machine, write_section
 from _flair import lm_lines, run_flair
 from _tagging import fmt, summary, train_run
+from rnnkit.config import load_config
 
 CONLL = DATASETS / "text" / "conll2003"
 
@@ -139,6 +140,22 @@ def to_markdown(result: dict) -> str:
     return "\n".join(lines)
 
 
+READS = {  # model.contextual_context of the flair runs: what the LMs read around a word
+    "sentence": "each sentence read alone from a zero state",
+    "document": 'each document read whole (`model.contextual_context = "document"`: the '
+    "sentences before a word, forward, and after it, backward)",
+}
+
+
+def reads(result: dict) -> str:
+    """``model.contextual_context`` of the first flair run, read from its folder."""
+    runs = result["variants"]["flair"]["runs"]
+    if not runs:
+        return "sentence"
+    model = load_config(Path(runs[0]["run"]) / "config.toml").model
+    return getattr(model, "contextual_context", "sentence")
+
+
 def flair_markdown(result: dict) -> str:
     m = result["machine"]
     lines = [
@@ -147,8 +164,10 @@ def flair_markdown(result: dict) -> str:
         f"Command: `{result['command']}`. Machine: {m['cpu']}, 1 torch thread, torch "
         f"{m['torch']}, {m['date']} (commit {m['commit']}). The `crf` network of the section "
         "above plus, for each word, the states of a forward and a backward character language "
-        "model at its edges (Akbik et al. 2018), frozen, computed once per sentence in each "
-        "run (that time is in the tagger's). Train on eng.train, epoch chosen by eng.testa "
+        "model at its edges (Akbik et al. 2018), frozen, "
+        + READS[reads(result)]
+        + " once in each run (that time is in the tagger's). Train on eng.train, epoch chosen "
+        "by eng.testa "
         "entity F1, figures on eng.testb (conlleval rules, percent). No pretrained vectors; "
         + ("no outside text. " if result.get("text_mix") is None else "the LMs' text below. ")
         + "Timings were taken with other jobs on the other core.",
@@ -180,6 +199,9 @@ def main() -> None:
     parser.add_argument("--lm-steps", type=int, help="flair: override the LMs' step budget")
     parser.add_argument("--lm-text", help="flair: the LMs' text (benchmarks/lm_text.py's file)")
     parser.add_argument("--lm-set", action="append", default=[], help="flair: LM --set item")
+    parser.add_argument(
+        "--section", default="tag_conll_flair", help="flair: the RESULTS.md section written"
+    )
     parser.add_argument("--runs", default="runs/bench-tag-conll", help="folder of the run folders")
     parser.add_argument("--reuse", action="store_true", help="reuse finished runs of --runs")
     parser.add_argument("--write", action="store_true", help="update benchmarks/RESULTS.md")
@@ -212,7 +234,7 @@ def main() -> None:
     if args.write and set(args.variants) - {"flair"}:
         write_section("tag_conll", to_markdown(result))
     if args.write and "flair" in args.variants:
-        write_section("tag_conll_flair", flair_markdown(result))
+        write_section(args.section, flair_markdown(result))
 
 
 if __name__ == "__main__":

@@ -12,11 +12,17 @@ import torch
 
 from rnnkit.api import train_run
 from rnnkit.config import config_from_dict
+from rnnkit.data.tagging import SentencePlaces, encode_split, make_batch
 from rnnkit.data.text import UNK, Vocab
 from rnnkit.errors import ConfigError, RunError
 from rnnkit.models import contextual
 from rnnkit.models.charlm import CharLM
-from rnnkit.models.contextual import ContextualEmbeddings, Reading, sentence_string
+from rnnkit.models.contextual import (
+    ContextualEmbeddings,
+    Reading,
+    document_string,
+    sentence_string,
+)
 from rnnkit.models.contextual import language_model_states as states
 from rnnkit.tasks.runs import load_run
 from rnnkit.tasks.tag import TagTask
@@ -88,9 +94,9 @@ def lm_runs_counted(monkeypatch):
     """The number of times a language model has read a batch of sentences."""
     calls = []
 
-    def counted(lm, ids):
+    def counted(lm, ids, state=None):
         calls.append(ids.shape)
-        return states(lm, ids)
+        return states(lm, ids, state)
 
     monkeypatch.setattr(contextual, "language_model_states", counted)
     return calls
@@ -251,3 +257,124 @@ def test_contextual_names_language_model_runs(tmp_path, ner_file, config, lm_run
         "model.contextual_finetune needs model.contextual (language-model run folders), "
         "received an empty list"
     )
+
+
+# ---- document context ---------------------------------------------------------------------
+
+
+def places_of(documents: list[list[list[str]]]) -> SentencePlaces:
+    """Every sentence of ``documents`` in order, as a batch's places."""
+    docs = [tuple(tuple(words) for words in doc) for doc in documents]
+    return SentencePlaces(docs, [(d, j) for d, doc in enumerate(docs) for j in range(len(doc))])
+
+
+DOCUMENTS = [[["EU", "rejects"], ["Germ@n", "call"]], [["Ruß"]], [["a", "ban"], ["c"], ["Ute"]]]
+
+
+@pytest.mark.parametrize("chunk", [1024, 3])
+def test_document_context_reads_each_document_as_one_string(monkeypatch, chunk):
+    monkeypatch.setattr(contextual, "CHUNK", chunk)  # 3: the states carried between calls
+    vocab = Vocab(list("\n abEGRUcejlnrst"), specials=(UNK,))
+    fwd, bwd = tiny_lm("lstm", 0, len(vocab)), tiny_lm("gru", 1, len(vocab))
+    readings = [Reading(vocab), Reading(vocab, reverse=True)]
+    module = ContextualEmbeddings([fwd, bwd], readings, context="document")
+    places = places_of(DOCUMENTS)
+    sentences = [words for doc in DOCUMENTS for words in doc]
+    out = module(sentences, places)
+    assert out.shape == (6, 2, 12)
+    row = 0
+    for doc in DOCUMENTS:
+        text = "\n" + "\n".join(" ".join(words) for words in doc) + "\n"
+        ids = [vocab.stoi.get(c, 0) for c in text]
+        forward, backward = top_states_by_hand(fwd, ids), top_states_by_hand(bwd, ids[::-1])
+        start = 1
+        for words in doc:
+            for i, word in enumerate(words):
+                first, last = start, start + len(word) - 1
+                expected = torch.cat([forward[last], backward[len(text) - 1 - first]])
+                torch.testing.assert_close(out[row, i], expected, atol=1e-6, rtol=0)
+                start = last + 2
+            assert torch.equal(out[row, len(words) :], torch.zeros(2 - len(words), 12))
+            row += 1
+    alone = ContextualEmbeddings([fwd, bwd], readings)(sentences)
+    assert not torch.allclose(out[1], alone[1])  # "Germ@n call" read after "EU rejects"
+    torch.testing.assert_close(out[2], alone[2], atol=1e-6, rtol=0)  # a one-sentence document
+
+
+def test_document_string_joins_the_sentences_with_the_boundary():
+    chars, first, last = document_string([["Ana", "b"], ["c"]], Reading(Vocab(list("Anbc "))))
+    assert ("".join(chars), first, last) == (" Ana b c ", [[1, 5], [7]], [[3, 5], [7]])
+
+
+def test_each_document_is_read_once_all_documents_of_the_split_together(lm_runs_counted):
+    vocab = Vocab(list("\n abcEGRUejnrstu"), specials=(UNK,))
+    module = ContextualEmbeddings(
+        [tiny_lm("lstm", 0, len(vocab))], [Reading(vocab)], context="document"
+    )
+    places = places_of(DOCUMENTS)
+    later = SentencePlaces(places.documents, [(2, 1), (0, 0)])  # another batch of the split
+    first = module([["a", "ban"], ["c"]], SentencePlaces(places.documents, [(2, 0), (2, 1)]))
+    again = module([["c"], ["EU", "rejects"]], later)
+    assert lm_runs_counted == [(3, 24)]  # 3 documents in one call, "\nEU rejects\nGerm@n call\n"
+    assert torch.equal(again[0, :1], first[1, :1]) and len(module.cache) == 6  # sentences
+    alone = module([["c"], ["EU", "rejects"]])  # no places: each sentence read alone
+    assert lm_runs_counted == [(3, 24), (2, 12)] and not torch.equal(alone[0], again[0])
+
+
+def test_a_split_knows_each_sentence_s_place_in_its_document():
+    vocab = Vocab(list("abc"))
+    sentences = [["a"], ["b", "c"], ["c"], ["a", "a"]]
+    split = encode_split(sentences, None, vocab, vocab, documents=[0, 0, 1, 1])
+    places = split.places()
+    assert places.documents == [(("a",), ("b", "c")), (("c",), ("a", "a"))]
+    assert places.places == [(0, 0), (0, 1), (1, 0), (1, 1)]
+    assert split.places() is places  # made once
+    batch = make_batch(split, torch.tensor([3, 0]))
+    assert batch.places.places == [(1, 1), (0, 0)] and batch.places.documents is places.documents
+
+
+def in_documents(ner_file, size: int) -> str:
+    """The tiny corpus cut into documents of ``size`` sentences, each after -DOCSTART-."""
+    blocks = ner_file.read_text().strip().split("\n\n")[1:]  # after the first -DOCSTART-
+    return "".join(
+        ("-DOCSTART- -X- O O\n\n" if k % size == 0 else "") + block + "\n\n"
+        for k, block in enumerate(blocks)
+    )
+
+
+def test_a_tagger_with_document_context_reads_each_document_once_and_reloads(
+    tmp_path, ner_file, config, lm_runs, lm_runs_counted
+):
+    documents = tmp_path / "docs.conll"
+    documents.write_text(in_documents(ner_file, 8))
+    raw = tag_raw(config, documents, lm_runs, contextual_context="document")
+    raw["train"]["epochs"] = 3
+    config_ = config_from_dict(raw)
+    task = TagTask(config_)
+    result = train_run(config_, tmp_path / "run", quiet=True, task=task)
+    assert lm_runs_counted == [(4, lm_runs_counted[0][1])] * 2  # both LMs, 4 documents, once
+    sentences = [["Bob", "visited", "Paris", "."], ["Ann", "Lee", "met", "Fred"]]
+    before = task.tag_tokens(result.model, sentences)
+    loaded = load_run(tmp_path / "run")
+    assert loaded.config.model.contextual_context == "document"
+    assert loaded.task.tag_tokens(loaded.model, sentences) == before
+
+
+@pytest.mark.parametrize(
+    ("model", "message"),
+    [
+        (
+            {"contextual_context": "paragraph"},
+            "model.contextual_context must be one of sentence, document, received 'paragraph'",
+        ),
+        (
+            {"contextual_context": "document", "contextual_finetune": True},
+            "model.contextual_context = 'document' reads frozen language models, received "
+            "model.contextual_finetune = true",
+        ),
+    ],
+)
+def test_contextual_context_is_checked(tmp_path, ner_file, config, lm_runs, model, message):
+    with pytest.raises(ConfigError) as err:
+        train(tag_raw(config, ner_file, lm_runs, **model), tmp_path / "run")
+    assert str(err.value) == message

@@ -16,7 +16,7 @@ Token features:
 from __future__ import annotations
 
 import unicodedata
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import torch
 from torch import Tensor
@@ -68,6 +68,18 @@ def casing(token: str) -> int:
 
 
 @dataclass
+class SentencePlaces:
+    """Where the sentences of a batch sit in their split: ``documents`` every document of the
+    split, each the tuple of its sentences' tokens (the same object for every batch of the
+    split), and ``places`` ``(d, j)`` for each sentence of the batch: sentence j of document
+    d. What contextual embeddings with document context read
+    (:class:`~rnnkit.models.contextual.ContextualEmbeddings`)."""
+
+    documents: list[tuple[tuple[str, ...], ...]]
+    places: list[tuple[int, int]]
+
+
+@dataclass
 class EncodedSplit:
     """A split as tensors. S sentences, L_max the longest, T distinct forms, W the longest
     form (in characters, capped).
@@ -96,9 +108,25 @@ class EncodedSplit:
     keys: Tensor
     pieces: list[int] | None = None
     tokens: list[list[str]] | None = None
+    _places: SentencePlaces | None = field(default=None, init=False, repr=False)
 
     def __len__(self) -> int:
         return len(self.lengths)
+
+    def places(self) -> SentencePlaces | None:
+        """Every sentence's place in its document (None without tokens), made once."""
+        if self.tokens is None:
+            return None
+        if self._places is None:
+            documents: list[list[tuple[str, ...]]] = []
+            places = []
+            for i, d in enumerate(self.documents.tolist()):
+                while len(documents) <= d:
+                    documents.append([])
+                places.append((d, len(documents[d])))
+                documents[d].append(tuple(self.tokens[i]))
+            self._places = SentencePlaces([tuple(doc) for doc in documents], places)
+        return self._places
 
 
 @dataclass
@@ -126,6 +154,7 @@ class TagBatch:
     bag_index: Tensor | None = None
     keys: Tensor | None = None
     tokens: list[list[str]] | None = None
+    places: SentencePlaces | None = None
 
     @property
     def mask(self) -> Tensor:
@@ -148,6 +177,7 @@ class TagBatch:
             move(self.bag_index),
             move(self.keys),
             self.tokens,
+            self.places,
         )
 
 
@@ -246,7 +276,15 @@ def make_batch(split: EncodedSplit, index: Tensor) -> TagBatch:
         bag_index=bag_index,
         keys=split.keys[index, :longest],
         tokens=None if split.tokens is None else [split.tokens[i] for i in index.tolist()],
+        places=_batch_places(split, index),
     )
+
+
+def _batch_places(split: EncodedSplit, index: Tensor) -> SentencePlaces | None:
+    every = split.places()
+    if every is None:
+        return None
+    return SentencePlaces(every.documents, [every.places[i] for i in index.tolist()])
 
 
 class DocumentBatches:

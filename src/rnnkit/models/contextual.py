@@ -19,6 +19,12 @@ else a space. Every language model starts from a zero state. With :math:`t^{firs
   left; :math:`w_i` gets its output after reading the word's first character, the backward
   state "before" the word in the paper's terms: the word and everything after it.
 
+With ``context = "document"`` (frozen LMs only), each document is read as one string, its
+sentences joined by the boundary character, ``b s_1 b s_2 ... b s_m b`` (the layout of a
+text with a sentence a line, as the LMs' training text): a word's forward state has also
+read the sentences before it, its backward state those after it (the document's earlier
+"Blair" of "Tony Blair", a sports table's team names). Each document is read once.
+
 The word's embedding is the concatenation over the language models, in the order given:
 ``(sum of H_k)`` values, ``2 H`` for a forward/backward pair. (Flair's library takes, by
 default, the state one character further, at the space after the word / before it; this is
@@ -27,7 +33,9 @@ the LM was trained with ``data.lower``.
 
 Frozen (the default), the LMs stay in eval mode, get no gradient, and the embeddings of a
 sentence are computed once and kept in memory (:attr:`ContextualEmbeddings.cache`, keyed by
-the sentence's tokens), so later epochs and evaluations do not run the LMs again. With
+the sentence's tokens, or by its document and place in it), so later epochs and evaluations
+do not run the LMs again. With document context, the first batch of a split reads all of its
+documents, ``DOCUMENT_ROWS`` at a time, shortest first, ``CHUNK`` characters per call. With
 ``finetune`` the LMs run on every batch and learn with the tagger (and follow its
 train/eval mode: their dropout is on while training). The cache holds 4 bytes per value:
 8 KB a word for two LMs of 1024 units.
@@ -42,6 +50,10 @@ from torch import Tensor, nn
 from torch.nn.utils.rnn import pad_sequence
 
 from rnnkit.data.text import Vocab, char_tokenize
+
+CONTEXTS = ("sentence", "document")  # what a frozen LM reads around a sentence
+CHUNK = 1024  # characters an LM reads per call; its state carries over to the next
+DOCUMENT_ROWS = 32  # documents read side by side when filling the document cache
 
 
 @dataclass
@@ -58,32 +70,52 @@ class Reading:
         return "\n" if "\n" in self.vocab else " "
 
 
+def document_string(
+    sentences: list[list[str]], reading: Reading
+) -> tuple[list[str], list[list[int]], list[list[int]]]:
+    """The characters of ``b s_1 b s_2 ... b s_m b`` in reading order (left to right), each
+    sentence ``s_j = w_1 ␣ ... ␣ w_n``, and for each sentence the positions of its words'
+    first and last characters.
+
+    >>> chars, first, last = document_string([["EU", "rejects"], ["Bonn"]], Reading(Vocab(["\\n"])))
+    >>> "".join(chars), first, last
+    ('\\nEU rejects\\nBonn\\n', [[1, 4], [12]], [[2, 10], [15]])
+    """
+    chars, firsts, lasts = [reading.boundary], [], []
+    for j, words in enumerate(sentences):
+        if j:
+            chars.append(reading.boundary)
+        first, last = [], []
+        for i, word in enumerate(words):
+            if i:
+                chars.append(" ")
+            first.append(len(chars))
+            chars.extend(char_tokenize(word, reading.lower) or [" "])
+            last.append(len(chars) - 1)
+        firsts.append(first)
+        lasts.append(last)
+    chars.append(reading.boundary)
+    return chars, firsts, lasts
+
+
 def sentence_string(words: list[str], reading: Reading) -> tuple[list[str], list[int], list[int]]:
     """The characters of ``b w_1 ␣ ... ␣ w_n b`` in reading order (left to right), and the
-    positions of each word's first and last character in it.
+    positions of each word's first and last character in it: a document of one sentence.
 
     >>> chars, first, last = sentence_string(["EU", "rejects"], Reading(Vocab(["\\n"])))
     >>> "".join(chars), first, last
     ('\\nEU rejects\\n', [1, 4], [2, 10])
     """
-    chars, first, last = [reading.boundary], [], []
-    for i, word in enumerate(words):
-        if i:
-            chars.append(" ")
-        first.append(len(chars))
-        chars.extend(char_tokenize(word, reading.lower) or [" "])
-        last.append(len(chars) - 1)
-    chars.append(reading.boundary)
-    return chars, first, last
+    chars, firsts, lasts = document_string([words], reading)
+    return chars, firsts[0], lasts[0]
 
 
-def language_model_states(lm: nn.Module, ids: Tensor) -> Tensor:
+def language_model_states(lm: nn.Module, ids: Tensor, state=None) -> tuple[Tensor, object]:
     """The top recurrent layer's outputs ``(N, T, H)`` of a :class:`~rnnkit.models.charlm.
-    CharLM` reading ``ids`` ``(N, T)`` from a zero state: its own embedding, dropout and
-    recurrent stack (:math:`h_t` of its docstring, :meth:`CharLM.encode`), without the output
-    layer."""
-    hidden, _ = lm.encode(ids)
-    return hidden
+    CharLM` reading ``ids`` ``(N, T)`` from ``state`` (None: zeros), and its final state: its
+    own embedding, dropout and recurrent stack (:math:`h_t` of its docstring,
+    :meth:`CharLM.encode`), without the output layer."""
+    return lm.encode(ids, state)
 
 
 class ContextualEmbeddings(nn.Module):
@@ -93,23 +125,37 @@ class ContextualEmbeddings(nn.Module):
         lms: the language models (:class:`~rnnkit.models.charlm.CharLM`, unconditional).
         readings: how each reads text (:class:`Reading`), in the same order.
         finetune: train the LMs with the tagger; False freezes them and caches the embeddings.
+        context: ``"sentence"`` (each sentence read alone, from a zero state) or
+            ``"document"`` (frozen only: each document read once as one string, so a word's
+            states also carry the sentences before it, forward, and after it, backward).
 
     Call arguments:
         sentences: N sentences, each a list of words (at least one word).
+        places: with ``context = "document"``, where the sentences sit
+            (:class:`~rnnkit.data.tagging.SentencePlaces`); None reads each sentence alone.
 
     Returns ``(N, L, C)``: L the longest sentence, ``C = out_features`` the sum of the LMs'
     hidden sizes; zeros after a sentence's end.
     """
 
-    def __init__(self, lms: list[nn.Module], readings: list[Reading], finetune: bool = False):
+    def __init__(
+        self,
+        lms: list[nn.Module],
+        readings: list[Reading],
+        finetune: bool = False,
+        context: str = "sentence",
+    ):
         super().__init__()
         if not lms or len(lms) != len(readings):
             raise ValueError(f"{len(lms)} language model(s) and {len(readings)} reading(s)")
+        if context not in CONTEXTS or (finetune and context != "sentence"):
+            raise ValueError(f"context must be one of {CONTEXTS} (sentence when fine-tuned)")
         self.lms = nn.ModuleList(lms)
         self.readings = readings
         self.finetune = finetune
+        self.context = context
         self.out_features = sum(lm.rnn.out_features for lm in lms)
-        self.cache: dict[tuple[str, ...], Tensor] = {}  # frozen: sentence -> (n, C), on CPU
+        self.cache: dict[tuple, Tensor] = {}  # frozen: sentence (or its place) -> (n, C), CPU
         if not finetune:
             self.lms.requires_grad_(False)
             self.lms.eval()
@@ -121,44 +167,78 @@ class ContextualEmbeddings(nn.Module):
             self.lms.eval()
         return self
 
-    def forward(self, sentences: list[list[str]]) -> Tensor:
+    def forward(self, sentences: list[list[str]], places=None) -> Tensor:
         if self.finetune:
             return self.embed(sentences)
-        keys = [tuple(words) for words in sentences]
-        missing = list(dict.fromkeys(k for k in keys if k not in self.cache))
-        if missing:
-            with torch.no_grad():
-                fresh = self.embed([list(k) for k in missing]).float().cpu()
-            for key, rows in zip(missing, fresh):
-                self.cache[key] = rows[: len(key)].clone()
+        if self.context == "document" and places is not None:
+            keys = [(places.documents[d], j) for d, j in places.places]
+            if any(k not in self.cache for k in keys):  # a split not read yet
+                self._fill_documents(places.documents)
+        else:
+            keys = [tuple(words) for words in sentences]
+            missing = list(dict.fromkeys(k for k in keys if k not in self.cache))
+            if missing:
+                with torch.no_grad():
+                    fresh = self.embed([list(k) for k in missing]).float().cpu()
+                for key, rows in zip(missing, fresh):
+                    self.cache[key] = rows[: len(key)].clone()
         device = next(self.lms.parameters()).device
         return pad_sequence([self.cache[k] for k in keys], batch_first=True).to(device)
 
     def embed(self, sentences: list[list[str]]) -> Tensor:
-        """The embeddings ``(N, L, C)`` computed now, by every language model."""
-        parts = [self._read(lm, r, sentences) for lm, r in zip(self.lms, self.readings)]
-        return torch.cat(parts, dim=-1)
+        """The embeddings ``(N, L, C)`` computed now, by every language model, each sentence
+        read alone."""
+        documents = [[words] for words in sentences]
+        parts = [self._read(lm, r, documents) for lm, r in zip(self.lms, self.readings)]
+        rows = [torch.cat(words, dim=-1) for words in zip(*parts)]  # N of (n_words, C)
+        return pad_sequence(rows, batch_first=True)
 
-    def _read(self, lm: nn.Module, reading: Reading, sentences: list[list[str]]) -> Tensor:
-        """One LM's states at the words' edges ``(N, L, H)``, zeros at padding."""
+    def _fill_documents(self, documents: list[tuple[tuple[str, ...], ...]]) -> None:
+        """Cache the embeddings of every sentence of every document not read yet: the
+        documents shortest first, ``DOCUMENT_ROWS`` at a time."""
+        todo = [d for d in dict.fromkeys(documents) if d and (d, 0) not in self.cache]
+        todo.sort(key=lambda doc: sum(len(w) + 1 for words in doc for w in words))
+        with torch.no_grad():
+            for a in range(0, len(todo), DOCUMENT_ROWS):
+                group = [[list(words) for words in doc] for doc in todo[a : a + DOCUMENT_ROWS]]
+                parts = [self._read(lm, r, group) for lm, r in zip(self.lms, self.readings)]
+                for doc, words in zip(todo[a : a + DOCUMENT_ROWS], zip(*parts)):
+                    states = torch.cat(words, dim=-1).float().cpu()  # (words of doc, C)
+                    for j, rows in enumerate(states.split([len(s) for s in doc])):
+                        self.cache[(doc, j)] = rows.clone()
+
+    def _read(self, lm: nn.Module, reading: Reading, documents: list[list[list[str]]]):
+        """One LM's states at the words' edges: for each document ``(its words, H)``, its
+        sentences' words end to end. The LM reads ``CHUNK`` characters at a time, carrying
+        its state, so a long document needs no more memory than a short one."""
         device = next(lm.parameters()).device
         strings, picks = [], []
-        for words in sentences:
-            chars, first, last = sentence_string(words, reading)
+        for sentences in documents:
+            chars, first, last = document_string(sentences, reading)
             if reading.reverse:  # read right to left: position p is T - 1 - p
-                chars, picks_here = chars[::-1], [len(chars) - 1 - p for p in first]
+                chars = chars[::-1]
+                picks.append(torch.tensor([len(chars) - 1 - p for f in first for p in f]))
             else:
-                picks_here = last
+                picks.append(torch.tensor([p for positions in last for p in positions]))
             strings.append(torch.tensor(reading.vocab.encode(chars)))
-            picks.append(torch.tensor(picks_here))
         pad = reading.vocab[reading.boundary]  # after a string's end: never read back
         ids = pad_sequence(strings, batch_first=True, padding_value=pad).to(device)  # (N, T)
-        index = pad_sequence(picks, batch_first=True, padding_value=0).to(device)  # (N, L)
-        hidden = language_model_states(lm, ids)  # (N, T, H)
-        states = hidden.gather(1, index.unsqueeze(-1).expand(-1, -1, hidden.size(-1)))
-        lengths = torch.tensor([len(p) for p in picks], device=device)
-        real = torch.arange(index.size(1), device=device) < lengths[:, None]  # (N, L)
-        return states * real.unsqueeze(-1).to(states.dtype)
+        index = pad_sequence(picks, batch_first=True, padding_value=-1).to(device)  # (N, W)
+        out, state = None, None
+        for start in range(0, ids.size(1), CHUNK):
+            hidden, state = language_model_states(lm, ids[:, start : start + CHUNK], state)
+            if out is None:
+                out = hidden.new_zeros(*index.shape, hidden.size(-1))  # (N, W, H)
+            here = (index >= start) & (index < start + hidden.size(1))
+            rows, cols = here.nonzero(as_tuple=True)
+            out = out.index_put((rows, cols), hidden[rows, index[rows, cols] - start])
+        return [out[n, : len(p)] for n, p in enumerate(picks)]
 
 
-__all__ = ["ContextualEmbeddings", "Reading", "language_model_states", "sentence_string"]
+__all__ = [
+    "ContextualEmbeddings",
+    "Reading",
+    "document_string",
+    "language_model_states",
+    "sentence_string",
+]

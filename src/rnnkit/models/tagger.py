@@ -14,7 +14,8 @@ Each token is represented by the concatenation of
 - contextual string embeddings (``contextual``, the run folders of character language models,
   e.g. a forward and a backward one): each LM's state at the word's edges in the sentence
   (:mod:`rnnkit.models.contextual`, Akbik et al. 2018), frozen and computed once per
-  sentence unless ``contextual_finetune``.
+  sentence unless ``contextual_finetune``; with ``contextual_context = "document"`` the LMs
+  read each document whole, so the states also carry the sentences around the word.
 
 Dropout, then any rnnkit recurrent layer (``cell``, ``hidden_size``, ``num_layers``,
 ``bidirectional``, ``backend``) over the packed sentence, dropout, and a Linear to tag scores
@@ -46,6 +47,7 @@ from rnnkit.config import ModelConfig
 from rnnkit.data.tagging import CASING, TagBatch
 from rnnkit.errors import ConfigError
 from rnnkit.models.common import recurrent_from_config
+from rnnkit.models.contextual import CONTEXTS
 from rnnkit.nn import LSTM, pack, unpack
 from rnnkit.nn.crf import CRF
 
@@ -76,6 +78,8 @@ class TaggerModel(ModelConfig):
     # e.g. [forward, backward]) whose states at each word's edges join its features (flair)
     contextual_finetune: bool = False  # train the LMs with the tagger, instead of freezing
     # them and computing each sentence's embeddings once (far slower)
+    contextual_context: str = "sentence"  # sentence: each sentence read alone by the LMs;
+    # document: each document read as one text, sentences before and after included (frozen)
 
 
 def check_tagger_config(cfg: TaggerModel) -> None:
@@ -91,6 +95,16 @@ def check_tagger_config(cfg: TaggerModel) -> None:
     for key in ("casing_dim", "document_dim"):
         if getattr(cfg, key) < 0:
             raise ConfigError(f"model.{key} must be >= 0, received {getattr(cfg, key)}")
+    if cfg.contextual_context not in CONTEXTS:
+        raise ConfigError(
+            f"model.contextual_context must be one of {', '.join(CONTEXTS)}, "
+            f"received {cfg.contextual_context!r}"
+        )
+    if cfg.contextual_context == "document" and cfg.contextual_finetune:
+        raise ConfigError(
+            "model.contextual_context = 'document' reads frozen language models, "
+            "received model.contextual_finetune = true"
+        )
     if cfg.contextual_finetune and not cfg.contextual:
         raise ConfigError(
             "model.contextual_finetune needs model.contextual (language-model run folders), "
@@ -240,7 +254,8 @@ class Tagger(nn.Module):
         if self.contextual is not None:
             if batch.tokens is None:
                 raise ValueError("contextual embeddings read the batch's tokens, which is None")
-            parts.append(self.contextual(batch.tokens).to(parts[0].dtype))  # (N, L, C)
+            embedded = self.contextual(batch.tokens, batch.places)  # (N, L, C)
+            parts.append(embedded.to(parts[0].dtype))
         return torch.cat(parts, dim=-1)
 
     def forward(self, batch: TagBatch, tags: Tensor | None = None) -> tuple[Tensor, Tensor | None]:

@@ -235,7 +235,7 @@ class TagTask(Task):
         contextual = None
         if cfg.contextual:
             lms, finetune = self.language_models, cfg.contextual_finetune
-            contextual = tag_contextual.contextual_embeddings(lms, finetune)
+            contextual = tag_contextual.contextual_embeddings(lms, finetune, cfg.contextual_context)
         sizes = (len(self.words), len(self.chars), len(self.tags))
         return Tagger(cfg, *sizes, constraints, vectors, contextual)
 

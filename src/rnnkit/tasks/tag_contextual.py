@@ -126,11 +126,14 @@ def read_language_models(run_dir: Path, count: int) -> list[LanguageModel]:
     return models
 
 
-def contextual_embeddings(models: list[LanguageModel], finetune: bool) -> ContextualEmbeddings:
+def contextual_embeddings(
+    models: list[LanguageModel], finetune: bool, context: str = "sentence"
+) -> ContextualEmbeddings:
     """The tagger's module over copies of the LMs (a second model built by the same task,
     as by ``rnnkit lr-find``, does not share their weights)."""
     lms = [copy.deepcopy(m.model) for m in models]
-    return ContextualEmbeddings(lms, [m.reading for m in models], finetune=finetune)
+    readings = [m.reading for m in models]
+    return ContextualEmbeddings(lms, readings, finetune=finetune, context=context)
 
 
 __all__ = [
