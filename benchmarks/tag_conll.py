@@ -157,9 +157,11 @@ def reads(result: dict) -> str:
 
 
 def flair_markdown(result: dict) -> str:
-    m = result["machine"]
+    m, whole = result["machine"], reads(result) == "document"
     lines = [
-        "## CoNLL-2003 NER with contextual string embeddings from rnnkit's own char LMs (issue 17)",
+        "## CoNLL-2003 NER with contextual string embeddings from rnnkit's own char LMs"
+        + (", reading whole documents" if whole else "")
+        + " (issue 17)",
         "",
         f"Command: `{result['command']}`. Machine: {m['cpu']}, 1 torch thread, torch "
         f"{m['torch']}, {m['date']} (commit {m['commit']}). The `crf` network of the section "
