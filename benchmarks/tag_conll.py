@@ -147,25 +147,37 @@ READS = {  # model.contextual_context of the flair runs: what the LMs read aroun
 }
 
 
-def reads(result: dict) -> str:
-    """``model.contextual_context`` of the first flair run, read from its folder."""
+def ran_model(result: dict) -> dict:
+    """``contextual_context`` and ``hidden_size`` of the first flair run (its config.toml)."""
     runs = result["variants"]["flair"]["runs"]
     if not runs:
-        return "sentence"
+        return {"contextual_context": "sentence", "hidden_size": BASE["model"]["hidden_size"]}
     model = load_config(Path(runs[0]["run"]) / "config.toml").model
-    return getattr(model, "contextual_context", "sentence")
+    return {
+        "contextual_context": getattr(model, "contextual_context", "sentence"),
+        "hidden_size": model.hidden_size,
+    }
+
+
+def reads(result: dict) -> str:
+    """``model.contextual_context`` of the first flair run, read from its folder."""
+    return ran_model(result)["contextual_context"]
 
 
 def flair_markdown(result: dict) -> str:
     m, whole = result["machine"], reads(result) == "document"
+    width = ran_model(result)["hidden_size"]
+    wider = width != BASE["model"]["hidden_size"]
     lines = [
         "## CoNLL-2003 NER with contextual string embeddings from rnnkit's own char LMs"
         + (", reading whole documents" if whole else "")
+        + (f", {width} units a direction" if wider else "")
         + " (issue 17)",
         "",
         f"Command: `{result['command']}`. Machine: {m['cpu']}, 1 torch thread, torch "
         f"{m['torch']}, {m['date']} (commit {m['commit']}). The `crf` network of the section "
-        "above plus, for each word, the states of a forward and a backward character language "
+        + (f"above with LSTMs {width} wide a direction (not 100)" if wider else "above")
+        + " plus, for each word, the states of a forward and a backward character language "
         "model at its edges (Akbik et al. 2018), frozen, "
         + READS[reads(result)]
         + " once in each run (that time is in the tagger's). Train on eng.train, epoch chosen "
