@@ -153,20 +153,12 @@ def ran_model(result: dict) -> dict:
     if not runs:
         return {"contextual_context": "sentence", "hidden_size": BASE["model"]["hidden_size"]}
     model = load_config(Path(runs[0]["run"]) / "config.toml").model
-    return {
-        "contextual_context": getattr(model, "contextual_context", "sentence"),
-        "hidden_size": model.hidden_size,
-    }
-
-
-def reads(result: dict) -> str:
-    """``model.contextual_context`` of the first flair run, read from its folder."""
-    return ran_model(result)["contextual_context"]
+    return {"contextual_context": model.contextual_context, "hidden_size": model.hidden_size}
 
 
 def flair_markdown(result: dict) -> str:
-    m, whole = result["machine"], reads(result) == "document"
-    width = ran_model(result)["hidden_size"]
+    m, ran = result["machine"], ran_model(result)
+    whole, width = ran["contextual_context"] == "document", ran["hidden_size"]
     wider = width != BASE["model"]["hidden_size"]
     lines = [
         "## CoNLL-2003 NER with contextual string embeddings from rnnkit's own char LMs"
@@ -179,7 +171,7 @@ def flair_markdown(result: dict) -> str:
         + (f"above with LSTMs {width} wide a direction (not 100)" if wider else "above")
         + " plus, for each word, the states of a forward and a backward character language "
         "model at its edges (Akbik et al. 2018), frozen, "
-        + READS[reads(result)]
+        + READS[ran["contextual_context"]]
         + " once in each run (that time is in the tagger's). Train on eng.train, epoch chosen "
         "by eng.testa "
         "entity F1, figures on eng.testb (conlleval rules, percent). No pretrained vectors; "
