@@ -200,6 +200,26 @@ def test_adaptive_softmax_scores_like_its_log_probabilities():
     assert len(model.generate(x[:, :2], 4)[0]) == 4
 
 
+def test_adaptive_softmax_under_bf16_autocast_scores_in_float32():
+    """torch's adaptive head refuses bf16 log-probabilities in its float32 buffer; rnnkit
+    runs it in float32, so a bf16 run trains and its loss is the float32 head's on the
+    (bf16) features."""
+    cfg = LMModel(hidden_size=16, num_layers=1, embedding_dim=4, dropout=0.0)
+    cfg.adaptive_softmax = [3, 6]
+    torch.manual_seed(0)
+    model = CharLM(cfg, vocab_size=11).eval()
+    x, y = torch.randint(1, 11, (2, 5)), torch.randint(1, 11, (2, 5))
+    with torch.autocast("cpu", dtype=torch.bfloat16):
+        features = model.project(model.encode(x)[0])  # (N, L, H)
+        _, loss, _ = model(x, y)
+        logp, _, _ = model(x)
+    assert loss.dtype == logp.dtype == torch.float32
+    expected = model.adaptive(features.reshape(-1, 16).float(), y.reshape(-1)).loss
+    torch.testing.assert_close(loss, expected)
+    loss.backward()
+    assert model.embed.weight.grad is not None
+
+
 def test_adaptive_softmax_refusals():
     cfg = LMModel(hidden_size=8, num_layers=1, embedding_dim=4)
     cfg.adaptive_softmax = [3, 10]

@@ -197,11 +197,14 @@ class CharLM(nn.Module):
         ignore = -100 if self.ignore_index is None else self.ignore_index
         if self.adaptive is not None:  # the full (N, L, V) is formed only without targets
             flat = features.reshape(-1, features.size(-1)).float()  # (N*L, H)
-            if targets is None:
-                return self.adaptive.log_prob(flat).view(*features.shape[:-1], -1), None
-            y = targets.reshape(-1)
-            keep = y != ignore
-            return None, self.adaptive(flat[keep], y[keep]).loss
+            # in float32 under bf16 autocast too: torch's head copies its clusters'
+            # log-probabilities into a float32 buffer, which refuses bf16 ones
+            with torch.autocast(flat.device.type, enabled=False):
+                if targets is None:
+                    return self.adaptive.log_prob(flat).view(*features.shape[:-1], -1), None
+                y = targets.reshape(-1)
+                keep = y != ignore
+                return None, self.adaptive(flat[keep], y[keep]).loss
         if self.tied:
             logits = F.linear(features, self.embed.weight, self.decoder_bias)  # (N, L, V)
         else:
