@@ -3,7 +3,8 @@
 
 Each token is represented by the concatenation of
 
-- a word embedding (``embedding_dim``; optionally initialised from pretrained vectors),
+- a word embedding (``embedding_dim``; optionally initialised from pretrained vectors: a
+  vectors file or the input embedding of a word-level LM run, :mod:`rnnkit.tasks.tag_vectors`),
 - a casing embedding (``casing_dim``, 0 = none) of its shape (lower, UPPER, Initial, digits...),
 - a character encoding of its form: the final states of a character BiLSTM
   (``2 * char_hidden_size``) or the max-pooled filters of a character CNN
@@ -63,7 +64,10 @@ class TaggerModel(ModelConfig):
     dropout: float = 0.5  # on the token representation, between layers and before the head
     crf: bool = True  # CRF (Viterbi decoding) or a softmax at every step
     embedding_dim: int = 100  # word embedding size (= the vectors' size when vectors is set)
-    vectors: str = ""  # pretrained word vectors (GloVe / word2vec / fastText text file)
+    vectors: str = ""  # pretrained word vectors: a GloVe / word2vec / fastText text file, or
+    # the run folder of a word-level LM (task lm, data.level word): its input embedding
+    vectors_vocab: bool = False  # every word with a vector joins the vocabulary (else only
+    # the training words): words unseen in training keep their vector instead of <unk>
     char_encoder: str = "lstm"  # lstm | cnn | none
     char_dim: int = 25  # character embedding size
     char_hidden_size: int = 25  # char BiLSTM size per direction, or the number of CNN filters
@@ -109,6 +113,11 @@ def check_tagger_config(cfg: TaggerModel) -> None:
         raise ConfigError(
             "model.contextual_finetune needs model.contextual (language-model run folders), "
             "received an empty list"
+        )
+    if cfg.vectors_vocab and not cfg.vectors:
+        raise ConfigError(
+            "model.vectors_vocab needs model.vectors (a vectors file or a word-level LM run), "
+            "received an empty path"
         )
 
 

@@ -43,7 +43,7 @@ from rnnkit.errors import ConfigError, DataError
 from rnnkit.io import atomic_write_text, read_json
 from rnnkit.metrics.conlleval import Scores, evaluate
 from rnnkit.models.tagger import Tagger, TaggerModel, check_tagger_config
-from rnnkit.tasks import memory, tag_contextual
+from rnnkit.tasks import memory, tag_contextual, tag_vectors
 from rnnkit.tasks.base import Task
 from rnnkit.tasks.tag_config import TagData, TagTrain, check_data_config, hold_out, resolve_format
 from rnnkit.tasks.tag_output import report_table, tag_confusion
@@ -66,6 +66,7 @@ class TagTask(Task):
         self.encoded: dict[str, EncodedSplit] = {}
         self._decoded: dict[str, list[list[str]]] = {}  # split -> predictions, file scheme
         self.language_models: list = []  # model.contextual, read (tag_contextual)
+        self._found: tuple | None = None  # model.vectors read to extend the vocabulary
 
     # ---- data -----------------------------------------------------------------------------
     def _read(self, path: str) -> list[Sentence]:
@@ -129,6 +130,10 @@ class TagTask(Task):
         cfg = self.config.data
         forms = [[normalise(t, cfg.lower, cfg.zero_digits) for t in s.tokens] for s in train]
         self.words = Vocab.build(forms, min_freq=cfg.min_freq)
+        model = self.config.model
+        if model.vectors and model.vectors_vocab and not self.loaded:
+            self._found = tag_vectors.read_vectors(model.vectors, cfg.lower, cfg.zero_digits)
+            self.words = tag_vectors.extended(self.words, self._found[0])
         counts = getattr(self.words, "counts", {})
         self.singletons = torch.zeros(len(self.words), dtype=torch.bool)
         for word, count in counts.items():
@@ -240,10 +245,12 @@ class TagTask(Task):
         return Tagger(cfg, *sizes, constraints, vectors, contextual)
 
     def _vectors(self) -> torch.Tensor:
-        from rnnkit.data.vectors import embedding_matrix, load_vectors
+        from rnnkit.data.vectors import embedding_matrix
 
-        cfg = self.config.model
-        found, dim = load_vectors(Path(cfg.vectors).expanduser(), set(self.words.itos))
+        cfg, d = self.config.model, self.config.data
+        found, dim = self._found or tag_vectors.read_vectors(
+            cfg.vectors, d.lower, d.zero_digits, set(self.words.itos)
+        )
         if dim != cfg.embedding_dim:
             raise ConfigError(
                 f"model.embedding_dim must equal the size of the vectors in {cfg.vectors} "
