@@ -28,6 +28,7 @@ from rnnkit.tasks.runs import load_run
 
 EXAMPLES = Path(__file__).resolve().parents[1] / "src" / "rnnkit" / "examples"
 LMS = {"fwd": "conll_lm_fwd.toml", "bwd": "conll_lm_bwd.toml"}
+WORD_LM = "conll_word_lm.toml"
 
 
 def training_text(conll: Path, runs: Path) -> Path:
@@ -90,6 +91,20 @@ def train_lms(text: Path, runs: Path, steps: int | None, reuse: bool, extra=()) 
     return out
 
 
+def train_word_lm(text: Path, runs: Path, reuse: bool) -> dict:
+    """The word-level LM of examples/conll_word_lm.toml on ``text``, whose input embedding
+    gives the tagger its word vectors (``model.vectors``)."""
+    run_dir = runs / "conll-word-lm"
+
+    def make():
+        times = cli_train(WORD_LM, run_dir, [f"data.train={text}"])
+        m = json.loads((run_dir / "metrics.json").read_text())
+        keep = ("val_loss", "val_perplexity", "step", "train_seconds", "stopped_by")
+        return {"run": str(run_dir), **times, **{k: m.get(k) for k in keep}}
+
+    return cached(run_dir, reuse, make)
+
+
 def tag_figures(run_dir: Path, seed: int, times: dict) -> dict:
     """The figures of tag_conll.py's table, read from a finished tag run."""
     m = json.loads((run_dir / "metrics.json").read_text())
@@ -113,23 +128,33 @@ def tag_figures(run_dir: Path, seed: int, times: dict) -> dict:
 
 
 def run_flair(
-    conll: Path, runs: Path, seeds, epochs, lm_steps, reuse: bool, lm_text=None, lm_set=()
-) -> dict:
+    conll: Path, runs: Path, seeds, epochs, lm_steps, reuse: bool, lm_text=None, lm_set=(),
+    word_lm=False, tag_set=(),
+) -> dict:  # fmt: skip
     """The whole pipeline: ``{"lms": {fwd, bwd}, "runs": [per seed]}``. The LMs learn from
-    ``lm_text`` (a file of ``benchmarks/lm_text.py``) if given, else from eng.train's text."""
+    ``lm_text`` (a file of ``benchmarks/lm_text.py``) if given, else from eng.train's text. With
+    ``word_lm`` a word-level LM on the same text gives the tagger its word vectors;
+    ``tag_set``: more ``--set`` items of the tagger."""
     text = Path(lm_text) if lm_text else training_text(conll, runs)
     lms = train_lms(text, runs, lm_steps, reuse, lm_set)
+    words = train_word_lm(text, runs, reuse) if word_lm else None
+    vectors = [f"model.vectors={words['run']}", "model.vectors_vocab=true"] if words else []
     contextual = "[" + ", ".join(json.dumps(lms[k]["run"]) for k in ("fwd", "bwd")) + "]"
     results = []
     for seed in seeds:
         run_dir = runs / f"conll-flair-s{seed}"
-        overrides = [
-            f"data.train={conll / 'eng.train'}",
-            f"data.validation={conll / 'eng.testa'}",
-            f"data.test={conll / 'eng.testb'}",
-            f"model.contextual={contextual}",
-            f"train.seed={seed}",
-        ] + ([f"train.epochs={epochs}"] if epochs else [])
+        overrides = (
+            [
+                f"data.train={conll / 'eng.train'}",
+                f"data.validation={conll / 'eng.testa'}",
+                f"data.test={conll / 'eng.testb'}",
+                f"model.contextual={contextual}",
+                f"train.seed={seed}",
+            ]
+            + ([f"train.epochs={epochs}"] if epochs else [])
+            + vectors
+            + list(tag_set)
+        )
 
         def make(run_dir=run_dir, overrides=overrides, seed=seed):
             times = cli_train("tag_conll2003_flair.toml", run_dir, overrides)
@@ -138,7 +163,11 @@ def run_flair(
         results.append(cached(run_dir, reuse, make))
     sidecar = text.with_name(text.name + ".json")  # what lm_text.py put in the file
     mix = json.loads(sidecar.read_text()) if sidecar.exists() else None
-    return {"lms": lms, "runs": results, "text": str(text), "text_mix": mix, "lm_set": list(lm_set)}
+    return {
+        "lms": lms, "runs": results, "text": str(text), "text_mix": mix,
+        "lm_set": list(lm_set), "word_lm": words,
+        "tag_set": list(tag_set),
+    }  # fmt: skip
 
 
 def text_line(mix: dict | None) -> str:
@@ -177,3 +206,18 @@ def lm_lines(lms: dict, mix: dict | None = None, lm_set=()) -> list[str]:
             f"{lm['wall_seconds'] / 60:.1f} | {lm['cpu_seconds'] / 60:.1f} |"
         )
     return lines + [""]
+
+
+def word_lm_lines(lm: dict | None) -> list[str]:
+    """RESULTS.md lines on the word-level LM whose embedding gave the word vectors."""
+    if lm is None:
+        return []
+    return [
+        "Word vectors (`model.vectors`, with `model.vectors_vocab = true`): the input embedding "
+        "of a word-level LSTM LM (examples/conll_word_lm.toml, 100-wide embedding, 512 units, "
+        "adaptive softmax over 50,000 lower-cased words) trained on the same text as the "
+        f"character LMs: {lm['step']} steps, validation perplexity {lm['val_perplexity']:.1f}, "
+        f"{lm['wall_seconds'] / 60:.1f} minutes wall, {lm['cpu_seconds'] / 60:.1f} CPU (not in "
+        "the tagger's time either).",
+        "",
+    ]

@@ -10,7 +10,8 @@ and examples/tag_conll2003_flair.toml run through the rnnkit CLI, see _flair.py;
 go to a section of their own).
 
     python benchmarks/tag_conll.py [--variants crf softmax flair] [--seeds 0 1 2]
-        [--baseline-seeds 0] [--lm-steps N] [--reuse] [--write]
+        [--baseline-seeds 0] [--lm-steps N] [--lm-text FILE] [--lm-set KEY=VALUE]
+        [--word-lm] [--tag-set KEY=VALUE] [--section NAME] [--reuse] [--write]
 """
 
 from __future__ import annotations
@@ -20,7 +21,7 @@ import copy
 from pathlib import Path
 
 from _common import DATASETS, command_line, emit, machine, write_section
-from _flair import lm_lines, run_flair
+from _flair import lm_lines, run_flair, word_lm_lines
 from _tagging import fmt, summary, train_run
 from rnnkit.config import load_config
 
@@ -180,6 +181,7 @@ def flair_markdown(result: dict) -> str:
         "",
     ]
     lines += lm_lines(result["lms"], result.get("text_mix"), result.get("lm_set", []))
+    lines += word_lm_lines(result.get("word_lm"))
     lines += tables({"flair": result["variants"]["flair"]})
     lines += [
         "",
@@ -206,6 +208,14 @@ def main() -> None:
     parser.add_argument("--lm-text", help="flair: the LMs' text (benchmarks/lm_text.py's file)")
     parser.add_argument("--lm-set", action="append", default=[], help="flair: LM --set item")
     parser.add_argument(
+        "--word-lm", action="store_true",
+        help="flair: word vectors from a word LM on the LMs' text (examples/conll_word_lm.toml)",
+    )  # fmt: skip
+    parser.add_argument(
+        "--tag-set", action="append", default=[], metavar="KEY=VALUE",
+        help="flair: one more --set item of the tagger (repeatable)",
+    )  # fmt: skip
+    parser.add_argument(
         "--section", default="tag_conll_flair", help="flair: the RESULTS.md section written"
     )
     parser.add_argument("--runs", default="runs/bench-tag-conll", help="folder of the run folders")
@@ -220,10 +230,11 @@ def main() -> None:
         if variant == "flair":
             block = run_flair(
                 CONLL, Path(args.runs), args.seeds, args.epochs, args.lm_steps, args.reuse,
-                args.lm_text, args.lm_set,
+                args.lm_text, args.lm_set, args.word_lm, args.tag_set,
             )  # fmt: skip
             runs, result["lms"] = block["runs"], block["lms"]
-            result["text_mix"], result["lm_set"] = block["text_mix"], block["lm_set"]
+            for key in ("text_mix", "lm_set", "word_lm", "tag_set"):
+                result[key] = block[key]
         else:
             for seed in args.seeds if variant == "crf" else args.baseline_seeds:
                 raw = config(variant, seed, args.epochs)
