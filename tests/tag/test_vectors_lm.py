@@ -17,20 +17,13 @@ from rnnkit.train import fit
 
 TEXT = "Ann visited Paris in 1996 .\nBob visited Madrid in 2001 .\n" * 20
 
-CONLL = """-DOCSTART- -X- O O
-
-Ann NNP I-NP I-PER
-visited XX O O
-Paris NNP I-NP I-LOC
-. XX O O
-
-Bob NNP I-NP I-PER
-visited XX O O
-Oslo NNP I-NP I-LOC
-in XX O O
-1987 XX O O
-. XX O O
-"""
+SENTENCES = [  # (word, entity type) pairs: no '1996' and no 'madrid' in training
+    [("Ann", "PER"), ("visited", ""), ("Paris", "LOC"), (".", "")],
+    [("Bob", "PER"), ("visited", ""), ("Oslo", "LOC"), ("in", ""), ("1987", ""), (".", "")],
+]
+CONLL = "-DOCSTART- -X- O O\n\n" + "".join(
+    "".join(f"{w} XX O {f'I-{t}' if t else 'O'}\n" for w, t in s) + "\n" for s in SENTENCES
+)
 
 
 def train(raw: dict, out):
