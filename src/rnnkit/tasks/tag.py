@@ -129,11 +129,14 @@ class TagTask(Task):
     def _build_vocabs(self, train: list[Sentence]) -> None:
         cfg = self.config.data
         forms = [[normalise(t, cfg.lower, cfg.zero_digits) for t in s.tokens] for s in train]
-        self.words = Vocab.build(forms, min_freq=cfg.min_freq)
+        saved, self.words = getattr(self, "words", None), Vocab.build(forms, min_freq=cfg.min_freq)
         model = self.config.model
-        if model.vectors and model.vectors_vocab and not self.loaded:
-            self._found = tag_vectors.read_vectors(model.vectors, cfg.lower, cfg.zero_digits)
-            self.words = tag_vectors.extended(self.words, self._found[0])
+        if model.vectors and model.vectors_vocab:
+            if self.loaded and saved is not None:  # words.json: training words, then vectors'
+                self.words = tag_vectors.extended(self.words, saved.itos)
+            else:
+                self._found = tag_vectors.read_vectors(model.vectors, cfg.lower, cfg.zero_digits)
+                self.words = tag_vectors.extended(self.words, self._found[0])
         counts = getattr(self.words, "counts", {})
         self.singletons = torch.zeros(len(self.words), dtype=torch.bool)
         for word, count in counts.items():

@@ -15,6 +15,7 @@ instead of becoming ``<unk>``.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from pathlib import Path
 
 from torch import Tensor
@@ -70,10 +71,11 @@ def read_vectors(
     return vectors, dim
 
 
-def extended(words: Vocab, vectors: dict[str, Tensor]) -> Vocab:
-    """``words`` followed by every word of ``vectors`` it lacks (ids of ``words`` unchanged)."""
+def extended(words: Vocab, more_words: Iterable[str]) -> Vocab:
+    """``words`` followed by every word of ``more_words`` (e.g. the keys of the vectors) it
+    lacks, in their order (ids of ``words`` unchanged)."""
     specials = words.specials
-    more = [w for w in vectors if w not in words]
+    more = [w for w in more_words if w not in words]
     vocab = Vocab([*words.itos[len(specials) :], *more], specials)
     vocab.counts = getattr(words, "counts", {})
     return vocab
