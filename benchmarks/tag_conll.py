@@ -165,6 +165,7 @@ def flair_markdown(result: dict) -> str:
         "## CoNLL-2003 NER with contextual string embeddings from rnnkit's own char LMs"
         + (", reading whole documents" if whole else "")
         + (f", {width} units a direction" if wider else "")
+        + (", word vectors from rnnkit's word LM" if result.get("word_lm") else "")
         + " (issue 17)",
         "",
         f"Command: `{result['command']}`. Machine: {m['cpu']}, 1 torch thread, torch "
@@ -175,7 +176,12 @@ def flair_markdown(result: dict) -> str:
         + READS[ran["contextual_context"]]
         + " once in each run (that time is in the tagger's). Train on eng.train, epoch chosen "
         "by eng.testa "
-        "entity F1, figures on eng.testb (conlleval rules, percent). No pretrained vectors; "
+        "entity F1, figures on eng.testb (conlleval rules, percent). "
+        + (
+            "Word vectors from rnnkit's own word LM (below), none downloaded; "
+            if result.get("word_lm")
+            else "No pretrained vectors; "
+        )
         + ("no outside text. " if result.get("text_mix") is None else "the LMs' text below. ")
         + "Timings were taken with other jobs on the other core.",
         "",
