@@ -254,6 +254,7 @@ class TagTask(Task):
         found, dim = self._found or tag_vectors.read_vectors(
             cfg.vectors, d.lower, d.zero_digits, set(self.words.itos)
         )
+        self._found = None  # the rows are in the model now: not kept for the whole run
         if dim != cfg.embedding_dim:
             raise ConfigError(
                 f"model.embedding_dim must equal the size of the vectors in {cfg.vectors} "
