@@ -98,6 +98,7 @@ def test_vectors_vocab_keeps_unseen_words_and_reloads(tmp_path, tiny_file, confi
     assert torch.equal(loaded.model.words.weight[words["madrid"]], lm_weight[lm_vocab["madrid"]])
     again = load_run(tmp_path / "tag", setup=True)  # re-reading the data keeps the vocabulary
     assert again.task.words.itos == words.itos
+    assert again.model.words.num_trained == len(base.words)  # the LM's own words stay frozen
     first = [words[w] for w in ("ann", "visited", "paris", ".")]
     assert again.task.encoded["train"].words[0, :4].tolist() == first
 

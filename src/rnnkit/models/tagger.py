@@ -4,7 +4,9 @@
 Each token is represented by the concatenation of
 
 - a word embedding (``embedding_dim``; optionally initialised from pretrained vectors: a
-  vectors file or the input embedding of a word-level LM run, :mod:`rnnkit.tasks.tag_vectors`),
+  vectors file or the input embedding of a word-level LM run, :mod:`rnnkit.tasks.tag_vectors`;
+  the rows of words that only the vectors know stay frozen,
+  :class:`~rnnkit.models.frozen_rows.FrozenRowsEmbedding`),
 - a casing embedding (``casing_dim``, 0 = none) of its shape (lower, UPPER, Initial, digits...),
 - a character encoding of its form: the final states of a character BiLSTM
   (``2 * char_hidden_size``) or the max-pooled filters of a character CNN
@@ -49,6 +51,7 @@ from rnnkit.data.tagging import CASING, TagBatch
 from rnnkit.errors import ConfigError
 from rnnkit.models.common import recurrent_from_config
 from rnnkit.models.contextual import CONTEXTS
+from rnnkit.models.frozen_rows import FrozenRowsEmbedding
 from rnnkit.nn import LSTM, pack, unpack
 from rnnkit.nn.crf import CRF
 
@@ -67,7 +70,7 @@ class TaggerModel(ModelConfig):
     vectors: str = ""  # pretrained word vectors: a GloVe / word2vec / fastText text file, or
     # the run folder of a word-level LM (task lm, data.level word): its input embedding
     vectors_vocab: bool = False  # every word with a vector joins the vocabulary (else only
-    # the training words): words unseen in training keep their vector instead of <unk>
+    # the training words): words unseen in training keep their vector (frozen) over <unk>
     char_encoder: str = "lstm"  # lstm | cnn | none
     char_dim: int = 25  # character embedding size
     char_hidden_size: int = 25  # char BiLSTM size per direction, or the number of CNN filters
@@ -199,6 +202,9 @@ class Tagger(nn.Module):
         constraints: ``(allowed, allowed_start, allowed_end)`` for the CRF (see
             :class:`~rnnkit.nn.crf.CRF`), or None.
         embeddings: optional ``(num_words, embedding_dim)`` initial word vectors.
+        trained_words: how many leading words learn their vectors (None: all). The others
+            (words only the pretrained vectors know, ``model.vectors_vocab``) keep them
+            frozen: :class:`~rnnkit.models.frozen_rows.FrozenRowsEmbedding`.
         contextual: optional :class:`~rnnkit.models.contextual.ContextualEmbeddings`, read
             on the batch's ``tokens``.
     """
@@ -212,12 +218,16 @@ class Tagger(nn.Module):
         constraints=None,
         embeddings: Tensor | None = None,
         contextual: nn.Module | None = None,
+        trained_words: int | None = None,
     ) -> None:
         super().__init__()
         check_tagger_config(cfg)
+        self.words: nn.Embedding | FrozenRowsEmbedding
         self.words = nn.Embedding(num_words, cfg.embedding_dim, padding_idx=0)
         if embeddings is not None:
             self.words.weight.data.copy_(embeddings)
+        if trained_words is not None and trained_words < num_words:
+            self.words = FrozenRowsEmbedding(self.words.weight.data, trained_words)
         width = cfg.embedding_dim
         self.casing = None
         if cfg.casing_dim:
@@ -255,9 +265,16 @@ class Tagger(nn.Module):
             forms = self.chars(batch.chars, batch.char_lengths)  # (U, C)
             parts.append(forms[batch.char_index])  # (N, L, C)
         if self.document is not None:
-            bags = F.embedding_bag(
-                batch.bag_words, self.words.weight, batch.bag_offsets, mode="mean", padding_idx=0
-            )  # (B, E)
+            if isinstance(self.words, FrozenRowsEmbedding):
+                bags = self.words.bag_mean(batch.bag_words, batch.bag_offsets)
+            else:
+                bags = F.embedding_bag(
+                    batch.bag_words,
+                    self.words.weight,
+                    batch.bag_offsets,
+                    mode="mean",
+                    padding_idx=0,
+                )  # (B, E)
             documents = torch.tanh(self.document(bags))[batch.bag_index]  # (N, D)
             parts.append(documents.unsqueeze(1).expand(-1, batch.words.size(1), -1))
         if self.contextual is not None:

@@ -67,6 +67,7 @@ class TagTask(Task):
         self._decoded: dict[str, list[list[str]]] = {}  # split -> predictions, file scheme
         self.language_models: list = []  # model.contextual, read (tag_contextual)
         self._found: tuple | None = None  # model.vectors read to extend the vocabulary
+        self.trained_words: int | None = None  # words that learn their vectors (None: all)
 
     # ---- data -----------------------------------------------------------------------------
     def _read(self, path: str) -> list[Sentence]:
@@ -130,6 +131,7 @@ class TagTask(Task):
         cfg = self.config.data
         forms = [[normalise(t, cfg.lower, cfg.zero_digits) for t in s.tokens] for s in train]
         saved, self.words = getattr(self, "words", None), Vocab.build(forms, min_freq=cfg.min_freq)
+        self.trained_words = len(self.words)  # the words after them only have vectors (frozen)
         model = self.config.model
         if model.vectors and model.vectors_vocab:
             if self.loaded and saved is not None:  # words.json: training words, then vectors'
@@ -245,7 +247,7 @@ class TagTask(Task):
             lms, finetune = self.language_models, cfg.contextual_finetune
             contextual = tag_contextual.contextual_embeddings(lms, finetune, cfg.contextual_context)
         sizes = (len(self.words), len(self.chars), len(self.tags))
-        return Tagger(cfg, *sizes, constraints, vectors, contextual)
+        return Tagger(cfg, *sizes, constraints, vectors, contextual, self.trained_words)
 
     def _vectors(self) -> torch.Tensor:
         from rnnkit.data.vectors import embedding_matrix
