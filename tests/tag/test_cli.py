@@ -76,3 +76,20 @@ def test_bad_input_is_one_line_and_exit_2(tmp_path, ner_file, capsys):
         f"rnnkit train: error: {broken}, line 2: expected 3 columns like the first token "
         "line, found 2: 'rejects VBZ'\n"
     )
+
+
+def test_missing_vectors_leave_no_run_behind(tmp_path, ner_file, capsys):
+    """The vectors are read while the model is built, after the vocabularies were written:
+    the refused run's folder is removed, and the same --out takes the fixed config."""
+    from rnnkit.cli.main import main
+
+    config, run = write_config(tmp_path, ner_file), tmp_path / "run"
+    missing = tmp_path / "glove.txt"
+    assert main(["train", config, "--out", str(run), "--set", f"model.vectors={missing}"]) == 2
+    assert capsys.readouterr().err == (
+        "rnnkit train: error: model.vectors must name a vectors file or a language-model run "
+        f"folder, received '{missing}': no such file or folder\n"
+    )
+    assert not run.exists()
+    done = main(["train", config, "--out", str(run), "--quiet", "--set", "train.epochs=1"])
+    assert done == 0 and (run / "checkpoints" / "last.safetensors").exists()

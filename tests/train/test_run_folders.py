@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 import torch
 
-from rnnkit.errors import CheckpointError, DataError, NonFiniteLossError, RunError
+from rnnkit.errors import CheckpointError, ConfigError, DataError, NonFiniteLossError, RunError
 from rnnkit.tasks.recall import RecallTask
 from rnnkit.train import fit
 from rnnkit.train.checkpoint import load_checkpoint
@@ -161,6 +161,54 @@ def test_a_run_that_fails_before_writing_leaves_no_folder(tmp_path, make, tiny, 
     with pytest.raises(DataError, match="no such file"):
         train(make, tiny(epochs=1), tmp_path / "run")
     assert list(tmp_path.iterdir()) == []
+
+
+@pytest.mark.parametrize("existed", [False, True], ids=["new folder", "empty folder"])
+def test_a_run_refused_while_its_model_is_built_leaves_nothing(
+    tmp_path, make, tiny, monkeypatch, existed
+):
+    run, seen = tmp_path / "run", []
+
+    def build_model(self):  # setup has written config.toml and the artifacts by now
+        seen.extend(sorted(p.name for p in run.iterdir()))
+        raise ConfigError("model.vectors: no such file")
+
+    if existed:
+        run.mkdir()
+    monkeypatch.setattr(RecallTask, "build_model", build_model)
+    with pytest.raises(ConfigError, match="no such file"):
+        train(make, tiny(epochs=1), run)
+    assert "config.toml" in seen
+    assert sorted(p.name for p in tmp_path.iterdir()) == (["run"] if existed else [])
+    if existed:
+        assert {p.name for p in run.iterdir()} <= {".lock"}
+    monkeypatch.undo()
+    train(make, tiny(epochs=1), run)  # the fixed input trains into the same folder
+    assert (run / "checkpoints" / "last.safetensors").exists()
+
+
+@pytest.mark.parametrize(
+    ("error", "kept"),
+    [
+        (KeyboardInterrupt(), False),
+        (DataError("data.test: bad row"), False),
+        (OSError("disk"), True),
+    ],
+)
+def test_a_run_stopped_before_its_first_checkpoint(tmp_path, make, tiny, monkeypatch, error, kept):
+    """Interrupted, or stopped by the input: nothing to resume, nothing kept. A bug keeps the
+    folder (its error.log goes there)."""
+    fail_at_call(monkeypatch, 2, error)
+    with pytest.raises(type(error)):
+        train(make, tiny(epochs=1), tmp_path / "run")
+    assert (tmp_path / "run" / "config.toml").exists() is kept
+
+
+def test_a_run_stopped_after_a_checkpoint_keeps_everything(tmp_path, make, tiny, monkeypatch):
+    fail_at_call(monkeypatch, 7, DataError("data.test: bad row"))  # after the step-4 checkpoint
+    with pytest.raises(DataError):
+        train(make, tiny(epochs=2, eval_every=4), tmp_path / "run")
+    assert load_checkpoint(tmp_path / "run" / "checkpoints" / "last.safetensors")[1]["step"] == 4
 
 
 def test_the_abandoned_folder_of_a_killed_overwrite_is_removed(tmp_path, make, tiny):

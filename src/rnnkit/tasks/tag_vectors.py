@@ -54,6 +54,11 @@ def read_vectors(
     path = Path(source).expanduser()
     if (path / "config.toml").is_file():
         raw, dim = word_lm_vectors(path)
+    elif not path.exists():
+        raise ConfigError(
+            f"model.vectors must name a vectors file or a language-model run folder, received "
+            f"{source!r}: no such file or folder"
+        )
     elif path.is_dir():
         raise ConfigError(
             f"model.vectors must name a vectors file or a language-model run folder, received "

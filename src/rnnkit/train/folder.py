@@ -11,7 +11,11 @@
   temporary folder ``.NAME.new-PID/NAME`` and swapped in (two renames) only when everything
   inside the ``with`` block succeeded. Until then the old run is untouched, and it stays if
   the new one fails (the temporary folder is removed). A folder that holds files but no run
-  is never used nor replaced.
+  is never used nor replaced. A new run stopped before its first checkpoint by the user's
+  input (an :class:`~rnnkit.errors.RnnkitError`, such as a missing vectors file found while
+  the model is built) or by an interrupt leaves nothing behind: what it wrote is removed (and
+  the folder, when the run created it), so the same ``--out`` works once the input is fixed.
+  Other failures keep what was written (the traceback's ``error.log``, a diverged curve).
 """
 
 from __future__ import annotations
@@ -24,7 +28,7 @@ from pathlib import Path
 
 from filelock import FileLock, Timeout
 
-from rnnkit.errors import RunError
+from rnnkit.errors import RnnkitError, RunError
 from rnnkit.io import atomic_write_text, fsync_folder, remove_partial_writes
 from rnnkit.train.run import RunDir
 
@@ -98,9 +102,9 @@ def open_run(
                 _check_empty(target)
             try:
                 yield RunDir(target, held=True)
-            except BaseException:  # failed before writing anything: leave no empty folder
-                if created and {p.name for p in target.iterdir()} <= {LOCK, PID}:
-                    shutil.rmtree(target, ignore_errors=True)
+            except BaseException as err:
+                if not resume and _nothing_to_keep(target, err):
+                    _remove_written(target, created)
                 raise
             return
         if not overwrite:
@@ -110,6 +114,32 @@ def open_run(
             )
         with _replacement(target) as run:
             yield run
+
+
+def _nothing_to_keep(target: Path, err: BaseException) -> bool:
+    """True when a new run that failed with ``err`` left nothing worth keeping: nothing was
+    written, or it stopped before its first checkpoint because of the user's input or an
+    interrupt (it cannot be resumed, and its folder would refuse the next attempt)."""
+    written = {p.name for p in target.iterdir()} - {LOCK, PID}
+    if not written:
+        return True
+    if any((target / "checkpoints").glob("*.safetensors")):
+        return False
+    return isinstance(err, (RnnkitError, KeyboardInterrupt))
+
+
+def _remove_written(target: Path, created: bool) -> None:
+    """Remove what a failed new run wrote into ``target`` (the folder too if it made it)."""
+    if created:
+        shutil.rmtree(target, ignore_errors=True)
+        return
+    for entry in target.iterdir():
+        if entry.name in (LOCK, PID):
+            continue
+        if entry.is_dir() and not entry.is_symlink():
+            shutil.rmtree(entry, ignore_errors=True)
+        else:
+            entry.unlink(missing_ok=True)
 
 
 def _check_empty(path: Path) -> None:
