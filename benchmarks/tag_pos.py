@@ -1,13 +1,13 @@
 """Part-of-speech tagging with task ``tag``: UD English EWT v2.16 UPOS (train / dev for the
 epoch / test, gold tokens, accuracy over syntactic words) and the POS column of CoNLL-2003
-(eng.train / eng.testa / eng.testb). No pretrained vectors.
+(eng.train / eng.testa / eng.testb). No pretrained vectors unless ``--set model.vectors=...``.
 
     python benchmarks/tag_pos.py [--variants ewt conll] [--seeds 0] [--reuse] [--write]
     python benchmarks/tag_pos.py --variants ewt --contextual RUN_FWD RUN_BWD [--write]
 
 ``--contextual`` (issue 17) adds contextual string embeddings from two character LM runs
 (``model.contextual``, e.g. the CoNLL-2003 LMs of tag_conll.py's flair variant) and writes
-its own section of RESULTS.md.
+its own section of RESULTS.md (``--section NAME`` writes another, e.g. with word vectors).
 """
 
 from __future__ import annotations
@@ -86,18 +86,23 @@ def config(variant: str, seed: int, epochs: int | None, overrides: list[str] = (
 
 def to_markdown(result: dict) -> str:
     m = result["machine"]
-    lms = result.get("contextual")
+    lms, vectors = result.get("contextual"), result["config"]["model"].get("vectors")
     title = "## Sequence labelling: part-of-speech tagging (issue 6)"
     if lms:
         title = "## Part-of-speech tagging with contextual string embeddings (issue 17)"
+    if lms and vectors:
+        title = title[: -len(" (issue 17)")] + " and word vectors from a word LM (issue 17)"
+    pretrained = "no pretrained vectors"
+    if vectors:
+        pretrained = f"word vectors from `{vectors}` (`model.vectors`)"
     lines = [
         title,
         "",
         f"Command: `{result['command']}`. Machine: {m['cpu']}, 1 torch thread, torch "
         f"{m['torch']}, {m['date']} (commit {m['commit']}). Token accuracy in percent on the "
-        "test file with gold tokens, epoch chosen by accuracy on the dev file; no pretrained "
-        "vectors. Times as in the NER section (shared 2-core machine; CPU seconds of the "
-        "training process given too).",
+        f"test file with gold tokens, epoch chosen by accuracy on the dev file; {pretrained}. "
+        "Times as in the NER section (shared 2-core machine; CPU seconds of the training "
+        "process given too).",
         "",
         "| data | seeds | test accuracy | dev accuracy | epochs | s/epoch wall | "
         "s/epoch CPU | minutes wall per seed |",
@@ -135,6 +140,8 @@ def main() -> None:
                         help="config override, e.g. model.hidden_size=200")  # fmt: skip
     parser.add_argument("--contextual", nargs=2, metavar=("RUN_FWD", "RUN_BWD"),
                         help="char LM runs for model.contextual (own RESULTS section)")  # fmt: skip
+    parser.add_argument("--section", help="the RESULTS.md section written (default: tag_pos, "
+                        "or tag_pos_flair with --contextual)")  # fmt: skip
     args = parser.parse_args()
     if args.contextual:
         args.overrides.append("model.contextual=" + json.dumps(args.contextual))
@@ -156,7 +163,8 @@ def main() -> None:
         }
     emit(result)
     if args.write:
-        write_section("tag_pos_flair" if args.contextual else "tag_pos", to_markdown(result))
+        default = "tag_pos_flair" if args.contextual else "tag_pos"
+        write_section(args.section or default, to_markdown(result))
 
 
 if __name__ == "__main__":
