@@ -78,10 +78,8 @@ class FrozenRowsEmbedding(nn.Module):
         if key not in state_dict:
             missing_keys.append(key)
             return
-        whole, expected = (
-            state_dict[key],
-            (len(self.frozen) + self.num_trained, self.frozen.size(1)),
-        )
+        whole = state_dict[key]
+        expected = (self.num_trained + len(self.frozen), self.frozen.size(1))
         if tuple(whole.shape) != expected:
             errors.append(
                 f"size mismatch for {key}: {tuple(whole.shape)} in the checkpoint, "
