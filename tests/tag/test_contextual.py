@@ -301,6 +301,39 @@ def test_document_context_reads_each_document_as_one_string(monkeypatch, chunk):
     torch.testing.assert_close(out[2], alone[2], atol=1e-6, rtol=0)  # a one-sentence document
 
 
+def test_bf16_precision_fills_the_cache_in_bf16_and_hands_the_tagger_float32():
+    vocab = Vocab(list("\n abEGRUcejlnrst"), specials=(UNK,))
+    lms = [tiny_lm("lstm", 0, len(vocab)), tiny_lm("gru", 1, len(vocab))]
+    readings = [Reading(vocab), Reading(vocab, reverse=True)]
+    sentences = [words for doc in DOCUMENTS for words in doc]
+    exact = ContextualEmbeddings(lms, readings, context="document")
+    half = ContextualEmbeddings(lms, readings, context="document", precision="bf16")
+    reference = exact(sentences, places_of(DOCUMENTS))
+    with torch.autocast("cpu", dtype=torch.bfloat16):  # a bf16 training step around fp32
+        inside = ContextualEmbeddings(lms, readings, context="document")(
+            sentences, places_of(DOCUMENTS)
+        )
+    assert torch.equal(inside, reference)  # fp32 fills in fp32 whatever the step's autocast
+    out = half(sentences, places_of(DOCUMENTS))
+    assert out.dtype == torch.float32 and out.shape == reference.shape
+    assert {rows.dtype for rows in half.cache.values()} == {torch.bfloat16}
+    assert {rows.dtype for rows in exact.cache.values()} == {torch.float32}
+    with torch.no_grad(), torch.autocast("cpu", dtype=torch.bfloat16):
+        by_hand = exact.embed(sentences)  # read by hand: each sentence alone, bf16 products
+    single = ContextualEmbeddings(lms, readings, precision="bf16")(sentences)
+    assert torch.equal(single, by_hand.to(torch.bfloat16).float())
+    torch.testing.assert_close(out, reference, atol=2e-2, rtol=0)
+    assert not torch.equal(out, reference)
+
+
+def test_bf16_precision_is_for_frozen_language_models_only():
+    vocab = Vocab(list("ab "), specials=(UNK,))
+    with pytest.raises(ValueError, match="precision must be one of"):
+        ContextualEmbeddings(
+            [tiny_lm("gru", 0, len(vocab))], [Reading(vocab)], True, "sentence", "bf16"
+        )
+
+
 def test_document_string_joins_the_sentences_with_the_boundary():
     chars, first, last = document_string([["Ana", "b"], ["c"]], Reading(Vocab(list("Anbc "))))
     assert ("".join(chars), first, last) == (" Ana b c ", [[1, 5], [7]], [[3, 5], [7]])
@@ -342,12 +375,15 @@ def in_documents(ner_file, size: int) -> str:
     )
 
 
+@pytest.mark.parametrize("precision", ["fp32", "bf16"])
 def test_a_tagger_with_document_context_reads_each_document_once_and_reloads(
-    tmp_path, ner_file, config, lm_runs, lm_runs_counted
+    tmp_path, ner_file, config, lm_runs, lm_runs_counted, precision
 ):
     documents = tmp_path / "docs.conll"
     documents.write_text(in_documents(ner_file, 8))
-    raw = tag_raw(config, documents, lm_runs, contextual_context="document")
+    raw = tag_raw(
+        config, documents, lm_runs, contextual_context="document", contextual_precision=precision
+    )
     raw["train"]["epochs"] = 3
     config_ = config_from_dict(raw)
     task = TagTask(config_)
@@ -357,6 +393,7 @@ def test_a_tagger_with_document_context_reads_each_document_once_and_reloads(
     before = task.tag_tokens(result.model, sentences)
     loaded = load_run(tmp_path / "run")
     assert loaded.config.model.contextual_context == "document"
+    assert loaded.config.model.contextual_precision == precision
     assert loaded.task.tag_tokens(loaded.model, sentences) == before
 
 
@@ -371,6 +408,15 @@ def test_a_tagger_with_document_context_reads_each_document_once_and_reloads(
             {"contextual_context": "document", "contextual_finetune": True},
             "model.contextual_context = 'document' reads frozen language models, received "
             "model.contextual_finetune = true",
+        ),
+        (
+            {"contextual_precision": "fp16"},
+            "model.contextual_precision must be one of fp32, bf16, received 'fp16'",
+        ),
+        (
+            {"contextual_precision": "bf16", "contextual_finetune": True},
+            "model.contextual_precision = 'bf16' sets how frozen language models fill their "
+            "cache, received model.contextual_finetune = true",
         ),
     ],
 )

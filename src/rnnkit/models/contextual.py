@@ -39,10 +39,17 @@ documents, ``DOCUMENT_ROWS`` at a time, shortest first, ``CHUNK`` characters per
 ``finetune`` the LMs run on every batch and learn with the tagger (and follow its
 train/eval mode: their dropout is on while training). The cache holds 4 bytes per value:
 8 KB a word for two LMs of 1024 units.
+
+``precision`` is how frozen LMs fill the cache, whatever the training step's own precision:
+``"fp32"`` (autocast off) or ``"bf16"`` (bf16 autocast, the cache kept in bf16: half the
+memory, and about 3 times faster on CPUs with bf16 matrix units such as Intel AMX; each value
+keeps 8 significant bits, a relative rounding of at most 2^-9, and the LMs' matrix products
+round their inputs the same way). The tagger always receives float32.
 """
 
 from __future__ import annotations
 
+import contextlib
 from dataclasses import dataclass
 
 import torch
@@ -52,6 +59,7 @@ from torch.nn.utils.rnn import pad_sequence
 from rnnkit.data.text import Vocab, char_tokenize
 
 CONTEXTS = ("sentence", "document")  # what a frozen LM reads around a sentence
+PRECISIONS = ("fp32", "bf16")  # how frozen LMs compute and keep their embeddings
 CHUNK = 1024  # characters an LM reads per call; its state carries over to the next
 DOCUMENT_ROWS = 32  # documents read side by side when filling the document cache
 
@@ -128,6 +136,8 @@ class ContextualEmbeddings(nn.Module):
         context: ``"sentence"`` (each sentence read alone, from a zero state) or
             ``"document"`` (frozen only: each document read once as one string, so a word's
             states also carry the sentences before it, forward, and after it, backward).
+        precision: ``"fp32"`` or ``"bf16"`` (frozen only): the arithmetic the LMs fill the cache
+            in and the cache's dtype (see the module docstring).
 
     Call arguments:
         sentences: N sentences, each a list of words (at least one word).
@@ -144,12 +154,16 @@ class ContextualEmbeddings(nn.Module):
         readings: list[Reading],
         finetune: bool = False,
         context: str = "sentence",
+        precision: str = "fp32",
     ):
         super().__init__()
         if not lms or len(lms) != len(readings):
             raise ValueError(f"{len(lms)} language model(s) and {len(readings)} reading(s)")
         if context not in CONTEXTS or (finetune and context != "sentence"):
             raise ValueError(f"context must be one of {CONTEXTS} (sentence when fine-tuned)")
+        if precision not in PRECISIONS or (finetune and precision != "fp32"):
+            raise ValueError(f"precision must be one of {PRECISIONS} (fp32 when fine-tuned)")
+        self.precision = precision
         self.lms = nn.ModuleList(lms)
         self.readings = readings
         self.finetune = finetune
@@ -178,12 +192,13 @@ class ContextualEmbeddings(nn.Module):
             keys = [tuple(words) for words in sentences]
             missing = list(dict.fromkeys(k for k in keys if k not in self.cache))
             if missing:
-                with torch.no_grad():
-                    fresh = self.embed([list(k) for k in missing]).float().cpu()
+                with self._filling():
+                    fresh = self._kept(self.embed([list(k) for k in missing]))
                 for key, rows in zip(missing, fresh):
                     self.cache[key] = rows[: len(key)].clone()
         device = next(self.lms.parameters()).device
-        return pad_sequence([self.cache[k] for k in keys], batch_first=True).to(device)
+        rows = pad_sequence([self.cache[k] for k in keys], batch_first=True)
+        return rows.to(device=device, dtype=torch.float32)
 
     def embed(self, sentences: list[list[str]]) -> Tensor:
         """The embeddings ``(N, L, C)`` computed now, by every language model, each sentence
@@ -198,14 +213,31 @@ class ContextualEmbeddings(nn.Module):
         documents shortest first, ``DOCUMENT_ROWS`` at a time."""
         todo = [d for d in dict.fromkeys(documents) if d and (d, 0) not in self.cache]
         todo.sort(key=lambda doc: sum(len(w) + 1 for words in doc for w in words))
-        with torch.no_grad():
+        with self._filling():
             for a in range(0, len(todo), DOCUMENT_ROWS):
                 group = [[list(words) for words in doc] for doc in todo[a : a + DOCUMENT_ROWS]]
                 parts = [self._read(lm, r, group) for lm, r in zip(self.lms, self.readings)]
                 for doc, words in zip(todo[a : a + DOCUMENT_ROWS], zip(*parts)):
-                    states = torch.cat(words, dim=-1).float().cpu()  # (words of doc, C)
+                    states = self._kept(torch.cat(words, dim=-1))  # (words of doc, C)
                     for j, rows in enumerate(states.split([len(s) for s in doc])):
                         self.cache[(doc, j)] = rows.clone()
+
+    def _filling(self) -> contextlib.ExitStack:
+        """No gradient, and autocast as ``precision`` says (off for fp32, even inside a bf16
+        training step)."""
+        device = next(self.lms.parameters()).device
+        stack = contextlib.ExitStack()
+        stack.enter_context(torch.no_grad())
+        if self.precision == "bf16":
+            stack.enter_context(torch.autocast(device.type, dtype=torch.bfloat16))
+        else:
+            stack.enter_context(torch.autocast(device.type, enabled=False))
+        return stack
+
+    def _kept(self, states: Tensor) -> Tensor:
+        """``states`` as the cache keeps them: on the CPU, in the dtype of ``precision``."""
+        dtype = torch.bfloat16 if self.precision == "bf16" else torch.float32
+        return states.to(device="cpu", dtype=dtype)
 
     def _read(self, lm: nn.Module, reading: Reading, documents: list[list[list[str]]]):
         """One LM's states at the words' edges: for each document ``(its words, H)``, its

@@ -50,7 +50,7 @@ from rnnkit.config import ModelConfig
 from rnnkit.data.tagging import CASING, TagBatch
 from rnnkit.errors import ConfigError
 from rnnkit.models.common import recurrent_from_config
-from rnnkit.models.contextual import CONTEXTS
+from rnnkit.models.contextual import CONTEXTS, PRECISIONS
 from rnnkit.models.frozen_rows import FrozenRowsEmbedding
 from rnnkit.nn import LSTM, pack, unpack
 from rnnkit.nn.crf import CRF
@@ -87,6 +87,8 @@ class TaggerModel(ModelConfig):
     # them and computing each sentence's embeddings once (far slower)
     contextual_context: str = "sentence"  # sentence: each sentence read alone by the LMs;
     # document: each document read as one text, sentences before and after included (frozen)
+    contextual_precision: str = "fp32"  # fp32 | bf16: the frozen LMs read in bf16 and the
+    # cache keeps bf16 (half the memory, ~3x faster with AMX; values rounded to 8 bits)
 
 
 def check_tagger_config(cfg: TaggerModel) -> None:
@@ -111,6 +113,16 @@ def check_tagger_config(cfg: TaggerModel) -> None:
         raise ConfigError(
             "model.contextual_context = 'document' reads frozen language models, "
             "received model.contextual_finetune = true"
+        )
+    if cfg.contextual_precision not in PRECISIONS:
+        raise ConfigError(
+            f"model.contextual_precision must be one of {', '.join(PRECISIONS)}, "
+            f"received {cfg.contextual_precision!r}"
+        )
+    if cfg.contextual_precision != "fp32" and cfg.contextual_finetune:
+        raise ConfigError(
+            f"model.contextual_precision = {cfg.contextual_precision!r} sets how frozen language "
+            "models fill their cache, received model.contextual_finetune = true"
         )
     if cfg.contextual_finetune and not cfg.contextual:
         raise ConfigError(

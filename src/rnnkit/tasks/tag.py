@@ -244,8 +244,12 @@ class TagTask(Task):
             constraints = (torch.tensor(allowed), torch.tensor(start), torch.tensor(end))
         contextual = None
         if cfg.contextual:
-            lms, finetune = self.language_models, cfg.contextual_finetune
-            contextual = tag_contextual.contextual_embeddings(lms, finetune, cfg.contextual_context)
+            contextual = tag_contextual.contextual_embeddings(
+                self.language_models,
+                cfg.contextual_finetune,
+                cfg.contextual_context,
+                cfg.contextual_precision,
+            )
         sizes = (len(self.words), len(self.chars), len(self.tags))
         return Tagger(cfg, *sizes, constraints, vectors, contextual, self.trained_words)
 

@@ -127,13 +127,13 @@ def read_language_models(run_dir: Path, count: int) -> list[LanguageModel]:
 
 
 def contextual_embeddings(
-    models: list[LanguageModel], finetune: bool, context: str = "sentence"
+    models: list[LanguageModel], finetune: bool, context: str = "sentence", precision: str = "fp32"
 ) -> ContextualEmbeddings:
     """The tagger's module over copies of the LMs (a second model built by the same task,
     as by ``rnnkit lr-find``, does not share their weights)."""
     lms = [copy.deepcopy(m.model) for m in models]
     readings = [m.reading for m in models]
-    return ContextualEmbeddings(lms, readings, finetune=finetune, context=context)
+    return ContextualEmbeddings(lms, readings, finetune, context, precision)
 
 
 __all__ = [
