@@ -22,11 +22,15 @@ Each token is represented by the concatenation of
 
 Dropout, then any rnnkit recurrent layer (``cell``, ``hidden_size``, ``num_layers``,
 ``bidirectional``, ``backend``) over the packed sentence, dropout, and a Linear to tag scores
-``(N, L, K)``. With ``repeat_context``, the Linear also reads, for each token, the mean of the
-recurrent states of the *other* mentions of the same (lower-cased) word in the document, and
-a flag saying whether there are any: "Blackburn" alone in a later sentence then sees the state
-of "Peter Blackburn" earlier on (non-local features, as in Ratinov & Roth 2009). This needs
-every sentence of a document in the same batch (the task batches whole documents). With
+``(N, L, K)``. The two dropouts are element-wise, or with ``locked_dropout`` one mask per
+sentence; ``token_dropout`` also zeroes whole tokens there (Flair's tagger: locked 0.5, token
+0.05; :mod:`rnnkit.models.sequence_dropout`).
+
+With ``repeat_context``, the Linear also reads, for each token, the mean of the recurrent
+states of the *other* mentions of the same (lower-cased) word in the document, and a flag
+saying whether there are any: "Blackburn" alone in a later sentence then sees the state of
+"Peter Blackburn" earlier on (non-local features, as in Ratinov & Roth 2009). This needs every
+sentence of a document in the same batch (the task batches whole documents). With
 ``context_layer``, one more recurrent layer (same cell and size) reads the state and that
 context, so that the neighbours of a mention see its context too, before the Linear.
 
@@ -40,18 +44,20 @@ Contract: ``forward(batch, tags=None) -> (scores, loss)``; ``decode(batch) -> (N
 from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
+from typing import ClassVar
 
 import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 from torch.nn.utils.rnn import PackedSequence
 
-from rnnkit.config import ModelConfig
+from rnnkit.config import FRACTION, ModelConfig
 from rnnkit.data.tagging import CASING, TagBatch
 from rnnkit.errors import ConfigError
 from rnnkit.models.common import recurrent_from_config
 from rnnkit.models.contextual import CONTEXTS, PRECISIONS
 from rnnkit.models.frozen_rows import FrozenRowsEmbedding
+from rnnkit.models.sequence_dropout import locked_dropout, token_dropout
 from rnnkit.nn import LSTM, pack, unpack
 from rnnkit.nn.crf import CRF
 
@@ -61,6 +67,8 @@ CHAR_ENCODERS = ("lstm", "cnn", "none")
 @dataclass
 class TaggerModel(ModelConfig):
     """``[model]`` of task ``tag``."""
+
+    ranges: ClassVar[dict] = {"token_dropout": FRACTION}
 
     hidden_size: int = 100  # per direction of the sentence layer
     bidirectional: bool = True
@@ -87,6 +95,10 @@ class TaggerModel(ModelConfig):
     # them and computing each sentence's embeddings once (far slower)
     contextual_context: str = "sentence"  # sentence: each sentence read alone by the LMs;
     # document: each document read as one text, sentences before and after included (frozen)
+    locked_dropout: bool = False  # the dropouts around the sentence layer draw one mask per
+    # sentence, shared by its words (variational), instead of one per value
+    token_dropout: float = 0.0  # training: each token's whole input and output of the sentence
+    # layer is zeroed with this probability (Flair: 0.05)
     contextual_precision: str = "fp32"  # fp32 | bf16: the frozen LMs read in bf16 and the
     # cache keeps bf16 (half the memory, ~3x faster with AMX; values rounded to 8 bits)
 
@@ -257,7 +269,7 @@ class Tagger(nn.Module):
             width += cfg.document_dim
         self.contextual = contextual
         width += contextual.out_features if contextual is not None else 0
-        self.p = cfg.dropout
+        self.p, self.locked, self.p_token = cfg.dropout, cfg.locked_dropout, cfg.token_dropout
         self.rnn = recurrent_from_config(cfg, width)
         self.repeat_context = cfg.repeat_context
         width = self.rnn.out_features * (2 if cfg.repeat_context else 1) + cfg.repeat_context
@@ -299,10 +311,15 @@ class Tagger(nn.Module):
     def forward(self, batch: TagBatch, tags: Tensor | None = None) -> tuple[Tensor, Tensor | None]:
         """Tag scores ``(N, L, K)`` and, with ``tags`` ``(N, L)``, the mean sentence NLL."""
         x = self.features(batch)  # (N, L, F)
-        packed = pack(x, batch.lengths, batch_first=True)  # dropout on real tokens only
-        packed, _ = self.rnn(with_data(packed, dropout(packed.data, self.p, self.training)))
-        packed = with_data(packed, dropout(packed.data, self.p, self.training))
-        hidden, _ = unpack(packed, batch_first=True, total_length=x.size(1))  # (N, L, D*H)
+        if self.locked or self.p_token:
+            packed, _ = self.rnn(pack(self._drop(x), batch.lengths, batch_first=True))
+            hidden, _ = unpack(packed, batch_first=True, total_length=x.size(1))
+            hidden = self._drop(hidden)  # (N, L, D*H)
+        else:
+            packed = pack(x, batch.lengths, batch_first=True)  # dropout on real tokens only
+            packed, _ = self.rnn(with_data(packed, dropout(packed.data, self.p, self.training)))
+            packed = with_data(packed, dropout(packed.data, self.p, self.training))
+            hidden, _ = unpack(packed, batch_first=True, total_length=x.size(1))  # (N, L, D*H)
         mask = batch.mask
         if self.repeat_context:
             hidden = torch.cat([hidden, other_mentions(hidden, batch, mask)], dim=-1)
@@ -317,6 +334,13 @@ class Tagger(nn.Module):
             return scores, self.crf.nll(scores, tags, mask).mean()
         token_loss = F.cross_entropy(scores.transpose(1, 2), tags, reduction="none")  # (N, L)
         return scores, (token_loss * mask).sum(1).mean()
+
+    def _drop(self, x: Tensor) -> Tensor:
+        """Token dropout, then locked or element-wise dropout, on padded ``x`` ``(N, L, F)``."""
+        x = token_dropout(x, self.p_token, self.training)
+        if self.locked:
+            return locked_dropout(x, self.p, self.training)
+        return dropout(x, self.p, self.training)
 
     @torch.no_grad()
     def best_tags(self, scores: Tensor, mask: Tensor) -> Tensor:
